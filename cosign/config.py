@@ -1,0 +1,105 @@
+"""Configuration: one class whose values come from the environment.
+
+Nothing is read at import time: :meth:`Config.from_env` reads the environment
+when the app factory asks for it, so tests and commands can build apps with
+different settings in one process.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot work; the message says what to set."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings for one app. ``from_env`` fills it; ``overrides`` win."""
+
+    @staticmethod
+    def from_env(
+        instance_path: str | os.PathLike[str],
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        env = os.environ if environ is None else environ
+        overrides = dict(overrides or {})
+        instance = Path(instance_path)
+        dev = _bool(env.get("COSIGN_DEV")) or bool(overrides.get("COSIGN_DEV"))
+        testing = bool(overrides.get("TESTING"))
+
+        cfg: dict[str, Any] = {
+            "COSIGN_DEV": dev,
+            "SQLALCHEMY_DATABASE_URI": database_url(
+                env.get("DATABASE_URL") or f"sqlite:///{instance / 'cosign.sqlite3'}"
+            ),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "COSIGN_SITE_NAME": env.get("COSIGN_SITE_NAME", "cosign"),
+            "COSIGN_INVITATION_MAX_AGE": int(env.get("COSIGN_INVITATION_MAX_AGE", 7 * 24 * 3600)),
+            "COSIGN_LOGIN_LIMIT": env.get("COSIGN_LOGIN_LIMIT", "5 per minute"),
+            "REDIS_URL": env.get("REDIS_URL") or None,
+            "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": False,
+            "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+            "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
+            "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+            "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+            "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+            "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "cosign <noreply@localhost>"),
+            "BABEL_DEFAULT_LOCALE": env.get("COSIGN_DEFAULT_LOCALE", "en"),
+            "BABEL_DEFAULT_TIMEZONE": "UTC",
+            "WTF_CSRF_TIME_LIMIT": None,
+            "MAX_CONTENT_LENGTH": int(env.get("COSIGN_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": not (dev or testing),
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": not (dev or testing),
+            "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        }
+        secret = env.get("SECRET_KEY") or overrides.get("SECRET_KEY")
+        if not secret:
+            if not dev:
+                raise ConfigurationError(
+                    "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long "
+                    "random string (for example: python3 -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'), or set COSIGN_DEV=1 for local development."
+                )
+            secret = _development_secret(instance)
+        cfg["SECRET_KEY"] = secret
+        cfg.update(overrides)
+        cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+        return cfg
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key kept in ``instance/`` so development sessions survive restarts."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

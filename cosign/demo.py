@@ -1,0 +1,96 @@
+"""The demo statement that ``make run`` loads into an empty database.
+
+A fictional coalition's joint condemnation letter, drafted by two people over
+three revisions, so that history, diff and comments have something to show.
+The demo coordinator's password is random, kept in ``instance/demo-login.txt``
+(never committed) and printed by ``flask cosign demo``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cosign import accounts, clock, drafting, membership
+from cosign.config import ROOT
+from cosign.core.document import paragraph_key, paragraphs
+from cosign.models import Statement, User
+
+TEXTS = Path(__file__).resolve().parent / "demo_texts"
+COORDINATOR = ("amira.haddad@example.org", "Amira Haddad")
+CO_DRAFTER = ("tom.reilly@example.org", "Tom Reilly")
+TITLE = "Joint statement on the killing of protesters in Sahel al-Nour"
+
+
+def credentials_file() -> Path:
+    return ROOT / "instance" / "demo-login.txt"
+
+
+def _read(path: Path) -> tuple[str, str] | None:
+    try:
+        email, password = path.read_text().split()[:2]
+    except (FileNotFoundError, ValueError):
+        return None
+    return email, password
+
+
+def load_if_empty(session: Session, path: Path) -> tuple[str, str, bool] | None:
+    """(email, password, created now) of the demo login, or None if not loaded."""
+    known = _read(path)
+    if known and accounts.find_by_email(session, known[0]) is not None:
+        return known[0], known[1], False
+    if session.scalar(select(func.count()).select_from(Statement)) or session.scalar(
+        select(func.count()).select_from(User)
+    ):
+        return None
+    password = secrets.token_urlsafe(12)
+    load(session, password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{COORDINATOR[0]} {password}\n")
+    path.chmod(0o600)
+    return COORDINATOR[0], password, True
+
+
+def load(session: Session, password: str) -> Statement:
+    """Create the two drafters and the demo statement with three revisions."""
+    amira = accounts.create_user(session, COORDINATOR[0], COORDINATOR[1], password)
+    tom = accounts.create_user(session, CO_DRAFTER[0], CO_DRAFTER[1], secrets.token_urlsafe(16))
+    date = (clock.now() - dt.timedelta(days=2)).date()
+    place = "London"
+
+    statement = drafting.create_statement(
+        session, amira.id,
+        drafting.Text(TITLE, (TEXTS / "r1.md").read_text(), place, date),
+        slug="sahel-al-nour-protesters", language="en",
+        coalition="Coalition for Civic Freedom in Sahel al-Nour",
+        press_name="Amira Haddad", press_email="press@example.org", press_phone="+44 20 7946 0000",
+        note="First draft",
+    )
+    membership.add_member(session, statement.id, tom.id, "editor", actor_id=amira.id)
+    drafting.save_revision(
+        session, statement, tom.id,
+        drafting.Text(TITLE, (TEXTS / "r2.md").read_text(), place, date),
+        note="Stronger wording; adds the demand for an independent investigation",
+    )
+    first = paragraphs((TEXTS / "r2.md").read_text())
+    question = drafting.add_comment(
+        session, statement, amira.id, paragraph_key(first[1]),
+        "The hospital now says seven. Can we update the figure before we open for signature?",
+    )
+    drafting.save_revision(
+        session, statement, amira.id,
+        drafting.Text(TITLE, (TEXTS / "r3.md").read_text(), place, date),
+        note="Updated casualty figures; adds the paragraph on rights and the call to the "
+             "international community",
+    )
+    drafting.resolve_comment(session, statement, question.id, tom.id)
+    final = paragraphs((TEXTS / "r3.md").read_text())
+    drafting.add_comment(
+        session, statement, tom.id, paragraph_key(final[-1]),
+        "Should we name the governments that fund the security forces here?",
+    )
+    return statement
+

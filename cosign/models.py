@@ -1,0 +1,209 @@
+"""The database tables, SQLAlchemy 2.0 style. Schema changes go through migrations/."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from cosign import clock
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("owner", "editor")
+STATUSES = ("draft", "open", "closed", "published")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class Statement(Base):
+    __tablename__ = "statement"
+    __table_args__ = (
+        CheckConstraint(f"status IN {STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    coalition: Mapped[str] = mapped_column(String(200), default="")
+    press_name: Mapped[str] = mapped_column(String(200), default="")
+    press_email: Mapped[str] = mapped_column(String(254), default="")
+    press_phone: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    current_revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    updated_by: Mapped[Optional[User]] = relationship(foreign_keys=[updated_by_id])
+    members: Mapped[list["Membership"]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Statement {self.slug}>"
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "user_id", name="uq_membership_statement_user"),
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+
+    statement: Mapped[Statement] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Revision(Base):
+    """One immutable saved state of a statement's text."""
+
+    __tablename__ = "revision"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "number", name="uq_revision_statement_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    restored_from: Mapped[Optional[int]] = mapped_column(Integer)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+
+    author: Mapped[Optional[User]] = relationship()
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("statement.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20), default="editor")
+    invited_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    accepted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    accepted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    statement: Mapped[Statement] = relationship()
+    invited_by: Mapped[Optional[User]] = relationship(foreign_keys=[invited_by_id])
+
+
+class Comment(Base):
+    """A drafter's comment on one paragraph, anchored by the paragraph's text."""
+
+    __tablename__ = "comment"
+    __table_args__ = (Index("ix_comment_statement_paragraph", "statement_id", "paragraph_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    revision_number: Mapped[int] = mapped_column(Integer)
+    paragraph_key: Mapped[str] = mapped_column(String(32))
+    excerpt: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    author: Mapped[Optional[User]] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[Optional[User]] = relationship(foreign_keys=[resolved_by_id])
+
+
+class AuditEvent(Base):
+    """Who did what to a statement, and when. Never updated, never deleted by the app."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_statement_created", "statement_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("statement.id", ondelete="CASCADE")
+    )
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+
+    actor: Mapped[Optional[User]] = relationship()
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        return json.loads(self.detail_json or "{}")
+
+
+class OutboxMessage(Base):
+    """An e-mail written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    statement_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("statement.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    failed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    message_id: Mapped[str] = mapped_column(String(200), default="")

@@ -1,0 +1,324 @@
+"""The drafting desk: a coordinator's statements, text, history, comments, members."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from cosign import audit, drafting, membership
+from cosign.core.diff import diff_stats, paragraph_diff
+from cosign.core.document import paragraph_key, paragraphs
+from cosign.core.language import text_direction
+from cosign.core.markdown import render_markdown
+from cosign.drafting import DraftingError, StatementNotFound, Text
+from cosign.errors import UserError
+from cosign.extensions import db
+from cosign.web.messages import error_text
+from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, NewStatementForm,
+                              PreviewForm, SettingsForm)
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    g.no_store = True
+
+
+def _load(slug: str):
+    """The statement and the current user's membership, or 404."""
+    try:
+        return membership.get_for_member(db.session, slug, current_user.id)
+    except StatementNotFound:
+        abort(404)
+
+
+def _show_error(form, exc: UserError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error_text(exc)]
+    else:
+        flash(error_text(exc), "error")
+
+
+def _form_status(form) -> int:
+    return 422 if form.errors else 200
+
+
+@bp.get("/")
+def dashboard():
+    rows = drafting.statements_for_user(db.session, current_user.id)
+    counts = drafting.open_comment_counts(db.session, [s.id for s, _role in rows])
+    return render_template("desk/dashboard.html", rows=rows, counts=counts)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = NewStatementForm()
+    if form.validate_on_submit():
+        try:
+            statement = drafting.create_statement(
+                db.session, current_user.id,
+                Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
+                slug=form.slug.data or None, language=form.language.data,
+                coalition=form.coalition.data or "", press_name=form.press_name.data or "",
+                press_email=form.press_email.data or "", press_phone=form.press_phone.data or "",
+            )
+        except DraftingError as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("Draft created."), "success")
+            return redirect(url_for(".statement", slug=statement.slug))
+    return render_template("desk/new.html", form=form), _form_status(form)
+
+
+def _paragraph_view(revision, comment_list):
+    """The current text as paragraphs, each with its HTML and its comments."""
+    by_key: dict[str, list] = {}
+    for comment in comment_list:
+        by_key.setdefault(comment.paragraph_key, []).append(comment)
+    shown = set()
+    items = []
+    for text in paragraphs(revision.body):
+        key = paragraph_key(text)
+        items.append({"key": key, "html": render_markdown(text),
+                      "comments": by_key.get(key, []) if key not in shown else []})
+        shown.add(key)
+    orphans = [c for c in comment_list if c.paragraph_key not in shown]
+    return items, orphans
+
+
+@bp.get("/<slug>/")
+def statement(slug: str):
+    stmt, member = _load(slug)
+    revision = drafting.current_revision(db.session, stmt)
+    items, orphans = _paragraph_view(revision, drafting.comments(db.session, stmt.id))
+    return render_template(
+        "desk/statement.html", statement=stmt, member=member, revision=revision,
+        items=items, orphans=orphans, comment_form=CommentForm(), action_form=ActionForm(),
+        direction=text_direction(stmt.language), open_paragraph=request.args.get("comment"),
+    )
+
+
+@bp.post("/<slug>/comments")
+def add_comment(slug: str):
+    stmt, member = _load(slug)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comment = drafting.add_comment(db.session, stmt, current_user.id,
+                                           form.paragraph.data, form.body.data)
+        except DraftingError as exc:
+            flash(error_text(exc), "error")
+        else:
+            flash(_("Comment added."), "success")
+            return redirect(url_for(".statement", slug=slug, _anchor=f"p-{comment.paragraph_key}"))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for(".statement", slug=slug))
+
+
+@bp.post("/<slug>/comments/<int:comment_id>/resolve")
+def resolve_comment(slug: str, comment_id: int):
+    stmt, _member = _load(slug)
+    if ActionForm().validate_on_submit():
+        try:
+            comment = drafting.resolve_comment(db.session, stmt, comment_id, current_user.id)
+        except StatementNotFound:
+            abort(404)
+        flash(_("Comment resolved."), "success")
+        return redirect(url_for(".statement", slug=slug, _anchor=f"p-{comment.paragraph_key}"))
+    abort(400)
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str):
+    stmt, member = _load(slug)
+    current = drafting.current_revision(db.session, stmt)
+    form = EditForm()
+    preview_html = None
+    status = 200
+    if request.method == "GET":
+        form.title.data, form.place.data = current.title, current.place
+        form.date.data, form.body.data = current.date, current.body
+        form.base_revision.data = str(current.number)
+    elif form.validate_on_submit():
+        if form.preview.data:
+            preview_html = render_markdown(form.body.data)
+        else:
+            try:
+                revision = drafting.save_revision(
+                    db.session, stmt, current_user.id,
+                    Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
+                    note=form.note.data or "", base_revision=int(form.base_revision.data),
+                )
+            except drafting.NothingChanged as exc:
+                flash(error_text(exc), "info")
+                return redirect(url_for(".statement", slug=slug))
+            except drafting.EditConflict as exc:
+                _show_error(form, exc)
+                status = 409
+            except DraftingError as exc:
+                _show_error(form, exc)
+                status = 422
+            else:
+                flash(_("Revision %(n)d saved.", n=revision.number), "success")
+                return redirect(url_for(".diff", slug=slug, a=revision.number - 1,
+                                        b=revision.number))
+    else:
+        status = 422
+    return render_template(
+        "desk/edit.html", statement=stmt, member=member, form=form, current=current,
+        preview_html=preview_html, direction=text_direction(stmt.language),
+    ), status
+
+
+@bp.post("/preview")
+def preview():
+    """The rendered Markdown for the live preview (used by static/js/preview.js)."""
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        return jsonify(error=_("The text could not be previewed.")), 400
+    return jsonify(html=render_markdown(form.body.data or ""))
+
+
+@bp.get("/<slug>/history")
+def history(slug: str):
+    stmt, member = _load(slug)
+    revision_list = drafting.revisions(db.session, stmt.id)
+    return render_template("desk/history.html", statement=stmt, member=member,
+                           revisions=revision_list, action_form=ActionForm())
+
+
+def _revision_number(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit():
+        abort(404)
+    return int(value)
+
+
+@bp.get("/<slug>/diff")
+def diff(slug: str):
+    stmt, member = _load(slug)
+    b = _revision_number("b", stmt.current_revision)
+    a = _revision_number("a", max(1, b - 1))
+    try:
+        old = drafting.get_revision(db.session, stmt.id, a)
+        new = drafting.get_revision(db.session, stmt.id, b)
+    except StatementNotFound:
+        abort(404)
+    body = paragraph_diff(old.body, new.body)
+    header = {
+        name: paragraph_diff(before, after)
+        for name, before, after in [
+            ("title", old.title, new.title),
+            ("place", old.place, new.place),
+            ("date", old.date.isoformat() if old.date else "",
+             new.date.isoformat() if new.date else ""),
+        ]
+        if before != after
+    }
+    inserted = deleted = 0
+    for part in [*body, *[p for parts in header.values() for p in parts]]:
+        i, d = diff_stats(part)
+        inserted, deleted = inserted + i, deleted + d
+    return render_template(
+        "desk/diff.html", statement=stmt, member=member, old=old, new=new, body=body,
+        header=header, inserted=inserted, deleted=deleted,
+        revisions=drafting.revisions(db.session, stmt.id), direction=text_direction(stmt.language),
+    )
+
+
+@bp.get("/<slug>/revisions/<int:number>")
+def revision(slug: str, number: int):
+    stmt, member = _load(slug)
+    try:
+        rev = drafting.get_revision(db.session, stmt.id, number)
+    except StatementNotFound:
+        abort(404)
+    return render_template("desk/revision.html", statement=stmt, member=member, revision=rev,
+                           html=render_markdown(rev.body), action_form=ActionForm(),
+                           direction=text_direction(stmt.language))
+
+
+@bp.post("/<slug>/revisions/<int:number>/restore")
+def restore(slug: str, number: int):
+    stmt, _member = _load(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        revision = drafting.restore_revision(db.session, stmt, number, current_user.id)
+    except StatementNotFound:
+        abort(404)
+    except DraftingError as exc:
+        flash(error_text(exc), "info")
+        return redirect(url_for(".history", slug=slug))
+    flash(_("Revision %(old)d restored as revision %(new)d.", old=number, new=revision.number),
+          "success")
+    return redirect(url_for(".statement", slug=slug))
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+def settings(slug: str):
+    stmt, member = _load(slug)
+    form = SettingsForm(obj=stmt)
+    if form.validate_on_submit():
+        try:
+            drafting.update_settings(
+                db.session, stmt, current_user.id, slug=form.slug.data or "",
+                language=form.language.data, coalition=form.coalition.data or "",
+                press_name=form.press_name.data or "", press_email=form.press_email.data or "",
+                press_phone=form.press_phone.data or "",
+            )
+        except DraftingError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            flash(_("Settings saved."), "success")
+            return redirect(url_for(".settings", slug=stmt.slug))
+    return render_template("desk/settings.html", statement=stmt, member=member,
+                           form=form), _form_status(form)
+
+
+@bp.route("/<slug>/members", methods=["GET", "POST"])
+def members(slug: str):
+    stmt, member = _load(slug)
+    form = InviteForm()
+    status = 200
+    if request.method == "POST":
+        if member.role != "owner":
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                invitation = membership.invite(
+                    db.session, stmt, member, form.email.data, form.role.data,
+                    secret_key=current_app.config["SECRET_KEY"],
+                    link_for=lambda token: url_for("auth.invitation", token=token,
+                                                   _external=True),
+                )
+            except DraftingError as exc:
+                _show_error(form, exc)
+                status = 422
+            else:
+                flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+                return redirect(url_for(".members", slug=slug))
+        else:
+            status = 422
+    return render_template(
+        "desk/members.html", statement=stmt, member=member, form=form,
+        members=membership.members(db.session, stmt.id),
+        invitations=membership.pending_invitations(db.session, stmt.id),
+    ), status
+
+
+@bp.get("/<slug>/audit")
+def audit_log(slug: str):
+    stmt, member = _load(slug)
+    return render_template("desk/audit.html", statement=stmt, member=member,
+                           events=audit.events_for(db.session, stmt.id))

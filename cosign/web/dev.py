@@ -1,0 +1,28 @@
+"""Development only (``COSIGN_DEV=1``): the mail outbox at /dev/mail."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template
+
+from cosign import mail
+from cosign.extensions import db
+from cosign.models import OutboxMessage
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+def _no_store():
+    g.no_store = True
+
+
+@bp.get("/mail")
+def outbox():
+    return render_template("dev/mail.html", messages=mail.recent(db.session))
+
+
+@bp.get("/mail/<int:message_id>")
+def message(message_id: int):
+    item = db.session.get(OutboxMessage, message_id)
+    if item is None:
+        abort(404)
+    return render_template("dev/message.html", message=item)

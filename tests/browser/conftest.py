@@ -1,0 +1,140 @@
+"""Fixtures for end-to-end tests in a real Chromium (Debian's /usr/bin/chromium).
+
+One Playwright driver and one browser per test process (each xdist worker has
+its own); a fresh browser context, so fresh cookies, for every test. The app
+runs in a werkzeug server on a free port in a daemon thread.
+
+Every page records console errors (CSP violations are reported there) and
+uncaught script errors; the ``page`` and ``new_page`` fixtures fail the test
+at teardown if there were any.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path("/tmp/cosign-shots")
+DEMO_PASSWORD = "demo-password-123"
+DEMO_OWNER = "amira.haddad@example.org"
+DEMO_SLUG = "sahel-al-nour-protesters"
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Real CSRF tokens in the browser; no SERVER_NAME, so any host:port is served."""
+    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None}
+
+
+@pytest.fixture
+def demo(session):
+    """The demo statement (3 revisions, comments), loaded before the server starts."""
+    from cosign import demo
+
+    statement = demo.load(session, DEMO_PASSWORD)
+    session.commit()
+    return statement
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on 127.0.0.1 at a free port; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Factory: ``new_page(**context_options)`` opens a page in a new browser context.
+
+    At teardown every context is closed and the test fails if any page logged a
+    console error or threw an uncaught exception. Chromium logs CSP violations as
+    console errors ("... violates the following Content Security Policy directive").
+    """
+    contexts = []
+    problems: list[str] = []
+
+    def on_console(msg):
+        if msg.type == "error":
+            problems.append(f"console error on {msg.page.url if msg.page else '?'}: {msg.text}")
+
+    def on_weberror(error):
+        problems.append(f"uncaught script error: {error.error}")
+
+    def make(**options):
+        options.setdefault("base_url", live_server)
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(**options)
+        context.set_default_timeout(5_000)
+        context.on("console", on_console)
+        context.on("weberror", on_weberror)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def _login(page, email: str = DEMO_OWNER, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+
+
+@pytest.fixture
+def login():
+    """``login(page)`` logs in through the form (demo owner by default)."""
+    return _login
+
+
+def _screenshot(page, name: str) -> None:
+    if os.environ.get("COSIGN_SCREENSHOTS") != "1":
+        return
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(page, name)``: a full-page PNG in /tmp/cosign-shots/, only if
+    COSIGN_SCREENSHOTS=1 (so CI writes no files)."""
+    return _screenshot

@@ -1,0 +1,156 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL, each with its own database.
+
+SQLite: one migrated template file per test session, copied for every test.
+PostgreSQL (``COSIGN_TEST_DATABASE_URL``): one migrated database per test
+worker; every table is emptied before each test.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from cosign import clock
+from cosign.app import create_app
+from cosign.config import database_url
+
+PG_URL = os.environ.get("COSIGN_TEST_DATABASE_URL")
+PG_SKIP_REASON = ("COSIGN_TEST_DATABASE_URL is not set: the PostgreSQL variant of this test "
+                  "is skipped (.ci/run sets it)")
+
+
+def app_config(url: str, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "cosign.test",
+        "MAIL_SERVER": None,
+        "COSIGN_DEV": False,
+    }
+    config.update(extra)
+    return config
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(app_config(url))
+    with app.app_context():
+        upgrade()
+        from cosign.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    base = sa.make_url(database_url(PG_URL))
+    name = f"{base.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"
+        ).scalars().all()
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A freshly migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "cosign.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Tests override app settings by overriding this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(db_url, app_overrides):
+    app = create_app(app_config(db_url, **app_overrides))
+    yield app
+    from cosign.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    from cosign.extensions import db
+
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def frozen_clock():
+    """A clock the test moves by hand: ``frozen_clock.advance(seconds=...)``."""
+    import datetime as dt
+
+    class Clock:
+        def __init__(self):
+            self.now = dt.datetime(2026, 11, 1, 12, 0, 0)
+
+        def __call__(self):
+            return self.now
+
+        def advance(self, **delta):
+            self.now += dt.timedelta(**delta)
+
+    c = Clock()
+    clock.set_source(c)
+    yield c
+    clock.set_source(None)

@@ -1,0 +1,75 @@
+"""Every form refuses a POST without its CSRF token and stores nothing."""
+import pytest
+from sqlalchemy import func, select
+
+from cosign.core.document import paragraph_key, paragraphs
+from cosign import drafting
+from cosign.models import AuditEvent, Comment, Invitation, Revision, Statement, User
+from tests.factories import BODY, PASSWORD, make_statement, make_user
+
+
+@pytest.fixture
+def app_overrides():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+def snapshot(session):
+    return tuple(session.scalar(select(func.count()).select_from(m))
+                 for m in (Statement, Revision, Comment, Invitation, AuditEvent, User))
+
+
+def csrf_login(client, user):
+    html = client.get("/login").get_data(as_text=True)
+    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_login_without_token_is_refused(client, session):
+    user = make_user(session)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert b"security token" in response.data
+    assert client.get("/desk/").status_code == 302
+
+
+def test_every_desk_form_refuses_a_post_without_token(client, session):
+    owner = make_user(session)
+    statement = make_statement(session, owner)
+    comment = drafting.add_comment(session, statement, owner.id, paragraph_key(paragraphs(BODY)[0]), "c")
+    csrf_login(client, owner)
+    before = snapshot(session)
+    slug = statement.slug
+    posts = {
+        "/desk/new": {"title": "T", "body": "B", "language": "en"},
+        f"/desk/{slug}/edit": {"title": "T", "body": "New body", "base_revision": "1", "submit": "1"},
+        f"/desk/{slug}/comments": {"paragraph": comment.paragraph_key, "body": "x"},
+        f"/desk/{slug}/comments/{comment.id}/resolve": {},
+        f"/desk/{slug}/revisions/1/restore": {},
+        f"/desk/{slug}/settings": {"slug": "other-slug", "language": "en"},
+        f"/desk/{slug}/members": {"email": "x@example.org", "role": "editor"},
+        "/desk/preview": {"body": "x"},
+        "/logout": {},
+    }
+    for url, data in posts.items():
+        response = client.post(url, data=data)
+        assert response.status_code == 400, url
+    assert snapshot(session) == before
+    assert client.get("/desk/").status_code == 200  # still logged in: logout was refused too
+
+
+def test_invitation_accept_without_token_is_refused(client, session):
+    owner = make_user(session)
+    statement = make_statement(session, owner)
+    from cosign import membership
+    from cosign.models import Membership
+
+    member = session.scalar(select(Membership))
+    links = []
+    membership.invite(session, statement, member, "new@example.org", "editor",
+                      secret_key="test-secret-key-not-for-production", link_for=lambda t: links.append(t) or t)
+    before = snapshot(session)
+    response = client.post(f"/invitation/{links[0]}", data={
+        "name": "N", "password": "a long password", "confirm": "a long password"})
+    assert response.status_code == 400
+    assert snapshot(session) == before

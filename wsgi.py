@@ -1,0 +1,3 @@
+from cosign.app import create_app
+
+app = create_app()
