@@ -1,0 +1,208 @@
+"""Organisation and individual names as people type them.
+
+:func:`clean_name` gives the name for display: Unicode NFKC, no bidi
+controls or invisible characters, one space between words, bounded length.
+:func:`name_key` gives the deduplication key (unique per statement), which
+ignores case, Latin/Greek accents, Arabic and Hebrew vowel marks, Arabic
+letter variants, punctuation and a leading "The". :func:`csv_safe`
+neutralises values that a spreadsheet would run as formulas.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+
+__all__ = [
+    "KEY_MAX_LENGTH",
+    "MAX_COMBINING_MARKS",
+    "MAX_LENGTH",
+    "InvalidName",
+    "clean_name",
+    "csv_safe",
+    "name_key",
+]
+
+MAX_LENGTH = 200
+KEY_MAX_LENGTH = 200
+# Non-spacing marks kept on one base character in the display name; real
+# orthographies need at most three or four, "Zalgo" text stacks dozens.
+MAX_COMBINING_MARKS = 4
+
+_ZWNJ = "\u200c"
+# Unicode Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt):
+# invisible whatever their general category (Hangul fillers are letters,
+# variation selectors are marks).
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+_SPACES = re.compile(r" {2,}")
+
+_QUOTES = "'\"`´‘’‚‛“”„‟′″‵‶«»‹›「」『』ʼ׳״"
+_KEY_FOLD = str.maketrans({
+    **{quote: None for quote in _QUOTES},
+    "&": " and ",
+    _ZWNJ: None,
+    "\u0640": None,  # ARABIC TATWEEL (kashida), a stretching stroke
+    "\u0671": "\u0627",  # ALEF WASLA → ALEF (أ إ آ lose their marks in NFD)
+    "\u0649": "\u064a",  # ALEF MAKSURA → YEH
+    "\u06cc": "\u064a",  # FARSI YEH → ARABIC YEH
+    "\u06a9": "\u0643",  # KEHEH (Persian kaf) → ARABIC KAF
+})
+# Scripts whose marks are optional accents or vowel points, not letters.
+_MARK_FOLDED_SCRIPTS = ("LATIN", "GREEK", "ARABIC", "HEBREW")
+# "U.K.", "e.V.", "U.S.A." — initials with dots become one word.
+_DOTTED_INITIALS = re.compile(r"(?<![^\W\d_])(?:[^\W\d_]\.){2,}(?![^\W\d_])")
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class InvalidName(ValueError):
+    """A name that cannot be used; ``reason`` is ``"empty"`` or ``"too-long"``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _is_ignorable(char: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in _IGNORABLE_RANGES)
+
+
+def _is_letter_or_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM"
+
+
+def _drop_invisible(text: str) -> str:
+    """Remove controls, format and ignorable characters; whitespace → space.
+
+    ZERO WIDTH NON-JOINER is kept (once) where it sits between two letters,
+    as Persian, Kurdish and Indic spelling needs it; elsewhere it goes.
+    """
+    kept: list[str] = []
+    for char in text:
+        if char.isspace():
+            kept.append(" ")
+        elif char == _ZWNJ:
+            if kept and kept[-1] != _ZWNJ:
+                kept.append(char)
+        elif not (unicodedata.category(char) in ("Cc", "Cf", "Cs") or _is_ignorable(char)):
+            kept.append(char)
+    return "".join(
+        char
+        for index, char in enumerate(kept)
+        if char != _ZWNJ
+        or (
+            0 < index < len(kept) - 1
+            and _is_letter_or_mark(kept[index - 1])
+            and unicodedata.category(kept[index + 1])[0] == "L"
+        )
+    )
+
+
+def _limit_marks(text: str) -> str:
+    """Keep at most :data:`MAX_COMBINING_MARKS` non-spacing marks per base."""
+    kept: list[str] = []
+    run = 0
+    for char in text:
+        if unicodedata.category(char) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_COMBINING_MARKS:
+                continue
+        else:
+            run = 0
+        kept.append(char)
+    return "".join(kept)
+
+
+def _has_letter_or_digit(text: str) -> bool:
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
+def clean_name(raw: str, max_length: int = MAX_LENGTH) -> str:
+    """The name for display.
+
+    Unicode NFKC (full-width ``"ＡＢＣ"`` → ``"ABC"``); control, format (bidi
+    overrides, zero-width characters, soft hyphen, BOM) and other invisible
+    characters removed, except ZERO WIDTH NON-JOINER between two letters;
+    stacked combining marks limited; whitespace runs (tabs, newlines,
+    NO-BREAK SPACE, IDEOGRAPHIC SPACE) become one space; ends stripped.
+    Raises :class:`InvalidName` with reason ``"empty"`` when no letter or
+    digit is left, ``"too-long"`` when longer than ``max_length``.
+    The function is idempotent.
+    """
+    text = _drop_invisible(unicodedata.normalize("NFKC", raw))
+    text = unicodedata.normalize("NFKC", _limit_marks(text))
+    text = _SPACES.sub(" ", text).strip(" ")
+    if not _has_letter_or_digit(text):
+        raise InvalidName("empty", "The name must contain at least one letter or digit.")
+    if len(text) > max_length:
+        raise InvalidName(
+            "too-long", f"The name must be at most {max_length} characters long."
+        )
+    return text
+
+
+def _fold_marks(text: str) -> str:
+    """Drop the marks on Latin, Greek, Arabic and Hebrew letters (NFD, then NFC)."""
+    kept: list[str] = []
+    base_script = ""
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.category(char) == "Mn":
+            if base_script in _MARK_FOLDED_SCRIPTS:
+                continue
+        else:
+            base_script = unicodedata.name(char, "").partition(" ")[0]
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _fold_char(char: str) -> str:
+    """Digits of any script → ASCII; punctuation and symbols → a space."""
+    category = unicodedata.category(char)
+    if category == "Nd":
+        return str(unicodedata.decimal(char))
+    if category[0] in "PS":
+        return " "
+    return char
+
+
+def name_key(raw: str) -> str:
+    """The deduplication key of a name, at most :data:`KEY_MAX_LENGTH` characters.
+
+    From :func:`clean_name` (without its length limit): case-folded; ZWNJ
+    and tatweel removed; accents and vowel marks dropped from Latin, Greek,
+    Arabic and Hebrew letters; أ إ آ ٱ → ا, ى and Persian ی → ي, Persian
+    ک → ك (ة is kept); digits of any script → ASCII; dotted initials joined
+    (``"U.K."`` → ``"uk"``); apostrophes and quotes removed; ``&`` → ``and``;
+    other punctuation and symbols → space; a leading ``"the "`` removed.
+    Suffixes such as ``"– UK"`` or ``"e.V."`` are kept. Raises
+    :class:`InvalidName` (``"empty"``) like :func:`clean_name`.
+    """
+    text = _fold_marks(clean_name(raw, max_length=sys.maxsize).casefold())
+    text = text.translate(_KEY_FOLD)
+    text = _DOTTED_INITIALS.sub(lambda match: match.group(0).replace(".", ""), text)
+    text = "".join(_fold_char(char) for char in text)
+    text = _SPACES.sub(" ", text).strip(" ")
+    if text.startswith("the "):
+        text = text[4:]
+    if not text:
+        raise InvalidName("empty", "The name must contain at least one letter or digit.")
+    return text[:KEY_MAX_LENGTH].rstrip(" ")
+
+
+def csv_safe(value: str) -> str:
+    """``value`` made safe for a CSV/XLSX cell (OWASP CSV injection advice).
+
+    A value starting with ``= + - @``, a tab or a carriage return — also
+    after leading spaces — gets a single quote in front, so spreadsheets
+    show it as text instead of evaluating it.
+    """
+    if value[:1] in ("\t", "\r") or value.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
