@@ -60,16 +60,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     @app.before_request
-    def _declare_write_intent() -> None:
+    def _start_request() -> None:
         database.set_write_intent(request.method not in SAFE_METHODS)
+        # response-header wishes of the views (g may outlive a request in tests)
+        g.no_store, g.robots, g.referrer_policy = False, None, "same-origin"
 
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Referrer-Policy", g.get("referrer_policy") or "same-origin")
+        if g.get("robots"):
+            response.headers["X-Robots-Tag"] = g.robots
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if getattr(g, "no_store", False):
+        if g.get("no_store"):
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -49,5 +49,20 @@ def load_demo() -> None:
     click.echo("")
 
 
+@cosign_cli.command("tick")
+def tick() -> None:
+    """Periodic work: close statements past their deadline, retry due e-mails.
+
+    Run it every minute from cron or a systemd timer (see README).
+    """
+    from flask import current_app
+
+    from cosign import mail, signing
+
+    closed = signing.close_expired(db.session)
+    sent = mail.deliver_due(db.session, current_app.config)
+    click.echo(f"closed {closed} statement(s) past their deadline; sent {sent} e-mail(s)")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(cosign_cli)

@@ -14,10 +14,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cosign import accounts, clock, drafting, membership
+from cosign import accounts, clock, drafting, membership, moderation, signing
 from cosign.config import ROOT
 from cosign.core.document import paragraph_key, paragraphs
-from cosign.models import Statement, User
+from cosign.core.names import name_key
+from cosign.models import Signature, Statement, User
 
 TEXTS = Path(__file__).resolve().parent / "demo_texts"
 COORDINATOR = ("amira.haddad@example.org", "Amira Haddad")
@@ -47,7 +48,8 @@ def load_if_empty(session: Session, path: Path) -> tuple[str, str, bool] | None:
     ):
         return None
     password = secrets.token_urlsafe(12)
-    load(session, password)
+    statement = load(session, password)
+    open_with_signatories(session, statement)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{COORDINATOR[0]} {password}\n")
     path.chmod(0o600)
@@ -94,3 +96,37 @@ def load(session: Session, password: str) -> Statement:
     )
     return statement
 
+
+
+# Fictional signatories: approved, withheld, waiting for review and unconfirmed.
+SIGNATORIES = [
+    ("Sahel al-Nour Teachers' Union", "IQ", "union", "named", "Sahel al-Nour"),
+    ("جمعية النور لحقوق الإنسان", "IQ", "ngo", "named", "Sahel al-Nour"),
+    ("Diaspora Forum for Democracy", "GB", "association", "named", "London"),
+    ("Riverside Press Freedom Network", "DE", "media", "named", "Berlin"),
+    ("Coalition of Student Unions", "IQ", "union", "withheld", ""),
+    ("Centre for Civic Studies", "FR", "academic", "named", "Lyon"),
+]
+WAITING = [
+    ("Kurdish Women's Solidarity Group", "IQ", "association", "review@example.org"),
+    ("Open Society Lawyers", "JO", "ngo", "lawyers@example.org"),
+]
+
+
+def open_with_signatories(session: Session, statement: Statement) -> None:
+    """Open the demo for signature, with signatories in every state a coordinator meets."""
+    owner_id = statement.created_by_id
+    signing.open_for_signature(session, statement, owner_id, signing.OpenOptions())
+    for name, country, org_type, display, city in SIGNATORIES:
+        moderation.add(session, statement, signing.SignOn(
+            organisation=name, country=country, email="", contact_name="", org_type=org_type,
+            display=display, city=city), owner_id)
+    for name, country, org_type, email in WAITING:  # as if they had clicked their e-mail link
+        form = signing.SignOn(organisation=name, country=country, email=email,
+                              contact_name="Demo Contact", org_type=org_type)
+        signature = Signature(statement_id=statement.id, name_key=name_key(name),
+                              status="confirmed", revision=statement.signed_revision,
+                              provenance="web", created_at=clock.now(), confirmed_at=clock.now())
+        signing.fill(signature, form, name)
+        session.add(signature)
+    session.commit()

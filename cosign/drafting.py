@@ -114,7 +114,7 @@ def unsafe_error(problems) -> DraftingError:
     kinds = {problem.value for problem, _detail in problems}
     if kinds & {"script", "embedded", "event-handler"}:
         return DraftingError(
-            N_("The text contains HTML code (such as <script>) that is not allowed; "
+            N_("The text contains HTML code (such as a script) that is not allowed; "
                "write plain text with Markdown formatting instead."), "body")
     found = ", ".join(sorted({d for p, d in problems if p.value == "link-scheme"}))
     return DraftingError(N_("Links must start with https:// or mailto: (found: %(found)s)."),
@@ -246,9 +246,10 @@ def revisions(session: Session, statement_id: int) -> list[Revision]:
 
 def _append_revision(
     session: Session, statement: Statement, text: Text, author_id: int, note: str,
-    action: str, restored_from: int | None = None,
+    action: str, restored_from: int | None = None, *, allow_open: bool = False,
+    commit: bool = True,
 ) -> Revision:
-    if statement.status != "draft":
+    if statement.status != "draft" and not (allow_open and statement.status == "open"):
         raise NotEditable()
     current = current_revision(session, statement)
     if text.document().sha256() == current.sha256:
@@ -266,7 +267,7 @@ def _append_revision(
         detail["restored_from"] = restored_from
     audit.record(session, statement.id, author_id, action, **detail)
     try:
-        session.commit()
+        session.commit() if commit else session.flush()
     except IntegrityError as exc:  # two saves raced for the same number
         session.rollback()
         raise EditConflict(number) from exc
@@ -281,12 +282,19 @@ def save_revision(
     *,
     note: str = "",
     base_revision: int | None = None,
+    allow_open: bool = False,
 ) -> Revision:
-    """Save ``text`` as the next revision; EditConflict if ``base_revision`` is stale."""
+    """Save ``text`` as the next revision; EditConflict if ``base_revision`` is stale.
+
+    Only drafts are edited here; the text of an open statement changes through
+    :func:`cosign.signing.save_new_version` (``allow_open``), which leaves the
+    commit to its caller so the new version and its e-mails are one transaction.
+    """
     text = check_text(text)
     if base_revision is not None and base_revision != statement.current_revision:
         raise EditConflict(statement.current_revision)
-    return _append_revision(session, statement, text, author_id, note, "edited")
+    return _append_revision(session, statement, text, author_id, note, "edited",
+                            allow_open=allow_open, commit=not allow_open)
 
 
 def restore_revision(session: Session, statement: Statement, number: int, actor_id: int) -> Revision:

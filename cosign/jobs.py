@@ -26,6 +26,13 @@ def deliver_mail(message_id: int) -> None:
     mail.deliver(db.session, message_id, _require_app().config)
 
 
+def deliver_due_mail() -> None:
+    """Retry what is due (after a temporary SMTP failure)."""
+    from cosign.extensions import db
+
+    mail.deliver_due(db.session, _require_app().config)
+
+
 def _require_app() -> Flask:
     if _app is None:
         raise RuntimeError("cosign.jobs is not bound to an app (call jobs.init_app)")
@@ -50,6 +57,7 @@ def _after_commit(session: Session) -> None:
     # Run after this session's commit has finished; a new session does the work.
     for message_id in ids:
         run(deliver_mail, message_id)
+    run(deliver_due_mail)  # and anything waiting for a retry
 
 
 def _after_rollback(session: Session) -> None:

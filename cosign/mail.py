@@ -9,6 +9,7 @@ in development.
 """
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -19,7 +20,7 @@ from typing import Any, Mapping
 
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from cosign import clock
@@ -106,26 +107,101 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     return email
 
 
-def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> OutboxMessage | None:
-    """Send one outbox message over SMTP and record the outcome."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.sent_at is not None or not config.get("MAIL_SERVER"):
-        return message
+# Waits after the 1st, 2nd... failed attempt; after the last, the message is marked failed.
+BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30),
+           dt.timedelta(hours=2), dt.timedelta(hours=6), dt.timedelta(hours=12))
+CLAIM = dt.timedelta(minutes=2)
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (5xx): retrying will not help."""
+
+
+def _send(message: OutboxMessage, config: Mapping[str, Any]) -> str:
+    """Send over SMTP; the Message-ID. Raises PermanentFailure or a temporary error."""
     email = build_message(message, config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>")
-    message.attempts += 1
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=30) as smtp:
+        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
+                          timeout=int(config.get("MAIL_TIMEOUT") or 30)) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(email)
+            refused = smtp.send_message(email)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _msg in exc.recipients.values()]
+        if all(code >= 500 for code in codes):
+            raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+        raise
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code >= 500:
+            raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+        raise
+    if refused:
+        raise PermanentFailure(f"recipient refused: {refused}")
+    return email["Message-ID"]
+
+
+def _claim(session: Session, message_id: int) -> bool:
+    """Take the message for this worker for a while, so no two workers send it."""
+    now = clock.now()
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
+               OutboxMessage.failed_at.is_(None),
+               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .values(claimed_until=now + CLAIM)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> OutboxMessage | None:
+    """Send one outbox message over SMTP and record the outcome.
+
+    Temporary failures (connection problems, 4xx) are retried later with
+    backoff; permanent ones (5xx) and the last retry mark the message failed.
+    """
+    if not config.get("MAIL_SERVER") or not _claim(session, message_id):
+        return session.get(OutboxMessage, message_id)
+    message = session.get(OutboxMessage, message_id)
+    session.refresh(message)
+    message.attempts += 1
+    now = clock.now()
+    try:
+        message.message_id = _send(message, config)
+    except PermanentFailure as exc:
+        message.failed_at, message.last_error = now, str(exc)[:500]
     except (smtplib.SMTPException, OSError) as exc:
         message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-        session.commit()
-        return message
-    message.message_id = email["Message-ID"]
-    message.sent_at = clock.now()
-    message.last_error = ""
+        if message.attempts > len(BACKOFF):
+            message.failed_at = now
+        else:
+            message.next_attempt_at = now + BACKOFF[message.attempts - 1]
+    else:
+        message.sent_at, message.last_error = now, ""
+    message.claimed_until = None
     session.commit()
     return message
+
+
+def due(session: Session, limit: int = 100) -> list[int]:
+    """Ids of messages waiting to be sent whose time has come."""
+    now = clock.now()
+    return list(session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+        .order_by(OutboxMessage.id).limit(limit)
+    ))
+
+
+def deliver_due(session: Session, config: Mapping[str, Any]) -> int:
+    """Try every due message once; the number sent."""
+    if not config.get("MAIL_SERVER"):
+        return 0
+    sent = 0
+    for message_id in due(session):
+        message = deliver(session, message_id, config)
+        sent += bool(message is not None and message.sent_at)
+    return sent

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cosign import clock
+from cosign.core.signatory import DISPLAYS, ORG_TYPES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,6 +34,10 @@ NAMING_CONVENTION = {
 
 ROLES = ("owner", "editor")
 STATUSES = ("draft", "open", "closed", "published")
+VISIBILITIES = ("public", "unlisted")
+SIGNATURE_STATUSES = ("unconfirmed", "confirmed", "approved", "rejected", "withdrawn")
+SIGNER_KINDS = ("organisation", "individual")
+PROVENANCES = ("web", "added", "imported")
 
 
 class Base(DeclarativeBase):
@@ -56,6 +62,7 @@ class Statement(Base):
     __tablename__ = "statement"
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),
+        CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +75,16 @@ class Statement(Base):
     press_phone: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     current_revision: Mapped[int] = mapped_column(Integer, default=0)
+    # set when the statement opens for signature: the text organisations sign
+    signed_revision: Mapped[Optional[int]] = mapped_column(Integer)
+    signed_sha256: Mapped[str] = mapped_column(String(64), default="")
+    opened_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    deadline: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_individuals: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_list: Mapped[bool] = mapped_column(Boolean, default=True)
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
@@ -205,5 +222,60 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     failed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    claimed_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     message_id: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Signature(Base):
+    """One organisation's (or person's) sign-on to a statement.
+
+    ``name_key`` (see :func:`cosign.core.names.name_key`) is unique per
+    statement, so the same organisation can never appear twice; honeypot hits
+    are kept with ``flagged`` and no key, and are never shown.
+    """
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "name_key", name="uq_signature_statement_name_key"),
+        Index("ix_signature_statement_status", "statement_id", "status"),
+        CheckConstraint(f"status IN {SIGNATURE_STATUSES!r}", name="status"),
+        CheckConstraint(f"kind IN {SIGNER_KINDS!r}", name="kind"),
+        CheckConstraint(f"display IN {DISPLAYS!r}", name="display"),
+        CheckConstraint(f"provenance IN {PROVENANCES!r}", name="provenance"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    name_key: Mapped[Optional[str]] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="organisation")
+    name: Mapped[str] = mapped_column(String(200))
+    public_name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(100), default="")
+    org_type: Mapped[str] = mapped_column(String(20), default="other")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    display: Mapped[str] = mapped_column(String(20), default="named")
+    # contact data: never in any public page, export, feed, API or PDF
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_role: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    ip_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    status: Mapped[str] = mapped_column(String(20), default="unconfirmed")
+    revision: Mapped[int] = mapped_column(Integer)  # the text version this signatory signed
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    provenance: Mapped[str] = mapped_column(String(20), default="web")
+    provenance_detail: Mapped[str] = mapped_column(String(200), default="")
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("signature.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    reconfirm_requested_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    statement: Mapped[Statement] = relationship()

@@ -62,7 +62,8 @@ def postgres_url() -> str:
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
     base = sa.make_url(database_url(PG_URL))
-    name = f"{base.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+    name = f"{base.database}_{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -42,6 +42,11 @@ def test_demo_loads_once_and_prints_the_login(runner, session, tmp_path, monkeyp
     revisions = session.scalars(select(Revision).where(Revision.statement_id == statement.id)).all()
     assert len(revisions) >= 3 and len({r.author_id for r in revisions}) == 2
     assert statement.press_email and statement.coalition
+    assert statement.status == "open" and statement.signed_revision == 3
+    from cosign import moderation
+
+    counts = moderation.status_counts(session, statement.id)
+    assert counts["approved"] >= 5 and counts["confirmed"] >= 1
 
 
 def test_demo_leaves_a_database_with_data_alone(runner, session, tmp_path, monkeypatch):

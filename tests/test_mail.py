@@ -4,10 +4,10 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from cosign import membership
-from cosign.models import Membership, OutboxMessage
+from cosign import mail, membership
+from cosign.models import Membership, OutboxMessage, Statement
 from tests.factories import make_statement, make_user
 
 
@@ -101,3 +101,117 @@ def test_smtp_down_records_the_error(session, app):
 
 def test_dev_mail_view_only_in_development(client, session):
     assert client.get("/dev/mail").status_code == 404
+
+
+class FlakySink(Sink):
+    """Answers with the given SMTP codes in turn, then accepts."""
+
+    def __init__(self, answers):
+        super().__init__()
+        self.answers = list(answers)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answers:
+            return self.answers.pop(0)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def start(handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
+
+
+def test_temporary_failure_is_retried_with_backoff_and_sent_once(session, app, frozen_clock):
+    sink = FlakySink(["451 4.3.0 try again later"])
+    controller = start(sink)
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+        invite(session)
+        message = session.scalar(select(OutboxMessage))
+        session.refresh(message)
+        assert message.sent_at is None and message.failed_at is None and message.attempts == 1
+        assert "451" in message.last_error
+        assert message.next_attempt_at == frozen_clock.now + mail.BACKOFF[0]
+        assert mail.deliver_due(session, app.config) == 0  # not due yet
+        frozen_clock.advance(minutes=1)
+        assert mail.deliver_due(session, app.config) == 1
+        assert mail.deliver_due(session, app.config) == 0
+        session.refresh(message)
+        assert message.sent_at is not None and message.attempts == 2
+        assert len(sink.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_permanent_failure_is_not_retried(session, app):
+    sink = FlakySink(["550 5.1.1 no such user"])
+    controller = start(sink)
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+        invite(session)
+        message = session.scalar(select(OutboxMessage))
+        session.refresh(message)
+        assert message.failed_at is not None and "550" in message.last_error
+        assert mail.due(session) == []
+        assert sink.messages == []
+    finally:
+        controller.stop()
+
+
+def test_smtp_down_then_back_delivers_every_message_exactly_once(session, app, frozen_clock):
+    port = free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    for n in range(3):
+        invite(session, email=f"friend{n}@example.org") if n == 0 else _invite_more(session, n)
+    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.sent_at.is_(None))) == 3
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        frozen_clock.advance(hours=1)
+        assert mail.deliver_due(session, app.config) == 3
+        frozen_clock.advance(hours=1)
+        assert mail.deliver_due(session, app.config) == 0
+        assert sorted(e.rcpt_tos[0] for e in sink.messages) == [
+            "friend0@example.org", "friend1@example.org", "friend2@example.org"]
+    finally:
+        controller.stop()
+
+
+def test_gives_up_after_the_last_retry(session, app, frozen_clock):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    invite(session)
+    message = session.scalar(select(OutboxMessage))
+    for _ in mail.BACKOFF:
+        frozen_clock.advance(days=1)
+        mail.deliver_due(session, app.config)
+    session.refresh(message)
+    assert message.failed_at is not None and message.attempts == len(mail.BACKOFF) + 1
+
+
+def test_a_claimed_message_is_not_sent_twice(session, app, smtp):
+    controller, sink = smtp
+    owner = make_user(session)
+    make_statement(session, owner)
+    message = mail.enqueue(session, kind="x", recipient="x@example.org", template="invitation",
+                           context={"inviter": "I", "title": "T", "role": "editor",
+                                    "link": "https://x", "has_account": False})
+    session.info.pop("cosign.new_mail", None)
+    session.commit()
+    assert mail._claim(session, message.id)
+    assert mail.deliver(session, message.id, app.config).sent_at is None  # claimed elsewhere
+    assert sink.messages == []
+
+
+def _invite_more(session, n):
+    statement = session.scalars(select(Statement)).first()
+    member = session.scalars(select(Membership)).first()
+    return membership.invite(session, statement, member, f"friend{n}@example.org", "editor",
+                             secret_key="s", link_for=lambda t: f"https://cosign.test/invitation/{t}")
+
+
+def test_tick_command(runner, session):
+    result = runner.invoke(args=["cosign", "tick"])
+    assert result.exit_code == 0 and "closed 0 statement(s)" in result.output

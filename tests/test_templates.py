@@ -56,3 +56,20 @@ def test_static_files_load_nothing_from_other_hosts():
             assert not re.search(r"url\(\s*['\"]?(https?:)?//", source), path.name
             assert "@import" not in source, path.name
             assert not re.search(r"""fetch\(\s*['"]https?:""", source), path.name
+
+
+def test_translatable_python_strings_hold_no_markup():
+    """Flask-Babel's lazy strings are inserted into pages unescaped (they count as
+    markup), so a translatable string must never contain < or &."""
+    import ast
+
+    offenders = []
+    for path in (ROOT / "cosign").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in {"_", "_l", "N_", "gettext", "lazy_gettext", "ngettext"}):
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                            and ("<" in arg.value or "&" in arg.value):
+                        offenders.append(f"{path.name}:{node.lineno}: {arg.value[:60]}")
+    assert offenders == []

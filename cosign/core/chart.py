@@ -110,7 +110,7 @@ def timeline_svg(
     plot_h = height - _MARGIN_TOP - _MARGIN_BOTTOM
     baseline = plot_y + plot_h
     slot = plot_w / len(days)
-    bar_w = max(1.0, slot * 0.8)
+    bar_w = max(1.0, min(slot * 0.8, 36.0))  # a few days must not become wide blocks
 
     digest = hashlib.sha256(
         repr((title, label_total, width, height, list(days))).encode()

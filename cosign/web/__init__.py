@@ -7,13 +7,17 @@ from flask_wtf.csrf import CSRFError
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import auth, desk, dev, labels, public
+    from cosign.web import auth, desk, dev, labels, moderation, public
+    from cosign.web.uploads import CosignRequest
+
+    app.request_class = CosignRequest
 
     labels.init_app(app)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(moderation.bp)
     if app.config.get("COSIGN_DEV"):
         app.register_blueprint(dev.bp)
 
@@ -43,6 +47,8 @@ def register_blueprints(app: Flask) -> None:
     def _too_many(error):
         if request.endpoint == "auth.login":
             return auth.login_throttled()
+        if request.endpoint == "public.sign":
+            return public.sign_throttled()
         return render_template("errors/error.html", status=429,
                                heading=_("Too many attempts"),
                                message=_("Please wait a minute and try again.")), 429

@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import audit, drafting, membership
+from cosign import audit, drafting, membership, signing
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
@@ -16,7 +16,8 @@ from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.web.messages import error_text
 from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, NewStatementForm,
-                              PreviewForm, SettingsForm)
+                              OpenForm, PreviewForm, SettingsForm)
+from cosign.web.public import link_for as public_link_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -27,7 +28,7 @@ def _members_only():
     g.no_store = True
 
 
-def _load(slug: str):
+def load_statement(slug: str):
     """The statement and the current user's membership, or 404."""
     try:
         return membership.get_for_member(db.session, slug, current_user.id)
@@ -92,7 +93,7 @@ def _paragraph_view(revision, comment_list):
 
 @bp.get("/<slug>/")
 def statement(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     revision = drafting.current_revision(db.session, stmt)
     items, orphans = _paragraph_view(revision, drafting.comments(db.session, stmt.id))
     return render_template(
@@ -104,7 +105,7 @@ def statement(slug: str):
 
 @bp.post("/<slug>/comments")
 def add_comment(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     form = CommentForm()
     if form.validate_on_submit():
         try:
@@ -124,7 +125,7 @@ def add_comment(slug: str):
 
 @bp.post("/<slug>/comments/<int:comment_id>/resolve")
 def resolve_comment(slug: str, comment_id: int):
-    stmt, _member = _load(slug)
+    stmt, _member = load_statement(slug)
     if ActionForm().validate_on_submit():
         try:
             comment = drafting.resolve_comment(db.session, stmt, comment_id, current_user.id)
@@ -137,7 +138,7 @@ def resolve_comment(slug: str, comment_id: int):
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     current = drafting.current_revision(db.session, stmt)
     form = EditForm()
     preview_html = None
@@ -150,12 +151,19 @@ def edit(slug: str):
         if form.preview.data:
             preview_html = render_markdown(form.body.data)
         else:
+            text = Text(form.title.data, form.body.data, form.place.data or "", form.date.data)
             try:
-                revision = drafting.save_revision(
-                    db.session, stmt, current_user.id,
-                    Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
-                    note=form.note.data or "", base_revision=int(form.base_revision.data),
-                )
+                if stmt.status == "open":
+                    revision, asked = signing.save_new_version(
+                        db.session, stmt, current_user.id, text, note=form.note.data or "",
+                        base_revision=int(form.base_revision.data),
+                        secret_key=current_app.config["SECRET_KEY"], link_for=public_link_for)
+                    flash(_("%(n)d signatories were asked to re-confirm for the new version.",
+                            n=asked), "info")
+                else:
+                    revision = drafting.save_revision(
+                        db.session, stmt, current_user.id, text, note=form.note.data or "",
+                        base_revision=int(form.base_revision.data))
             except drafting.NothingChanged as exc:
                 flash(error_text(exc), "info")
                 return redirect(url_for(".statement", slug=slug))
@@ -188,7 +196,7 @@ def preview():
 
 @bp.get("/<slug>/history")
 def history(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     revision_list = drafting.revisions(db.session, stmt.id)
     return render_template("desk/history.html", statement=stmt, member=member,
                            revisions=revision_list, action_form=ActionForm())
@@ -205,7 +213,7 @@ def _revision_number(name: str, default: int) -> int:
 
 @bp.get("/<slug>/diff")
 def diff(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     b = _revision_number("b", stmt.current_revision)
     a = _revision_number("a", max(1, b - 1))
     try:
@@ -237,7 +245,7 @@ def diff(slug: str):
 
 @bp.get("/<slug>/revisions/<int:number>")
 def revision(slug: str, number: int):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     try:
         rev = drafting.get_revision(db.session, stmt.id, number)
     except StatementNotFound:
@@ -249,7 +257,7 @@ def revision(slug: str, number: int):
 
 @bp.post("/<slug>/revisions/<int:number>/restore")
 def restore(slug: str, number: int):
-    stmt, _member = _load(slug)
+    stmt, _member = load_statement(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -266,7 +274,7 @@ def restore(slug: str, number: int):
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
 def settings(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     form = SettingsForm(obj=stmt)
     if form.validate_on_submit():
         try:
@@ -288,7 +296,7 @@ def settings(slug: str):
 
 @bp.route("/<slug>/members", methods=["GET", "POST"])
 def members(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     form = InviteForm()
     status = 200
     if request.method == "POST":
@@ -319,6 +327,44 @@ def members(slug: str):
 
 @bp.get("/<slug>/audit")
 def audit_log(slug: str):
-    stmt, member = _load(slug)
+    stmt, member = load_statement(slug)
     return render_template("desk/audit.html", statement=stmt, member=member,
                            events=audit.events_for(db.session, stmt.id))
+
+
+@bp.route("/<slug>/open", methods=["GET", "POST"])
+def open_for_signature(slug: str):
+    stmt, member = load_statement(slug)
+    if stmt.status != "draft":
+        flash(_("This statement is already open for signature."), "info")
+        return redirect(url_for("moderation.index", slug=stmt.slug))
+    form = OpenForm()
+    if form.validate_on_submit():
+        options = signing.OpenOptions(
+            deadline=form.deadline.data, auto_approve=form.auto_approve.data,
+            allow_individuals=form.allow_individuals.data, public_list=form.public_list.data,
+            visibility=form.visibility.data)
+        try:
+            signing.open_for_signature(db.session, stmt, current_user.id, options)
+        except UserError as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("The statement is open for signature. Share its public page."), "success")
+            return redirect(url_for("moderation.index", slug=stmt.slug))
+    revision = drafting.current_revision(db.session, stmt)
+    return render_template("desk/open.html", statement=stmt, member=member, form=form,
+                           revision=revision), _form_status(form)
+
+
+@bp.post("/<slug>/close")
+def close(slug: str):
+    stmt, _member = load_statement(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        signing.close(db.session, stmt, current_user.id)
+    except UserError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("Signing is closed."), "success")
+    return redirect(url_for("moderation.index", slug=slug))

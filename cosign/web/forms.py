@@ -1,13 +1,19 @@
 """WTForms forms. They check shape and length; they never query the database."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
+    DateTimeLocalField,
     EmailField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -26,6 +32,7 @@ from wtforms.validators import (
 )
 
 from cosign import drafting
+from cosign.core.countries import country_choices
 from cosign.core.language import normalise_language_tag
 from cosign.core.markdown import find_unsafe_content
 from cosign.security import MIN_PASSWORD_LENGTH
@@ -59,7 +66,7 @@ class SafeMarkdown:
         kinds = {problem.value for problem, _detail in problems}
         if kinds & {"script", "embedded", "event-handler"}:
             raise ValidationError(
-                _l("The text contains HTML code (such as <script>) that is not allowed; "
+                _l("The text contains HTML code (such as a script) that is not allowed; "
                    "write plain text with Markdown formatting instead.")
             )
         if "link-scheme" in kinds:
@@ -197,3 +204,136 @@ class NewAccountForm(FlaskForm):
                                         EqualTo("password", _l("The passwords differ."))])
     submit = SubmitField(_l("Create account and join"))
 
+
+
+class HttpUrl:
+    """An http(s) address, or nothing."""
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip()
+        if not value:
+            return
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+            raise ValidationError(_l("Enter the website's address starting with https://."))
+
+
+ORG_TYPE_LABELS = {
+    "ngo": _l("NGO"), "party": _l("Political party"), "union": _l("Trade union"),
+    "association": _l("Association"), "media": _l("Media"), "academic": _l("Academic"),
+    "faith": _l("Faith group"), "other": _l("Other"), "individual": _l("Individual"),
+}
+
+
+class SignForm(FlaskForm):
+    """The public sign-on form. ``fax`` is a honeypot: hidden from people, filled by bots."""
+
+    kind = RadioField(_l("I sign"), default="organisation",
+                      choices=[SelectChoice("organisation", _l("on behalf of an organisation")),
+                               SelectChoice("individual", _l("as an individual"))])
+    organisation = StringField(
+        _l("Name of the organisation"),
+        validators=[DataRequired(_l("Enter the name of the organisation.")),
+                    Length(max=200, message=_l("The name may have at most %(max)d characters."))],
+        filters=[_strip])
+    country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country."))])
+    city = StringField(_l("City (optional)"), validators=[Optional(), Length(max=100)],
+                       filters=[_strip])
+    org_type = SelectField(_l("Type of organisation"), default="ngo",
+                           choices=[SelectChoice(code, label) for code, label
+                                    in ORG_TYPE_LABELS.items() if code != "individual"])
+    website = StringField(_l("Website (optional)"),
+                          validators=[Optional(), Length(max=300), HttpUrl()], filters=[_strip])
+    contact_name = StringField(
+        _l("Contact person"),
+        description=_l("Never shown publicly. The coordinators may contact this person."),
+        validators=[DataRequired(_l("Enter the name of a contact person.")), Length(max=200)],
+        filters=[_strip])
+    contact_role = StringField(_l("Role in the organisation (optional)"),
+                               validators=[Optional(), Length(max=100)], filters=[_strip])
+    email = EmailField(
+        _l("E-mail"),
+        description=_l("We send a confirmation link to this address. Never shown publicly."),
+        validators=[DataRequired(_l("Enter an e-mail address.")), Length(max=254),
+                    Email(message=_l("Enter a valid e-mail address."))],
+        filters=[_strip])
+    display = RadioField(
+        _l("How the signature is shown"), default="named",
+        choices=[SelectChoice("named", _l("With the organisation's name")),
+                 SelectChoice("withheld", _l("Name withheld: shown as “An organisation in "
+                                              "[your country] (name withheld)”"))])
+    authorised = BooleanField(_l("I am authorised to sign on behalf of this organisation"))
+    message = TextAreaField(
+        _l("Message to the coordinators (optional)"),
+        validators=[Optional(), Length(max=2000,
+                                       message=_l("The message may have at most %(max)d characters."))])
+    fax = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Sign the statement"))
+
+    def validate_authorised(self, field):
+        if self.kind.data != "individual" and not field.data:
+            raise ValidationError(_l("Please confirm that you may sign for the organisation."))
+
+    def __init__(self, *args, countries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = list(countries)
+
+
+@lru_cache(maxsize=32)
+def country_options(locale: str) -> tuple[SelectChoice, ...]:
+    """The country select's options in ``locale`` (built once per locale)."""
+    return (SelectChoice("", _l("Choose a country…")),) + tuple(
+        SelectChoice(code, name) for code, name in country_choices(locale))
+
+
+class OpenForm(FlaskForm):
+    deadline = DateTimeLocalField(
+        _l("Deadline (optional, UTC)"), validators=[Optional()],
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        description=_l("Signing closes by itself at this time."))
+    auto_approve = BooleanField(_l("Approve confirmed signatures automatically"))
+    allow_individuals = BooleanField(_l("Individuals may sign as well as organisations"))
+    public_list = BooleanField(_l("Show the list of signatories before publication"), default=True)
+    visibility = RadioField(
+        _l("Visibility"), default="public",
+        choices=[SelectChoice("public", _l("Public: listed on the home page")),
+                 SelectChoice("unlisted", _l("Unlisted: reachable only through its link "
+                                             "(the address gets an unguessable ending)"))])
+    submit = SubmitField(_l("Open for signature"))
+
+
+class AddSignatureForm(SignForm):
+    """A signature collected elsewhere (e-mail, paper): contact data optional."""
+
+    contact_name = StringField(_l("Contact person (optional)"),
+                               validators=[Optional(), Length(max=200)], filters=[_strip])
+    email = EmailField(_l("E-mail (optional)"),
+                       validators=[Optional(), Length(max=254),
+                                   Email(message=_l("Enter a valid e-mail address."))],
+                       filters=[_strip])
+    submit = SubmitField(_l("Add signature"))
+
+    def validate_authorised(self, field):
+        """The coordinator vouches for signatures collected elsewhere."""
+
+
+class RenameForm(FlaskForm):
+    public_name = StringField(_l("Name as shown publicly"),
+                              validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    submit = SubmitField(_l("Save name"))
+
+
+class DuplicateForm(FlaskForm):
+    duplicate_of = SelectField(_l("Duplicate of"), coerce=int, validate_choice=False,
+                               validators=[InputRequired()])
+    submit = SubmitField(_l("Mark as duplicate"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[Optional()])
+    content = HiddenField()
+    filename = HiddenField(validators=[Optional(), Length(max=200)])
+    preview = SubmitField(_l("Preview"))
+    confirm = SubmitField(_l("Import all rows"))

@@ -1,12 +1,15 @@
 """Translated labels for stored codes (status, role, audit action), for templates."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+from babel.dates import format_datetime
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from cosign.core.language import text_direction
-from flask_babel import lazy_gettext as _l
 
 STATUS = {
     "draft": _l("draft"),
@@ -48,10 +51,69 @@ def audit_label(event) -> str:
             return _("commented on revision %(n)s", n=d.get("revision"))
         case "resolved-comment":
             return _("resolved a comment")
+        case "opened":
+            return _("opened revision %(n)s for signature", n=d.get("revision"))
+        case "closed":
+            if d.get("reason") == "deadline":
+                return _("signing closed at the deadline")
+            return _("closed signing")
+        case "new-version":
+            return _("saved revision %(n)s as a new signed version; %(asked)s signatories asked "
+                     "to re-confirm", n=d.get("revision"), asked=d.get("asked"))
+        case "signed":
+            return _("sign-on received: %(name)s", name=d.get("name"))
+        case "signed-again":
+            return _("signed again (no new entry): %(name)s", name=d.get("name"))
+        case "signed-after-withdrawal":
+            return _("signed again after withdrawing: %(name)s", name=d.get("name"))
+        case "confirmed":
+            return _("confirmed by e-mail: %(name)s", name=d.get("name"))
+        case "approved":
+            return _("approved: %(name)s", name=d.get("name"))
+        case "rejected":
+            return _("rejected: %(name)s", name=d.get("name"))
+        case "withdrawn":
+            return _("withdrawn by the signatory: %(name)s", name=d.get("name"))
+        case "reconfirmed":
+            return _("re-confirmed for version %(n)s: %(name)s", n=d.get("version"),
+                     name=d.get("name"))
+        case "renamed":
+            return _("renamed “%(original)s” to “%(new)s”", original=d.get("original"),
+                     new=d.get("new"))
+        case "duplicate":
+            return _("marked “%(name)s” as a duplicate of “%(of)s”", name=d.get("name"),
+                     of=d.get("of_name"))
+        case "added":
+            return _("added a signature: %(name)s", name=d.get("name"))
+        case "imported":
+            return _("imported %(count)s signatures from %(file)s", count=d.get("count"),
+                     file=d.get("file"))
     return event.action
 
 
+WHEN_FORMAT = "d MMM yyyy, HH:mm"
+
+
+def when(value: datetime | None) -> str:
+    """A stored moment (naive UTC) as one consistent, readable label: "22 Nov 2026, 14:05 UTC"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    text = format_datetime(value, WHEN_FORMAT, tzinfo=timezone.utc,
+                           locale=get_locale() or "en")
+    return _("%(when)s UTC", when=text)
+
+
+def text_dir(language: str | None) -> str:
+    """``rtl`` or ``ltr`` for a statement's language tag, for ``dir`` attributes."""
+    return text_direction(language or "en")
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(when, "when")
+    app.add_template_filter(text_dir, "text_dir")
+
     @app.context_processor
     def _labels():
         locale = str(get_locale() or "en")

@@ -1,11 +1,261 @@
-"""Public pages."""
+"""Public pages: the index, a statement, signing on, and the links from signatories' e-mails."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cosign import database, drafting, signatories, signing
+from cosign.core.countries import country_choices, country_name
+from cosign.core.language import text_direction
+from cosign.core.markdown import render_markdown
+from cosign.extensions import db, limiter
+from cosign.models import Statement
+from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
+from cosign.web.messages import error_text
 
 bp = Blueprint("public", __name__)
+
+VISIBLE = ("open", "closed", "published")
 
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html")
+    statements = db.session.scalars(
+        select(Statement).where(Statement.status.in_(VISIBLE), Statement.visibility == "public")
+        .order_by(Statement.opened_at.desc()).limit(50)
+    ).all()
+    counts = {s.id: signatories.approved_count(db.session, s.id) for s in statements}
+    return render_template("public/index.html", statements=statements, counts=counts)
+
+
+def _public_statement(slug: str) -> Statement:
+    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
+    if statement is None or statement.status not in VISIBLE:
+        abort(404)
+    if statement.visibility == "unlisted":
+        g.robots = "noindex"
+    return statement
+
+
+def link_for(purpose: str, value: str) -> str:
+    """Absolute links for signatories' e-mails."""
+    endpoints = {signing.CONFIRM: "public.confirm", signing.WITHDRAW: "public.withdraw",
+                 signing.RECONFIRM: "public.reconfirm"}
+    if purpose == "statement":
+        return url_for("public.statement", slug=value, _external=True)
+    return url_for(endpoints[purpose], token=value, _external=True)
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        abort(404)
+    return int(value)
+
+
+@bp.get("/s/<slug>")
+def statement(slug: str):
+    stmt = _public_statement(slug)
+    revision = drafting.get_revision(db.session, stmt.id, stmt.signed_revision)
+    page = _page_number()
+    total = signatories.approved_count(db.session, stmt.id)
+    show_list = stmt.public_list or stmt.status == "published"
+    names = signatories.public_page(db.session, stmt.id, page) if show_list else []
+    pages = max(1, -(-total // signatories.PUBLIC_PER_PAGE))
+    return render_template(
+        "public/statement.html", statement=stmt, revision=revision,
+        html=render_markdown(revision.body), total=total, names=names, page=page, pages=pages,
+        show_list=show_list, is_open=signing.is_open(stmt), direction=text_direction(stmt.language),
+    )
+
+
+def _country_options() -> tuple:
+    return country_options(str(get_locale() or "en"))
+
+
+def _country_name(code: str) -> str:
+    return country_name(code, str(get_locale() or "en"))
+
+
+def _sign_ip_key() -> str:
+    return "sign-ip:" + (request.remote_addr or "")
+
+
+def _sign_domain_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return "sign-domain:" + email.rpartition("@")[2]
+
+
+def _sign_limit_ip() -> str:
+    return current_app.config["COSIGN_SIGN_LIMIT_IP"]
+
+
+def _sign_limit_domain() -> str:
+    return current_app.config["COSIGN_SIGN_LIMIT_DOMAIN"]
+
+
+@bp.route("/s/<slug>/sign", methods=["GET", "POST"])
+@limiter.limit(_sign_limit_ip, methods=["POST"], key_func=_sign_ip_key, scope="sign-ip")
+@limiter.limit(_sign_limit_domain, methods=["POST"], key_func=_sign_domain_key,
+               scope="sign-domain")
+def sign(slug: str):
+    # Read in a deferred transaction; signing.sign takes the write lock only for the write.
+    database.set_write_intent(False)
+    stmt = _public_statement(slug)
+    g.no_store = True
+    if not signing.is_open(stmt):
+        return render_template("public/sign_closed.html", statement=stmt), 410
+    form = SignForm(countries=_country_options())
+    if not stmt.allow_individuals:
+        form.kind.data = "organisation"
+    if form.validate_on_submit():
+        try:
+            signing.sign(
+                db.session, stmt,
+                signing.SignOn(
+                    organisation=form.organisation.data, country=form.country.data,
+                    email=form.email.data, contact_name=form.contact_name.data,
+                    org_type=form.org_type.data, city=form.city.data or "",
+                    website=form.website.data or "", contact_role=form.contact_role.data or "",
+                    display=form.display.data, message=form.message.data or "",
+                    kind=form.kind.data if stmt.allow_individuals else "organisation",
+                ),
+                secret_key=current_app.config["SECRET_KEY"], link_for=link_for,
+                ip=request.remote_addr, honeypot=bool(form.fax.data),
+            )
+        except signing.SigningClosed:
+            return render_template("public/sign_closed.html", statement=stmt), 410
+        except signing.SigningError as exc:
+            field = getattr(form, exc.field or "", None)
+            if field is None:
+                field = form.organisation
+            field.errors = list(field.errors) + [error_text(exc)]
+        else:
+            # the URL's slug: reading stmt.slug after the commit would begin a new transaction
+            return redirect(url_for(".sign_sent", slug=slug), 303)
+    status = 422 if form.errors else 200
+    return render_template("public/sign.html", statement=stmt, form=form,
+                           direction=text_direction(stmt.language)), status
+
+
+def sign_throttled():
+    stmt = _public_statement(request.view_args.get("slug", ""))
+    form = SignForm(countries=_country_options())
+    form.validate_on_submit()
+    return render_template("public/sign.html", statement=stmt, form=form, throttled=True,
+                           direction=text_direction(stmt.language)), 429
+
+
+@bp.get("/s/<slug>/sign/sent")
+def sign_sent(slug: str):
+    stmt = _public_statement(slug)
+    return render_template("public/sign_sent.html", statement=stmt)
+
+
+def _link_problem(exc: Exception):
+    g.no_store = True
+    if isinstance(exc, signing.LinkExpired):
+        return render_template("public/link.html", heading=_("This link has expired"),
+                               message=_("Links in our e-mails work for a limited time. Sign the "
+                                         "statement again to receive a new one.")), 410
+    return render_template("public/link.html", heading=_("This link is not valid"),
+                           message=_("The link is incomplete or has been altered. Check that you "
+                                     "opened the whole link from the e-mail.")), 404
+
+
+def _closed_page(signature):
+    return render_template("public/link.html", heading=_("Signing is closed"),
+                           message=_("This statement no longer accepts changes to its list of "
+                                     "signatories. Your signature was left as it was."),
+                           statement=signature.statement if signature else None), 410
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    g.no_store, g.referrer_policy = True, "no-referrer"
+    try:
+        signature, changed = signing.confirm(
+            db.session, token, secret_key=current_app.config["SECRET_KEY"], link_for=link_for,
+            max_age=current_app.config["COSIGN_CONFIRM_MAX_AGE"])
+    except signing.SigningClosed:
+        return _closed_page(None)
+    except signing.LinkInvalid as exc:
+        return _link_problem(exc)
+    stmt = signature.statement
+    if signature.status == "approved" and changed:
+        heading, message = _("Thank you: your signature is on the list"), _(
+            "The signature of “%(name)s” is confirmed and shown on the statement.",
+            name=signature.public_name)
+    elif changed:
+        heading, message = _("Thank you: your signature is confirmed"), _(
+            "The coordinators will review the signature of “%(name)s”. You will receive an "
+            "e-mail when it appears on the list.", name=signature.public_name)
+    else:
+        heading, message = _("Already confirmed"), _(
+            "This signature was confirmed before; nothing has changed.")
+    return render_template("public/link.html", heading=heading, message=message, statement=stmt)
+
+
+@bp.route("/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(token: str):
+    g.no_store, g.referrer_policy = True, "no-referrer"
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        signature = signing.read_withdrawal(db.session, token, secret_key=secret)
+    except signing.LinkInvalid as exc:
+        return _link_problem(exc)
+    if request.method == "POST":
+        from cosign.web.forms import ActionForm
+
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        try:
+            signature, _changed = signing.withdraw(db.session, token, secret_key=secret)
+        except signing.SigningClosed:
+            return _closed_page(signature)
+        return render_template("public/link.html", heading=_("Your signature is withdrawn"),
+                               message=_("“%(name)s” no longer appears on the list of signatories "
+                                         "and will not be printed.", name=signature.public_name),
+                               statement=signature.statement)
+    if signature.status == "withdrawn":
+        return render_template("public/link.html", heading=_("Already withdrawn"),
+                               message=_("This signature was withdrawn before."),
+                               statement=signature.statement)
+    if not signing.is_open(signature.statement):
+        return _closed_page(signature)
+    return render_template("public/withdraw.html", signature=signature,
+                           statement=signature.statement)
+
+
+@bp.get("/reconfirm/<token>")
+def reconfirm(token: str):
+    g.no_store, g.referrer_policy = True, "no-referrer"
+    try:
+        signature, changed = signing.reconfirm(
+            db.session, token, secret_key=current_app.config["SECRET_KEY"])
+    except signing.SigningClosed:
+        return _closed_page(None)
+    except signing.SigningError as exc:
+        return render_template("public/link.html", heading=_("Nothing to re-confirm"),
+                               message=error_text(exc)), 409
+    except signing.LinkInvalid as exc:
+        return _link_problem(exc)
+    return render_template(
+        "public/link.html",
+        heading=_("Thank you: you have re-confirmed") if changed else _("Already re-confirmed"),
+        message=_("“%(name)s” now signs version %(n)d of the text.",
+                  name=signature.public_name, n=signature.revision),
+        statement=signature.statement)
+
+
+
+@bp.app_context_processor
+def _signatory_labels():
+    return {"org_type_label": org_type_label, "country_name": _country_name}
+
+
+def org_type_label(code: str) -> str:
+    return str(ORG_TYPE_LABELS.get(code, code))

@@ -57,6 +57,18 @@ def test_newcomer_edits_with_live_preview_and_sees_the_diff(page, login):
 
     page.get_by_label("Text", exact=True).fill(_changed_body(page))
     expect(preview).to_contain_text(f"{NEW_WORD} condemn")  # updated as you type
+    # the title, place and date are shown as printed, as plain text
+    original_date = page.get_by_label("Date", exact=True).input_value()
+    page.get_by_label("Place", exact=True).fill("<b>Paris</b>")
+    expect(preview.locator("#preview-place")).to_have_text("<b>Paris</b>")
+    expect(preview.locator("b")).to_have_count(0)
+    page.get_by_label("Date", exact=True).fill("2026-12-01")
+    expect(preview.locator(".dateline")).to_have_text("<b>Paris</b>, December 1, 2026")
+    page.get_by_label("Place", exact=True).fill("London")
+    page.get_by_label("Title", exact=True).fill(DEMO_TITLE + " (draft)")
+    expect(preview.locator(".statement-heading")).to_have_text(DEMO_TITLE + " (draft)")
+    page.get_by_label("Title", exact=True).fill(DEMO_TITLE)
+    page.get_by_label("Date", exact=True).fill(original_date)
     page.get_by_label("Change note (optional)").fill("Softer verb")
     page.get_by_role("button", name="Save revision").click()
 
@@ -65,6 +77,10 @@ def test_newcomer_edits_with_live_preview_and_sees_the_diff(page, login):
     expect(page.locator(".diff del").filter(has_text=OLD_WORD)).to_have_count(1)
     expect(page.locator(".diff ins").filter(has_text=NEW_WORD)).to_have_count(1)
     expect(page.locator(".diff-summary")).to_contain_text("Note: Softer verb")
+    expect(page.locator(".diff ins")).to_have_count(1)  # the title, place and date are unchanged
+    expect(_tab(page, "History")).to_have_attribute("aria-current", re.compile(r"\S"))
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="My statements")
+           ).to_have_attribute("aria-current", re.compile(r"\S"))
 
     _tab(page, "History").click()
     expect(page.locator("table.history tbody tr")).to_have_count(4)
@@ -80,9 +96,12 @@ def test_preview_button_works_without_javascript(new_page, login):
     expect(preview).to_contain_text("updates as you type, or when you press Preview")
 
     page.get_by_label("Text", exact=True).fill(_changed_body(page))
+    page.get_by_label("Place", exact=True).fill("Paris")
     page.get_by_role("button", name="Preview", exact=True).click()
 
     expect(preview).to_contain_text(f"{NEW_WORD} condemn")
+    expect(preview.locator(".statement-heading")).to_have_text(DEMO_TITLE)
+    expect(preview.locator(".dateline")).to_have_text(re.compile(r"^Paris, \w+ \d{1,2}, \d{4}$"))
     expect(preview.locator("ul li")).to_have_count(4)  # the Markdown list is rendered
     expect(page.get_by_label("Text", exact=True)).to_have_value(re.compile(f" {NEW_WORD} "))
 
@@ -125,7 +144,7 @@ def test_comment_on_a_paragraph_and_resolve_it(page, login):
     expect(first.locator(".comment")).to_have_count(0)
 
     first.locator("summary", has_text="Comment").click()
-    first.get_by_label("Your comment on this paragraph").fill("Name the square's new name too?")
+    first.get_by_label("Your comment on paragraph 1").fill("Name the square's new name too?")
     first.get_by_role("button", name="Add comment").click()
 
     expect(page).to_have_url(re.compile(re.escape(STATEMENT) + f"#{key}$"))
@@ -249,38 +268,101 @@ def test_arabic_statement_is_shown_right_to_left(page, login, screenshot):
 
 # -- every page at two widths; PNGs in /tmp/cosign-shots with COSIGN_SCREENSHOTS=1 --------
 
+# Whether the page is wider than the window, and which elements stick out.
+OVERFLOW_CHECK = """
+() => {
+  const width = window.innerWidth;
+  const wide = document.documentElement.scrollWidth;
+  if (wide <= width) return null;
+  const culprits = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width && (box.right > width + 1 || box.left < -1)) {
+      culprits.push(`<${el.tagName.toLowerCase()} class="${el.className}"> ${Math.round(box.left)}..${Math.round(box.right)}`);
+    }
+  }
+  return `scrollWidth ${wide} > innerWidth ${width}: ` + culprits.slice(0, 8).join('; ');
+}
+"""
+
+PAGES = [
+    ("dashboard", "/desk/"),
+    ("statement", STATEMENT),
+    ("edit", f"/desk/{DEMO_SLUG}/edit"),
+    ("diff", f"/desk/{DEMO_SLUG}/diff?a=2&b=3"),
+    ("history", f"/desk/{DEMO_SLUG}/history"),
+    ("revision", f"/desk/{DEMO_SLUG}/revisions/1"),
+    ("members", f"/desk/{DEMO_SLUG}/members"),
+    ("settings", f"/desk/{DEMO_SLUG}/settings"),
+    ("audit", f"/desk/{DEMO_SLUG}/audit"),
+    ("new", "/desk/new"),
+    ("home", "/"),
+]
+
+
+def _visit(page, screenshot, name: str, path: str, phone: bool) -> None:
+    page.goto(path)
+    if path.endswith("/edit"):
+        expect(page.locator("#preview")).to_contain_text("undersigned organisations")
+    screenshot(page, f"{name}-390" if phone else name)
+    if phone:
+        assert page.evaluate(OVERFLOW_CHECK) is None, f"{path} scrolls sideways at 390 px"
+
+
 @pytest.mark.browser
 def test_every_page_renders_at_desktop_and_phone_width(page, login, screenshot):
     page.goto("/login")
     screenshot(page, "login")
     login(page)
-    screenshot(page, "dashboard")
+    for name, path in PAGES:
+        _visit(page, screenshot, name, path, phone=False)
     page.goto(STATEMENT)
-    screenshot(page, "statement")
     page.locator("li.paragraph summary").first.click()
     expect(page.get_by_role("button", name="Add comment").first).to_be_visible()
     screenshot(page, "statement-comment-open")
-    page.goto(f"/desk/{DEMO_SLUG}/edit")
-    expect(page.locator("#preview")).to_contain_text("undersigned organisations")
-    screenshot(page, "edit")
-    page.goto(f"/desk/{DEMO_SLUG}/diff?a=2&b=3")
-    screenshot(page, "diff")
-    page.goto(f"/desk/{DEMO_SLUG}/history")
-    screenshot(page, "history")
-    page.goto(f"/desk/{DEMO_SLUG}/members")
-    screenshot(page, "members")
-    page.goto("/desk/new")
-    screenshot(page, "new")
 
     page.set_viewport_size({"width": 390, "height": 844})
+    for name, path in PAGES:
+        _visit(page, screenshot, name, path, phone=True)
     page.goto(STATEMENT)
-    screenshot(page, "statement-390")
-    page.goto("/desk/")
-    screenshot(page, "dashboard-390")
-    page.goto(f"/desk/{DEMO_SLUG}/diff?a=2&b=3")
-    screenshot(page, "diff-390")
+    page.locator("li.paragraph summary").first.click()
+    expect(page.get_by_role("button", name="Add comment").first).to_be_visible()
+    assert page.evaluate(OVERFLOW_CHECK) is None
+    screenshot(page, "statement-comment-open-390")
+    page.context.clear_cookies()
+    page.goto("/login")
+    assert page.evaluate(OVERFLOW_CHECK) is None, "/login scrolls sideways at 390 px"
+    screenshot(page, "login-390")
+
+
+# -- focus and target sizes -----------------------------------------------------------
+
+def _outline(locator) -> str:
+    return locator.evaluate("el => { const s = getComputedStyle(el); return s.outlineStyle + ' ' + s.outlineColor; }")
+
+
+@pytest.mark.browser
+def test_focus_is_visible_and_targets_are_large_enough(page, login):
+    login(page)
+    page.goto(STATEMENT)
+    nav_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="My statements")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # brand
+    page.keyboard.press("Tab")  # "My statements" in the header
+    expect(nav_link).to_be_focused()
+    assert _outline(nav_link) == "solid rgb(255, 210, 74)"  # yellow on the teal header
+    tab = _tab(page, "Edit")
+    tab.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    expect(tab).to_be_focused()
+    assert _outline(tab) == "solid rgb(194, 94, 0)"  # orange on the page
+
+    toggles = page.locator("li.paragraph summary")
+    expect(toggles.nth(2)).to_have_attribute("aria-label", "Comment on paragraph 3")
+    for locator in [toggles.first, page.locator(".comment button").first]:
+        box = locator.bounding_box()
+        assert box["height"] >= 24 and box["width"] >= 24, box
     page.goto(f"/desk/{DEMO_SLUG}/history")
-    screenshot(page, "history-390")
-    page.goto(f"/desk/{DEMO_SLUG}/edit")
-    expect(page.locator("#preview")).to_contain_text("undersigned organisations")
-    screenshot(page, "edit-390")
+    box = page.locator(".radio-target").first.bounding_box()
+    assert box["height"] >= 24 and box["width"] >= 24, box

@@ -73,3 +73,41 @@ def test_invitation_accept_without_token_is_refused(client, session):
         "name": "N", "password": "a long password", "confirm": "a long password"})
     assert response.status_code == 400
     assert snapshot(session) == before
+
+
+def test_signing_forms_refuse_posts_without_token(client, session):
+    from cosign import signing
+    from cosign.models import Signature
+
+    owner = make_user(session)
+    draft = make_statement(session, owner, title="Draft one")
+    opened = make_statement(session, owner, title="Open one")
+    signing.open_for_signature(session, opened, owner.id, signing.OpenOptions())
+    signature = signing.sign(session, opened, signing.SignOn("Org A", "IQ", "a@example.org", "A"),
+                             secret_key="test-secret-key-not-for-production", link_for=lambda p, v: v)
+    csrf_login(client, owner)
+    counts = lambda: (session.scalar(select(func.count()).select_from(Signature)),  # noqa: E731
+                      session.scalar(select(func.count()).select_from(AuditEvent)))
+    before = counts()
+    posts = {
+        f"/s/{opened.slug}/sign": {"organisation": "Org B", "country": "IQ", "org_type": "ngo",
+                                   "contact_name": "B", "email": "b@example.org", "display": "named",
+                                   "authorised": "y"},
+        f"/desk/{draft.slug}/open": {"visibility": "public"},
+        f"/desk/{opened.slug}/close": {},
+        f"/desk/{opened.slug}/signatures/moderate": {"ids": str(signature.id), "action": "reject"},
+        f"/desk/{opened.slug}/signatures/{signature.id}/rename": {"public_name": "Renamed"},
+        f"/desk/{opened.slug}/signatures/{signature.id}/duplicate": {"duplicate_of": "1"},
+        f"/desk/{opened.slug}/signatures/add": {"organisation": "Org C", "country": "IQ"},
+        f"/desk/{opened.slug}/signatures/import": {"content": "bmFtZSxjb3VudHJ5Ck9yZyBELElRCg==",
+                                                   "filename": "x.csv", "confirm": "1"},
+        "/withdraw/anything": {},
+    }
+    for url, data in posts.items():
+        response = client.post(url, data=data)
+        assert response.status_code == 400, url
+    assert counts() == before
+    session.expire_all()
+    assert session.get(type(draft), draft.id).status == "draft"
+    assert session.get(type(opened), opened.id).status == "open"
+    assert session.get(Signature, signature.id).public_name == "Org A"

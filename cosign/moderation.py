@@ -1,0 +1,226 @@
+"""What coordinators do with signatures: list, approve, reject, rename, merge, add, import."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from cosign import audit, clock
+from cosign.core.names import InvalidName, clean_name, name_key
+from cosign.errors import N_
+from cosign.models import SIGNATURE_STATUSES, Signature, Statement, User
+from cosign.signing import LinkFor, SignOn, SigningError, approve_one, check_sign_on, fill
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Signature]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def status_counts(session: Session, statement_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Signature.status, func.count())
+        .where(Signature.statement_id == statement_id, Signature.flagged.is_(False))
+        .group_by(Signature.status)
+    )
+    counts = {status: 0 for status in SIGNATURE_STATUSES}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def flagged_count(session: Session, statement_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Signature).where(
+        Signature.statement_id == statement_id, Signature.flagged.is_(True))) or 0
+
+
+def search(
+    session: Session, statement_id: int, *, status: str, text: str = "", country: str = "",
+    page: int = 1, per_page: int = PER_PAGE,
+) -> Page:
+    """One page of a statement's signatures in one status, filtered."""
+    query = select(Signature).where(Signature.statement_id == statement_id,
+                                    Signature.status == status, Signature.flagged.is_(False))
+    if text:
+        like = f"%{text.strip().lower()}%"
+        query = query.where(or_(func.lower(Signature.name).like(like),
+                                func.lower(Signature.public_name).like(like),
+                                func.lower(Signature.city).like(like),
+                                func.lower(Signature.email).like(like)))
+    if country:
+        query = query.where(Signature.country == country.upper())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    items = session.scalars(
+        query.order_by(Signature.created_at.desc(), Signature.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(list(items), total, page, per_page)
+
+
+def _selected(session: Session, statement: Statement, ids: Iterable[int]) -> list[Signature]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(Signature).where(
+        Signature.statement_id == statement.id, Signature.id.in_(ids),
+        Signature.flagged.is_(False))))
+
+
+def approve(session: Session, statement: Statement, ids: Sequence[int], actor_id: int, *,
+            secret_key: str, link_for: LinkFor) -> int:
+    """Approve confirmed (or earlier rejected, confirmed) signatures; returns how many."""
+    done = 0
+    for signature in _selected(session, statement, ids):
+        if signature.status == "confirmed" or (signature.status == "rejected" and signature.confirmed_at):
+            approve_one(session, statement, signature, actor_id, secret_key, link_for)
+            done += 1
+    session.commit()
+    return done
+
+
+def reject(session: Session, statement: Statement, ids: Sequence[int], actor_id: int) -> int:
+    done = 0
+    for signature in _selected(session, statement, ids):
+        if signature.status in ("unconfirmed", "confirmed", "approved"):
+            signature.status = "rejected"
+            signature.decided_at, signature.decided_by_id = clock.now(), actor_id
+            audit.record(session, statement.id, actor_id, "rejected", signature=signature.id,
+                         name=signature.public_name)
+            done += 1
+    session.commit()
+    return done
+
+
+def get(session: Session, statement: Statement, signature_id: int) -> Signature:
+    found = _selected(session, statement, [signature_id])
+    if not found:
+        from cosign.drafting import StatementNotFound
+
+        raise StatementNotFound(f"signature {signature_id}")
+    return found[0]
+
+
+def rename(session: Session, statement: Statement, signature_id: int, public_name: str,
+           actor_id: int) -> Signature:
+    """Change how the name is shown (e.g. capitalisation); the original stays in the audit log."""
+    signature = get(session, statement, signature_id)
+    try:
+        new = clean_name(public_name)
+    except InvalidName as exc:
+        raise SigningError(N_("Enter the name as it should be shown."), "public_name") from exc
+    if new != signature.public_name:
+        audit.record(session, statement.id, actor_id, "renamed", signature=signature.id,
+                     original=signature.public_name, new=new)
+        signature.public_name = new
+    session.commit()
+    return signature
+
+
+def mark_duplicate(session: Session, statement: Statement, signature_id: int, of_id: int,
+                   actor_id: int) -> Signature:
+    """Reject ``signature_id`` as a duplicate of ``of_id`` (same statement)."""
+    if signature_id == of_id:
+        raise SigningError(N_("A signature cannot duplicate itself."), "duplicate_of")
+    signature = get(session, statement, signature_id)
+    original = get(session, statement, of_id)
+    if signature.status == "withdrawn":
+        # only the signatory may bring a withdrawn signature back, by signing again
+        raise SigningError(N_("A withdrawn signature stays withdrawn."), "duplicate_of")
+    signature.duplicate_of_id = original.id
+    signature.status = "rejected"
+    signature.decided_at, signature.decided_by_id = clock.now(), actor_id
+    audit.record(session, statement.id, actor_id, "duplicate", signature=signature.id,
+                 name=signature.public_name, of=original.id, of_name=original.public_name)
+    session.commit()
+    return signature
+
+
+def _coordinator_name(session: Session, actor_id: int) -> str:
+    user = session.get(User, actor_id)
+    return user.name if user else "?"
+
+
+def add(session: Session, statement: Statement, form: SignOn, actor_id: int) -> Signature:
+    """A signature collected elsewhere (by e-mail, on paper), added as approved."""
+    if statement.status not in ("open", "closed"):
+        raise SigningError(N_("Open the statement for signature before adding signatures."))
+    name, key = check_sign_on(statement, form)
+    if session.scalar(select(Signature.id).where(Signature.statement_id == statement.id,
+                                                 Signature.name_key == key)):
+        raise SigningError(N_("“%(name)s” is already on the list."), "organisation", name=name)
+    signature = _new_added(statement, form, name, key, actor_id,
+                           "added", _coordinator_name(session, actor_id))
+    session.add(signature)
+    session.flush()
+    audit.record(session, statement.id, actor_id, "added", signature=signature.id, name=name)
+    session.commit()
+    return signature
+
+
+def _new_added(statement, form, name, key, actor_id, provenance, detail) -> Signature:
+    now = clock.now()
+    signature = Signature(statement_id=statement.id, name_key=key, status="approved",
+                          revision=statement.signed_revision, provenance=provenance,
+                          provenance_detail=detail[:200], created_at=now, confirmed_at=now,
+                          decided_at=now, decided_by_id=actor_id)
+    fill(signature, form, name)
+    return signature
+
+
+def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], filename: str,
+                actor_id: int, lines: Sequence[int] | None = None) -> int:
+    """Add every row as approved, or none: a problem in any row stores nothing.
+
+    ``lines`` are the rows' line numbers in the file, for the messages.
+    """
+    lines = list(lines) if lines is not None else list(range(1, len(rows) + 1))
+    if statement.status not in ("open", "closed"):
+        raise SigningError(N_("Open the statement for signature before adding signatures."))
+    seen: dict[str, int] = {}
+    existing = set(session.scalars(select(Signature.name_key).where(
+        Signature.statement_id == statement.id, Signature.name_key.is_not(None))))
+    prepared = []
+    for number, form in zip(lines, rows):
+        name, key = check_sign_on(statement, form)
+        if key in existing:
+            raise SigningError(N_("Row %(row)d: “%(name)s” is already on the list."),
+                               row=number, name=name)
+        if key in seen:
+            raise SigningError(N_("Row %(row)d: “%(name)s” appears twice in the file (row %(first)d)."),
+                               row=number, name=name, first=seen[key])
+        seen[key] = number
+        prepared.append((form, name, key))
+    detail = f"imported from {filename}"
+    for form, name, key in prepared:
+        session.add(_new_added(statement, form, name, key, actor_id, "imported", detail))
+    audit.record(session, statement.id, actor_id, "imported", count=len(prepared), file=filename)
+    session.commit()
+    return len(prepared)
+
+
+def timeline(session: Session, statement_id: int) -> list[tuple[dt.date, int]]:
+    """Sign-ons per day (not flagged), oldest first, days without sign-ons included."""
+    day = func.date(Signature.created_at)
+    rows = session.execute(
+        select(day, func.count()).where(Signature.statement_id == statement_id,
+                                        Signature.flagged.is_(False))
+        .group_by(day).order_by(day)
+    ).all()
+    counts = {(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))): n for d, n in rows}
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    return [(first + dt.timedelta(days=i), counts.get(first + dt.timedelta(days=i), 0))
+            for i in range((last - first).days + 1)]

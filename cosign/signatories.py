@@ -1,0 +1,63 @@
+"""The public list of a statement's signatories: approved, never flagged, public fields only."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from cosign.models import Signature
+
+PUBLIC_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class PublicSignatory:
+    """What anyone may see of a signature. No contact data, ever."""
+
+    name: str | None  # None when the organisation asked to be withheld
+    country: str
+    org_type: str
+    city: str
+    kind: str
+    revision: int
+
+    @property
+    def withheld(self) -> bool:
+        return self.name is None
+
+
+def _approved(statement_id: int):
+    return (Signature.statement_id == statement_id, Signature.status == "approved",
+            Signature.flagged.is_(False))
+
+
+def public_order():
+    """Named signatories by name, then the withheld ones by country. A withheld
+    signatory's place in the list must not hint at its hidden name."""
+    withheld = Signature.display == "withheld"
+    return (withheld, case((withheld, ""), else_=func.lower(Signature.public_name)),
+            Signature.country, Signature.id)
+
+
+def approved_count(session: Session, statement_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Signature)
+                          .where(*_approved(statement_id))) or 0
+
+
+def public_page(session: Session, statement_id: int, page: int = 1,
+                per_page: int = PUBLIC_PER_PAGE) -> list[PublicSignatory]:
+    """One page of approved signatories by name, withheld ones after the named ones."""
+    rows = session.execute(
+        select(Signature.public_name, Signature.display, Signature.country, Signature.org_type,
+               Signature.city, Signature.kind, Signature.revision)
+        .where(*_approved(statement_id))
+        .order_by(*public_order())
+        .offset((max(1, page) - 1) * per_page).limit(per_page)
+    )
+    return [
+        PublicSignatory(name=None if display == "withheld" else name, country=country,
+                        org_type=org_type, city="" if display == "withheld" else city,
+                        kind=kind, revision=revision)
+        for name, display, country, org_type, city, kind, revision in rows
+    ]

@@ -1,0 +1,309 @@
+"""Moderating a statement's signatures: tabs by status, bulk decisions, add, import, export."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect,
+                   render_template, request, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from wtforms.fields.choices import SelectChoice
+
+from cosign import exports, moderation, signing
+from cosign.core import importer
+from cosign.core.chart import timeline_svg
+from cosign.core.countries import country_choices
+from cosign.drafting import StatementNotFound
+from cosign.errors import UserError
+from cosign.extensions import db
+from cosign.models import SIGNATURE_STATUSES
+from cosign.web.desk import load_statement
+from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm,
+                              RenameForm, country_options)
+from cosign.web.messages import error_text
+from cosign.web.public import link_for
+
+bp = Blueprint("moderation", __name__, url_prefix="/desk/<slug>/signatures")
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    g.no_store = True
+
+
+def _countries():
+    return country_choices(str(get_locale() or "en"))
+
+
+@bp.get("/")
+def index(slug: str):
+    statement, member = load_statement(slug)
+    status = request.args.get("status", "confirmed")
+    if status not in SIGNATURE_STATUSES:
+        abort(404)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() else 1
+    text = request.args.get("q", "")[:200]
+    country = request.args.get("country", "")[:2]
+    result = moderation.search(db.session, statement.id, status=status, text=text,
+                               country=country, page=page)
+    days = moderation.timeline(db.session, statement.id)
+    total = sum(n for _day, n in days)
+    chart = timeline_svg(
+        days, title=_("Sign-ons per day"),
+        label_total=_("%(total)d sign-ons in %(days)d days", total=total, days=len(days)),
+    ) if days else ""
+    return render_template(
+        "desk/signatures.html", statement=statement, member=member, status=status,
+        counts=moderation.status_counts(db.session, statement.id),
+        flagged=moderation.flagged_count(db.session, statement.id),
+        result=result, text=text, country=country, countries=_countries(),
+        chart=Markup(chart), action_form=ActionForm(),
+    )
+
+
+@bp.post("/moderate")
+def moderate(slug: str):
+    statement, _member = load_statement(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    action = request.form.get("action")
+    back = request.form.get("status", "confirmed")
+    if not ids:
+        flash(_("Select at least one signature."), "error")
+    elif action == "approve":
+        n = moderation.approve(db.session, statement, ids, _user_id(),
+                               secret_key=current_app.config["SECRET_KEY"], link_for=link_for)
+        flash(_("%(n)d approved.", n=n), "success")
+    elif action == "reject":
+        n = moderation.reject(db.session, statement, ids, _user_id())
+        flash(_("%(n)d rejected.", n=n), "success")
+    else:
+        abort(400)
+    if back not in SIGNATURE_STATUSES:
+        back = "confirmed"
+    return redirect(url_for(".index", slug=slug, status=back))
+
+
+def _user_id() -> int:
+    return current_user.id
+
+
+def _signature_or_404(statement, signature_id):
+    try:
+        return moderation.get(db.session, statement, signature_id)
+    except StatementNotFound:
+        abort(404)
+
+
+@bp.get("/<int:signature_id>")
+def detail(slug: str, signature_id: int):
+    statement, member = load_statement(slug)
+    signature = _signature_or_404(statement, signature_id)
+    return _detail(statement, member, signature, RenameForm(public_name=signature.public_name),
+                   _duplicate_form(statement, signature))
+
+
+def _duplicate_form(statement, signature, formdata=None):
+    form = DuplicateForm(formdata=formdata)
+    others = moderation.search(db.session, statement.id, status="approved", per_page=500).items
+    others += moderation.search(db.session, statement.id, status="confirmed", per_page=500).items
+    form.duplicate_of.choices = [SelectChoice(s.id, s.public_name) for s in others
+                                 if s.id != signature.id]
+    return form
+
+
+def _detail(statement, member, signature, rename_form, duplicate_form, status=200):
+    return render_template("desk/signature.html", statement=statement, member=member,
+                           signature=signature, rename_form=rename_form,
+                           duplicate_form=duplicate_form), status
+
+
+@bp.post("/<int:signature_id>/rename")
+def rename(slug: str, signature_id: int):
+    statement, member = load_statement(slug)
+    signature = _signature_or_404(statement, signature_id)
+    form = RenameForm()
+    if form.validate_on_submit():
+        try:
+            moderation.rename(db.session, statement, signature.id, form.public_name.data, _user_id())
+        except UserError as exc:
+            form.public_name.errors = [error_text(exc)]
+        else:
+            flash(_("Name saved."), "success")
+            return redirect(url_for(".detail", slug=slug, signature_id=signature.id))
+    return _detail(statement, member, signature, form, _duplicate_form(statement, signature), 422)
+
+
+@bp.post("/<int:signature_id>/duplicate")
+def duplicate(slug: str, signature_id: int):
+    statement, member = load_statement(slug)
+    signature = _signature_or_404(statement, signature_id)
+    form = _duplicate_form(statement, signature, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            moderation.mark_duplicate(db.session, statement, signature.id, form.duplicate_of.data,
+                                      _user_id())
+        except StatementNotFound:
+            form.duplicate_of.errors = [_("Choose a signature of this statement.")]
+        except UserError as exc:
+            form.duplicate_of.errors = [error_text(exc)]
+        else:
+            flash(_("Marked as duplicate and rejected."), "success")
+            return redirect(url_for(".detail", slug=slug, signature_id=signature.id))
+    return _detail(statement, member, signature, RenameForm(public_name=signature.public_name),
+                   form, 422)
+
+
+@bp.route("/add", methods=["GET", "POST"])
+def add(slug: str):
+    statement, member = load_statement(slug)
+    form = AddSignatureForm(countries=country_options(str(get_locale() or "en")))
+    if form.validate_on_submit():
+        try:
+            moderation.add(db.session, statement, _sign_on(form), _user_id())
+        except UserError as exc:
+            field = getattr(form, exc.field or "", None) or form.organisation
+            field.errors = list(field.errors) + [error_text(exc)]
+        else:
+            flash(_("Signature added."), "success")
+            return redirect(url_for(".index", slug=slug, status="approved"))
+    return render_template("desk/signature_add.html", statement=statement, member=member,
+                           form=form), 422 if form.errors else 200
+
+
+def _sign_on(form) -> signing.SignOn:
+    return signing.SignOn(
+        organisation=form.organisation.data, country=form.country.data,
+        email=form.email.data or "", contact_name=form.contact_name.data or "",
+        org_type=form.org_type.data, city=form.city.data or "", website=form.website.data or "",
+        contact_role=form.contact_role.data or "", display=form.display.data,
+        message=form.message.data or "", kind=form.kind.data or "organisation",
+    )
+
+
+PROBLEMS = {
+    "missing-column": lambda p: _("The column “%(col)s” is missing.", col=p.value),
+    "unknown-column": lambda p: _("Unknown column “%(col)s”.", col=p.value),
+    "empty-name": lambda p: _("The name is empty."),
+    "long-name": lambda p: _("The name is longer than 200 characters."),
+    "country": lambda p: _("Unknown country “%(value)s”.", value=p.value),
+    "type": lambda p: _("Unknown organisation type “%(value)s”.", value=p.value),
+    "display": lambda p: _("Display must be “named” or “withheld”, not “%(value)s”.", value=p.value),
+    "website": lambda p: _("The website must start with https:// or http://."),
+    "email": lambda p: _("“%(value)s” is not an e-mail address.", value=p.value),
+    "too-many-rows": lambda p: _("Too many rows: at most %(max)s.", max=p.value),
+    "not-csv": lambda p: _("This is not a CSV file."),
+    "empty-file": lambda p: _("The file is empty."),
+    "no-rows": lambda p: _("The file has a header row but no signatures."),
+    "encoding": lambda p: _("The file is not UTF-8 text. Save it as “CSV UTF-8”."),
+}
+
+
+def _import_rows(rows):
+    return [signing.SignOn(organisation=r.name, country=r.country, email=r.email,
+                           contact_name=r.contact_name, org_type=r.org_type, city=r.city,
+                           website=r.website, display=r.display,
+                           kind="individual" if r.org_type == "individual" else "organisation")
+            for r in rows]
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_csv(slug: str):
+    statement, member = load_statement(slug)
+    form = ImportForm()
+    result, problems, status = None, [], 200
+    if form.validate_on_submit():
+        text, filename = _uploaded_text(form, problems)
+        if text is not None:
+            result = importer.read_csv(text)
+            problems = [(p.line, PROBLEMS[p.code](p)) for p in result.problems]
+            form.content.data = base64.b64encode(text.encode()).decode()
+            form.filename.data = filename
+            if form.confirm.data and result.ok:
+                try:
+                    n = moderation.import_rows(db.session, statement, _import_rows(result.rows),
+                                               filename, _user_id(),
+                                               lines=[r.line for r in result.rows])
+                except UserError as exc:
+                    problems.append((None, error_text(exc)))
+                else:
+                    flash(ngettext("%(num)d signature imported from %(file)s.",
+                                   "%(num)d signatures imported from %(file)s.", n, file=filename),
+                          "success")
+                    return redirect(url_for(".index", slug=slug, status="approved"))
+        status = 422 if problems else 200
+    return render_template("desk/signature_import.html", statement=statement, member=member,
+                           form=form, result=result, problems=problems,
+                           columns=importer.COLUMNS), status
+
+
+def _uploaded_text(form, problems):
+    """(text, filename) from the upload or from the preview's hidden copy."""
+    upload = form.file.data
+    try:
+        if upload and getattr(upload, "filename", ""):
+            data = upload.read(importer.MAX_BYTES + 1)
+            filename = upload.filename
+        elif form.content.data:
+            data = base64.b64decode(form.content.data, validate=True)
+            filename = form.filename.data or "upload.csv"
+        else:
+            problems.append((None, _("Choose a CSV file.")))
+            return None, ""
+    except (binascii.Error, ValueError):
+        problems.append((None, _("The uploaded file could not be read back. Choose the file "
+                                 "again.")))
+        return None, ""
+    if len(data) > importer.MAX_BYTES:
+        problems.append((None, _("The file is larger than 5 MB.")))
+        return None, ""
+    try:
+        return importer.decode(data), filename[-200:]
+    except UnicodeDecodeError:
+        problems.append((None, _("The file is not UTF-8 text. Save it as “CSV UTF-8”.")))
+        return None, ""
+
+
+@bp.get("/export.<fmt>")
+def export(slug: str, fmt: str):
+    statement, _member = load_statement(slug)
+    full = request.args.get("full") == "1"
+    name = f"{statement.slug}-signatories{'-full' if full else ''}"
+    if fmt == "csv":
+        body = exports.to_csv(db.session, statement, full=full)
+        mimetype = "text/csv"
+    elif fmt == "xlsx":
+        body = exports.to_xlsx(db.session, statement, full=full)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+STATUS_LABELS = {
+    "unconfirmed": lambda: _("Unconfirmed"), "confirmed": lambda: _("To review"),
+    "approved": lambda: _("Approved"), "rejected": lambda: _("Rejected"),
+    "withdrawn": lambda: _("Withdrawn"),
+}
+
+
+def provenance_label(signature) -> str:
+    if signature.provenance == "web":
+        return _("signed online")
+    if signature.provenance == "added":
+        return _("added by %(name)s", name=signature.provenance_detail)
+    return signature.provenance_detail or _("imported")
+
+
+@bp.app_context_processor
+def _moderation_labels():
+    return {"signature_status_label": lambda code: STATUS_LABELS[code](),
+            "provenance_label": provenance_label}
