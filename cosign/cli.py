@@ -49,6 +49,56 @@ def load_demo() -> None:
     click.echo("")
 
 
+@cosign_cli.command("render")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="Where to write the PDF.")
+def render(slug: str, output: str) -> None:
+    """Render (or take from the cache) the PDF of a statement and write it to a file."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from cosign import pdfs
+    from cosign.core.pdf import RenderError
+    from cosign.models import Statement
+
+    statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
+    if statement is None or statement.signed_revision is None:
+        raise click.ClickException(f"No statement open for signature has the address {slug!r}.")
+    try:
+        issued = pdfs.issue(db.session, statement, current_app.config)
+    except RenderError as exc:
+        raise click.ClickException(f"The PDF could not be rendered: {exc}") from exc
+    data = pdfs.file_path(current_app.config, issued).read_bytes()
+    with open(output, "wb") as handle:
+        handle.write(data)
+    click.echo(f"Wrote {output}: {issued.signatory_count} signatories, text version "
+               f"{issued.revision}, verification code {issued.code}, SHA-256 {issued.sha256}")
+
+
+@cosign_cli.command("keygen")
+@click.option("--force", is_flag=True, help="Replace an existing key and certificate.")
+def keygen(force: bool) -> None:
+    """Create the site's PDF signing key and self-signed certificate."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from cosign import certification
+
+    key = Path(current_app.config["COSIGN_SIGNING_KEY"])
+    cert = Path(current_app.config["COSIGN_SIGNING_CERT"])
+    if key.parent != cert.parent:
+        raise click.ClickException("COSIGN_SIGNING_KEY and COSIGN_SIGNING_CERT must share a folder.")
+    try:
+        key_path, cert_path = certification.generate_key(
+            key.parent, common_name=current_app.config["COSIGN_SITE_NAME"], force=force)
+    except (FileExistsError, certification.CertificationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {key_path} (keep it secret) and {cert_path}.")
+    click.echo("Issued PDFs are now certified; publish the certificate so readers can check them.")
+
+
 @cosign_cli.command("tick")
 def tick() -> None:
     """Periodic work: close statements past their deadline, retry due e-mails.
@@ -59,9 +109,15 @@ def tick() -> None:
 
     from cosign import mail, signing
 
+    from cosign import pdfs
+
     closed = signing.close_expired(db.session)
     sent = mail.deliver_due(db.session, current_app.config)
-    click.echo(f"closed {closed} statement(s) past their deadline; sent {sent} e-mail(s)")
+    rendered = 0
+    for statement_id in pdfs.wanted(db.session):
+        rendered += pdfs.render_wanted(db.session, statement_id, current_app.config) is not None
+    click.echo(f"closed {closed} statement(s) past their deadline; sent {sent} e-mail(s); "
+               f"rendered {rendered} PDF(s)")
 
 
 def init_app(app: Flask) -> None:

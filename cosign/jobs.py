@@ -7,6 +7,7 @@ fresh app context and database session.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Callable
 
 from flask import Flask
@@ -49,7 +50,62 @@ def run(job: Callable[..., None], *args) -> None:
             log.exception("job %s failed", job.__name__)
 
 
+# --- PDFs: a change of the list or the text marks the statement; one render follows ---
+
+PDF_ACTIONS = frozenset({
+    "opened", "approved", "rejected", "withdrawn", "renamed", "duplicate", "added", "imported",
+    "new-version", "reconfirmed", "settings", "pdf-settings",
+})
+_timers: dict[int, threading.Timer] = {}
+_timers_lock = threading.Lock()
+
+
+def render_pdf(statement_id: int) -> None:
+    from cosign import pdfs
+    from cosign.extensions import db
+
+    pdfs.render_wanted(db.session, statement_id, _require_app().config)
+
+
+def _schedule_render(statement_id: int, delay: float) -> None:
+    """Debounce: a burst of changes to one statement gives one render."""
+    with _timers_lock:
+        if statement_id in _timers:
+            return
+
+        def fire():
+            with _timers_lock:
+                _timers.pop(statement_id, None)
+            run(render_pdf, statement_id)
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        _timers[statement_id] = timer
+        timer.start()
+
+
+def _after_flush(session: Session, _context) -> None:
+    from cosign.models import AuditEvent
+
+    for obj in session.new:
+        if isinstance(obj, AuditEvent) and obj.action in PDF_ACTIONS and obj.statement_id:
+            session.info.setdefault("cosign.pdf_wanted", set()).add(obj.statement_id)
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # before_commit runs before the commit's own flush: collect its events too
+    ids = session.info.get("cosign.pdf_wanted")
+    if ids:
+        from cosign import pdfs
+
+        pdfs.want(session, ids)
+
+
 def _after_commit(session: Session) -> None:
+    wanted = session.info.pop("cosign.pdf_wanted", None)
+    if wanted and _app is not None and _app.config.get("COSIGN_PDF_AUTO"):
+        for statement_id in wanted:
+            _schedule_render(statement_id, float(_app.config.get("COSIGN_PDF_DEBOUNCE", 2.0)))
     messages = session.info.pop("cosign.new_mail", None)
     if not messages or _app is None or not _app.config.get("MAIL_SERVER"):
         return
@@ -62,11 +118,14 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop("cosign.new_mail", None)
+    session.info.pop("cosign.pdf_wanted", None)
 
 
 def init_app(app: Flask) -> None:
     global _app
     _app = app
     if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))

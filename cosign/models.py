@@ -63,6 +63,10 @@ class Statement(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),
         CheckConstraint(f"visibility IN {VISIBILITIES!r}", name="visibility"),
+        CheckConstraint("pdf_page_size IN ('A4', 'Letter')", name="pdf_page_size"),
+        CheckConstraint("pdf_columns IN (2, 3)", name="pdf_columns"),
+        CheckConstraint("pdf_grouping IN ('none', 'country', 'type')", name="pdf_grouping"),
+        CheckConstraint("pdf_order IN ('alphabetical', 'signed')", name="pdf_order"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +89,13 @@ class Statement(Base):
     allow_individuals: Mapped[bool] = mapped_column(Boolean, default=False)
     public_list: Mapped[bool] = mapped_column(Boolean, default=True)
     visibility: Mapped[str] = mapped_column(String(20), default="public")
+    # how the PDF is laid out (chosen by the coordinators)
+    pdf_page_size: Mapped[str] = mapped_column(String(10), default="A4")
+    pdf_columns: Mapped[int] = mapped_column(Integer, default=2)
+    pdf_grouping: Mapped[str] = mapped_column(String(20), default="none")
+    pdf_order: Mapped[str] = mapped_column(String(20), default="alphabetical")
+    # set when the list or the text changed and a new PDF is wanted
+    pdf_wanted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
@@ -277,5 +288,35 @@ class Signature(Base):
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     reconfirm_requested_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    lead_rank: Mapped[Optional[int]] = mapped_column(Integer)  # lead signatories first, by rank
+
+    statement: Mapped[Statement] = relationship()
+
+
+class IssuedPdf(Base):
+    """A PDF this site issued: anyone can check a file against these records.
+
+    ``cache_key`` is the SHA-256 of everything the PDF is made from (signed text,
+    ordered public signatory data, template version, layout), so an unchanged
+    statement is never rendered twice; ``sha256`` is that of the file's bytes.
+    """
+
+    __tablename__ = "issued_pdf"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"),
+                                              index=True)
+    cache_key: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    signatory_count: Mapped[int] = mapped_column(Integer)
+    template_version: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    certified: Mapped[bool] = mapped_column(Boolean, default=False)
+    watermark: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
     statement: Mapped[Statement] = relationship()

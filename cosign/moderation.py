@@ -224,3 +224,16 @@ def timeline(session: Session, statement_id: int) -> list[tuple[dt.date, int]]:
     first, last = min(counts), max(counts)
     return [(first + dt.timedelta(days=i), counts.get(first + dt.timedelta(days=i), 0))
             for i in range((last - first).days + 1)]
+
+
+def set_pdf_layout(session: Session, statement: Statement, actor_id: int, *, page_size: str,
+                   columns: int, grouping: str, order: str) -> Statement:
+    if (page_size not in ("A4", "Letter") or columns not in (2, 3)
+            or grouping not in ("none", "country", "type") or order not in ("alphabetical", "signed")):
+        raise SigningError(N_("Choose one of the offered layouts."))
+    statement.pdf_page_size, statement.pdf_columns = page_size, columns
+    statement.pdf_grouping, statement.pdf_order = grouping, order
+    audit.record(session, statement.id, actor_id, "pdf-settings", page_size=page_size,
+                 columns=columns, grouping=grouping, order=order)
+    session.commit()
+    return statement

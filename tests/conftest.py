@@ -31,6 +31,7 @@ def app_config(url: str, **extra) -> dict:
         "SERVER_NAME": "cosign.test",
         "MAIL_SERVER": None,
         "COSIGN_DEV": False,
+        "COSIGN_PDF_AUTO": False,  # tests render PDFs explicitly
     }
     config.update(extra)
     return config
@@ -108,8 +109,9 @@ def app_overrides() -> dict:
 
 
 @pytest.fixture
-def app(db_url, app_overrides):
-    app = create_app(app_config(db_url, **app_overrides))
+def app(db_url, app_overrides, tmp_path):
+    app = create_app(app_config(db_url, COSIGN_STORAGE_DIR=str(tmp_path / "storage"),
+                                COSIGN_SIGNING_KEY="", COSIGN_SIGNING_CERT="", **app_overrides))
     yield app
     from cosign.extensions import db
 

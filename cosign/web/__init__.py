@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import auth, desk, dev, labels, moderation, public
+    from cosign.web import auth, desk, dev, labels, moderation, public, verification
     from cosign.web.uploads import CosignRequest
 
     app.request_class = CosignRequest
@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(verification.bp)
     if app.config.get("COSIGN_DEV"):
         app.register_blueprint(dev.bp)
 

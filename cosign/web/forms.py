@@ -337,3 +337,17 @@ class ImportForm(FlaskForm):
     filename = HiddenField(validators=[Optional(), Length(max=200)])
     preview = SubmitField(_l("Preview"))
     confirm = SubmitField(_l("Import all rows"))
+
+
+class PdfLayoutForm(FlaskForm):
+    page_size = SelectField(_l("Paper"), choices=[SelectChoice("A4", _l("A4")),
+                                                  SelectChoice("Letter", _l("US Letter"))])
+    columns = SelectField(_l("Columns of names"), coerce=int,
+                          choices=[SelectChoice(2, _l("Two")), SelectChoice(3, _l("Three"))])
+    grouping = SelectField(_l("Grouping"), choices=[
+        SelectChoice("none", _l("One alphabetical list")),
+        SelectChoice("country", _l("By country")), SelectChoice("type", _l("By type"))])
+    order = SelectField(_l("Order"), choices=[
+        SelectChoice("alphabetical", _l("Alphabetical")),
+        SelectChoice("signed", _l("By time of signing"))])
+    submit = SubmitField(_l("Save layout"))

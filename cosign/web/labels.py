@@ -85,6 +85,8 @@ def audit_label(event) -> str:
                      of=d.get("of_name"))
         case "added":
             return _("added a signature: %(name)s", name=d.get("name"))
+        case "pdf-settings":
+            return _("changed the PDF layout")
         case "imported":
             return _("imported %(count)s signatures from %(file)s", count=d.get("count"),
                      file=d.get("file"))

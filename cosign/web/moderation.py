@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from cosign import exports, moderation, signing
+from cosign import exports, moderation, pdfs, signing
 from cosign.core import importer
 from cosign.core.chart import timeline_svg
 from cosign.core.countries import country_choices
@@ -23,7 +23,7 @@ from cosign.extensions import db
 from cosign.models import SIGNATURE_STATUSES
 from cosign.web.desk import load_statement
 from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm,
-                              RenameForm, country_options)
+                              PdfLayoutForm, RenameForm, country_options)
 from cosign.web.messages import error_text
 from cosign.web.public import link_for
 
@@ -64,7 +64,24 @@ def index(slug: str):
         flagged=moderation.flagged_count(db.session, statement.id),
         result=result, text=text, country=country, countries=_countries(),
         chart=Markup(chart), action_form=ActionForm(),
+        pdf=pdfs.latest(db.session, statement.id),
+        layout_form=PdfLayoutForm(page_size=statement.pdf_page_size, columns=statement.pdf_columns,
+                                  grouping=statement.pdf_grouping, order=statement.pdf_order),
     )
+
+
+@bp.post("/pdf-layout")
+def pdf_layout(slug: str):
+    statement, _member = load_statement(slug)
+    form = PdfLayoutForm()
+    if not form.validate_on_submit():
+        flash(_("Choose one of the offered layouts."), "error")
+    else:
+        moderation.set_pdf_layout(db.session, statement, _user_id(), page_size=form.page_size.data,
+                                  columns=form.columns.data, grouping=form.grouping.data,
+                                  order=form.order.data)
+        flash(_("PDF layout saved. The PDF is made again."), "success")
+    return redirect(url_for(".index", slug=slug, status="approved"))
 
 
 @bp.post("/moderate")

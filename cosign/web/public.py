@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
-                   url_for)
+                   send_file, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cosign import database, drafting, signatories, signing
+from cosign import database, drafting, pdfs, signatories, signing
 from cosign.core.countries import country_choices, country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
+from cosign.core.pdf import RenderError
 from cosign.extensions import db, limiter
 from cosign.models import Statement
 from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
@@ -67,6 +68,7 @@ def statement(slug: str):
     pages = max(1, -(-total // signatories.PUBLIC_PER_PAGE))
     return render_template(
         "public/statement.html", statement=stmt, revision=revision,
+        pdf=pdfs.latest(db.session, stmt.id),
         html=render_markdown(revision.body), total=total, names=names, page=page, pages=pages,
         show_list=show_list, is_open=signing.is_open(stmt), direction=text_direction(stmt.language),
     )
@@ -259,3 +261,23 @@ def _signatory_labels():
 
 def org_type_label(code: str) -> str:
     return str(ORG_TYPE_LABELS.get(code, code))
+
+
+@bp.get("/s/<slug>.pdf")
+def statement_pdf(slug: str):
+    """The statement's PDF with the approved signatories of this moment."""
+    stmt = _public_statement(slug)
+    try:
+        issued = pdfs.issue(db.session, stmt, current_app.config)
+    except RenderError:
+        current_app.logger.exception("PDF render failed for statement %s", stmt.id)
+        return render_template("public/link.html", heading=_("The PDF could not be made"),
+                               message=_("Please try again in a few minutes."),
+                               statement=stmt), 503
+    path = pdfs.file_path(current_app.config, issued)
+    date = issued.created_at.date().isoformat()
+    response = send_file(path, mimetype="application/pdf", as_attachment=False,
+                         download_name=f"{stmt.slug}-{date}.pdf", etag=issued.sha256,
+                         conditional=True, max_age=60)
+    response.headers["X-Verification-Code"] = issued.code
+    return response

@@ -12,15 +12,14 @@ from cosign.core import importer
 
 # the CSV itself, plus its base64 copy in the preview's hidden field, plus the form
 IMPORT_BODY_LIMIT = importer.MAX_BYTES * 2 + 64 * 1024
-UPLOAD_ENDPOINTS = frozenset({"moderation.import_csv"})
+VERIFY_BODY_LIMIT = 21 * 1024 * 1024
+LIMITS = {"moderation.import_csv": IMPORT_BODY_LIMIT, "verification.verify": VERIFY_BODY_LIMIT}
 
 
 class CosignRequest(Request):
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
-        if self.endpoint in UPLOAD_ENDPOINTS:
-            return IMPORT_BODY_LIMIT
-        return super().max_content_length
+        return LIMITS.get(self.endpoint or "") or super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
@@ -28,9 +27,7 @@ class CosignRequest(Request):
 
     @property
     def max_form_memory_size(self) -> int | None:  # type: ignore[override]
-        if self.endpoint in UPLOAD_ENDPOINTS:
-            return IMPORT_BODY_LIMIT
-        return super().max_form_memory_size
+        return LIMITS.get(self.endpoint or "") or super().max_form_memory_size
 
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:

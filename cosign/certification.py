@@ -1,0 +1,382 @@
+"""Certify issued PDFs with the site's own key, and check such certifications.
+
+A certified PDF carries a PAdES signature with a DocMDP "no changes allowed"
+transform: any later incremental update (an added annotation, form field,
+page label, ...) breaks the certification, and journalists can check a file
+with the stock pyHanko command line, trusting only the site's certificate::
+
+    pyhanko sign validate --no-revocation-check --trust signing-cert.pem \
+        --trust-replace --pretty-print statement.pdf
+
+(``pip install pyhanko-cli``; pyHanko itself has no command line.)  The CLI's
+verdict (``VALID``, exit status 0) does *not* cover bytes appended after
+``%%EOF`` without a new revision: ``--pretty-print`` then says "The signature
+does not cover the entire file." and the plain summary lacks ``UNTOUCHED``.
+:func:`validate` treats that case as a failure.
+
+Key storage: ``signing-key.pem`` is an *unencrypted* PKCS#8 PEM file.  Its only
+protection is the file mode (0600, owner = the account running cosign) and the
+directory it lives in; keep it out of the web root, backups that others can
+read and version control.  Anyone who can read it can issue "certified"
+statements in the site's name.
+
+This is a service module: no Flask, no request or application context.  pyHanko
+runs its own asyncio event loop inside :func:`certify` and :func:`validate`, so
+call them from ordinary (non-async) code such as a request handler or a job.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+KEY_FILENAME = "signing-key.pem"
+CERT_FILENAME = "signing-cert.pem"
+FIELD_NAME = "cosign"
+
+
+class CertificationError(Exception):
+    """Base class for errors of this module."""
+
+
+class KeyExistsError(CertificationError, FileExistsError):
+    """The signing key or certificate exists already and ``force`` was not given."""
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def _write_file(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` atomically, created with ``mode`` (never wider)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def generate_key(
+    directory: Path,
+    *,
+    common_name: str,
+    organisation: str = "cosign",
+    days: int = 3650,
+    force: bool = False,
+) -> tuple[Path, Path]:
+    """Create the site's signing key and a self-signed certificate in ``directory``.
+
+    Writes ``signing-key.pem`` (EC P-256, unencrypted PKCS#8, mode 0600: it is
+    protected by file permissions only) and ``signing-cert.pem`` (self-signed,
+    CA:TRUE so that validators can use it as its own trust root; key usage
+    digitalSignature + contentCommitment, which pyHanko requires of signers).
+
+    Refuses to replace existing files (:class:`KeyExistsError`) unless
+    ``force=True``: replacing the key makes every PDF issued so far
+    unverifiable against the new certificate.
+
+    Returns ``(key_path, cert_path)``.
+    """
+    if not common_name.strip():
+        raise ValueError("common_name must not be empty")
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    directory = Path(directory)
+    key_path = directory / KEY_FILENAME
+    cert_path = directory / CERT_FILENAME
+    existing = [p for p in (key_path, cert_path) if p.exists() or p.is_symlink()]
+    if existing and not force:
+        raise KeyExistsError(
+            f"refusing to overwrite {', '.join(str(p) for p in existing)}: "
+            "replacing the signing key makes previously issued PDFs unverifiable "
+            "against the new certificate (pass force=True to replace it anyway)"
+        )
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+    ])
+    now = dt.datetime.now(dt.timezone.utc)
+    public_key = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    _write_file(key_path, key_pem, 0o600)
+    _write_file(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return key_path, cert_path
+
+
+def _outside_event_loop(function):
+    """pyHanko runs its own asyncio loop (``asyncio.run``); when this thread already
+    runs one (an async caller, or a library such as Playwright's sync API), do the
+    work in a short-lived thread of its own instead of failing."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return function(*args, **kwargs)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+
+    return wrapper
+
+
+# ------------------------------------------------------------------------ certify
+
+
+@_outside_event_loop
+def certify(
+    pdf: bytes,
+    *,
+    key_path: Path,
+    cert_path: Path,
+    reason: str = "Issued by cosign",
+    location: str = "",
+) -> bytes:
+    """Return ``pdf`` with a PAdES certification signature (DocMDP: no changes).
+
+    The signature goes into a new invisible field named ``cosign`` in an
+    incremental update; the original bytes are kept as they are.  The signing
+    time is the one claimed by this machine (no timestamp authority).
+    Raises :class:`CertificationError` if the PDF is already signed.
+    """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+
+    if PdfFileReader(BytesIO(pdf)).embedded_signatures:
+        raise CertificationError(
+            "the PDF is signed already; a certification signature must be the first one"
+        )
+    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
+    if signer is None:  # pyHanko logs the cause and returns None
+        raise CertificationError(f"could not load the signing key {key_path} / {cert_path}")
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        certify=True,
+        docmdp_permissions=MDPPerm.NO_CHANGES,
+        subfilter=SigSeedSubFilter.PADES,
+        reason=reason or None,
+        location=location or None,
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    out = signers.sign_pdf(
+        writer,
+        meta,
+        signer=signer,
+        new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME),
+    )
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------- validate
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of :func:`validate`; :attr:`ok` is the one-word answer.
+
+    * ``signed``: the file has a signature at all.
+    * ``intact``: the signed bytes hash to the value in the signature, which is
+      cryptographically valid.
+    * ``trusted``: the signer's certificate is the trusted certificate (or
+      chains to it) and was valid at validation time.
+    * ``certified``: the (first) signature is a certification signature with
+      DocMDP level "no changes".
+    * ``covers_whole_file``: not a single byte follows the signed range (this
+      catches bytes appended after ``%%EOF``, which pyHanko alone tolerates).
+    * ``modified``: incremental updates follow the signed revision (or
+      diff analysis flagged them), or DocMDP was violated.
+    * ``signer``: the signer certificate's common name (or whole subject).
+    * ``signed_at``: the signing time *claimed by the signer* (no timestamp
+      authority is involved), UTC.
+    """
+
+    intact: bool
+    signed: bool
+    covers_whole_file: bool
+    modified: bool
+    signer: str
+    signed_at: dt.datetime | None
+    summary: str
+    trusted: bool = False
+    certified: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.signed
+            and self.intact
+            and self.trusted
+            and self.certified
+            and self.covers_whole_file
+            and not self.modified
+        )
+
+
+def _unsigned(summary: str) -> Verdict:
+    return Verdict(
+        intact=False, signed=False, covers_whole_file=False, modified=False,
+        signer="", signed_at=None, summary=summary,
+    )
+
+
+def _signer_name(cert) -> str:
+    try:
+        cn = cert.subject.native.get("common_name")
+    except Exception:  # pragma: no cover - malformed subject
+        cn = None
+    if isinstance(cn, list):
+        cn = cn[0] if cn else None
+    return cn or cert.subject.human_friendly
+
+
+@_outside_event_loop
+def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
+    """Check the certification of ``pdf`` offline, trusting only ``cert_path``.
+
+    No revocation data (CRL/OCSP) is fetched and the system trust store is not
+    used.  Any problem yields a :class:`Verdict` with ``ok`` false and a
+    human-readable ``summary``; this function does not raise for bad input.
+    """
+    from asn1crypto import pem as asn1_pem
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.fields import MDPPerm
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    data = Path(cert_path).read_bytes()
+    if asn1_pem.detect(data):
+        _, _, data = asn1_pem.unarmor(data)
+    trust_root = asn1_x509.Certificate.load(data)
+
+    try:
+        reader = PdfFileReader(BytesIO(pdf))
+        signatures = reader.embedded_regular_signatures
+    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
+        return _unsigned(f"Not a readable PDF: {exc}")
+    if not signatures:
+        return _unsigned("The PDF is not signed.")
+
+    emb = signatures[0]  # signing order: the certification signature comes first
+    try:
+        signer = _signer_name(emb.signer_cert)
+    except Exception:
+        signer = ""
+    try:
+        signed_at = emb.self_reported_timestamp
+    except Exception:
+        signed_at = None
+    if signed_at is not None:
+        signed_at = signed_at.astimezone(dt.timezone.utc)
+    try:
+        certified = emb.docmdp_level == MDPPerm.NO_CHANGES
+    except Exception:
+        certified = False
+
+    vc = ValidationContext(
+        trust_roots=[trust_root], allow_fetching=False, revocation_mode="soft-fail"
+    )
+    try:
+        status = validate_pdf_signature(emb, signer_validation_context=vc)
+    except (SignatureValidationError, PdfError, ValueError) as exc:
+        return Verdict(
+            intact=False, signed=True, covers_whole_file=False, modified=False,
+            signer=signer, signed_at=signed_at, certified=certified,
+            summary=f"The signature could not be validated: {exc}",
+        )
+
+    intact = bool(status.intact and status.valid)
+    trusted = bool(status.trusted)
+    covers_whole_file = (
+        status.coverage == SignatureCoverageLevel.ENTIRE_FILE and len(signatures) == 1
+    )
+    level = status.modification_level
+    modified = bool(
+        len(signatures) > 1
+        or status.docmdp_ok is False
+        or level is None
+        or level != ModificationLevel.NONE
+    )
+
+    problems = []
+    if not intact:
+        problems.append("the signed content was altered or the signature is broken")
+    if intact and not trusted:
+        problems.append("the signer's certificate is not the trusted certificate")
+    if not certified:
+        problems.append("it is not a 'no changes allowed' certification")
+    if modified:
+        problems.append("the document was changed after certification")
+    elif not covers_whole_file:
+        problems.append("extra data follows the signed part of the file")
+    if problems:
+        summary = "NOT VALID: " + "; ".join(problems) + f" (pyHanko: {status.summary()})."
+    else:
+        when = f" on {signed_at:%Y-%m-%d %H:%M} UTC" if signed_at else ""
+        summary = f"VALID: certified by {signer}{when}; the file is unchanged."
+    verdict = Verdict(
+        intact=intact, signed=True, covers_whole_file=covers_whole_file,
+        modified=modified, signer=signer, signed_at=signed_at, summary=summary,
+        trusted=trusted, certified=certified,
+    )
+    return verdict

@@ -1,0 +1,46 @@
+"""The journalist's side: download the PDF from the public page and verify it at /verify."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import DEMO_SLUG
+
+
+@pytest.fixture
+def opened_demo(session, demo):
+    from cosign import moderation, signing
+    from cosign.models import User
+
+    owner = session.query(User).filter_by(email="amira.haddad@example.org").one()
+    signing.open_for_signature(session, demo, owner.id, signing.OpenOptions())
+    moderation.add(session, demo, signing.SignOn("Press Freedom Union", "IQ", "", ""), owner.id)
+    return demo
+
+
+@pytest.mark.browser
+def test_journalist_downloads_and_verifies_the_pdf(page, opened_demo, tmp_path, screenshot):
+    page.goto(f"/s/{DEMO_SLUG}")
+    link = page.get_by_role("link", name="Download the PDF")
+    expect(link).to_be_visible()
+    response = page.request.get(link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "statement.pdf"
+    pdf.write_bytes(response.body())
+
+    page.get_by_role("link", name="Verify a copy").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify a statement")
+    page.get_by_label("The PDF file").set_input_files(str(pdf))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Genuine")
+    expect(page.locator("main")).to_contain_text("This is the most recent PDF")
+    screenshot(page, "verify-genuine")
+
+    altered = tmp_path / "altered.pdf"
+    altered.write_bytes(pdf.read_bytes().replace(b"Press Freedom Union", b"Press Freedom Unioo", 1)
+                        + b"\n%changed")
+    page.goto("/verify")
+    page.get_by_label("The PDF file").set_input_files(str(altered))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not issued by this site, or altered")
+    screenshot(page, "verify-altered")
