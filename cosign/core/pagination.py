@@ -14,11 +14,15 @@ decides it:
   a page the list overflows (greedy, items never split), recognises the last
   page (everything left fits) and simulates the column balancing there to
   know whether the press contact after the list still fits;
-* :func:`split_chunks` cuts the pages into chunks of about equal page count.
+* :func:`split_chunks` cuts the pages into chunks of about equal page count,
+  and :func:`chunk_blocks` writes each chunk's pages as the template's blocks:
+  two or three floated single-column lists per page (cheap to lay out), CSS
+  columns on the list's first page (filled in order) and last page (balanced).
 
 Each chunk's page count is checked after rendering; a mismatch makes the
 caller fall back to a single render, so a planning error costs time, never a
-wrong PDF. Every function but :func:`measure` is pure Python.
+wrong PDF. :func:`read_layout` and :class:`Measurer` need WeasyPrint (worker
+processes); the planning functions are pure Python.
 """
 from __future__ import annotations
 

@@ -20,6 +20,14 @@ and the pool is replaced, so the next render works.
 Speed: short lists are rendered as one document. Long ones are planned page
 by page (:mod:`cosign.core.pagination`), rendered in chunks of about 16 pages
 in parallel, and joined with pypdf (see NOTES.md for the measurements).
+
+Use: ``render_statement(document, signatories, options)`` runs in the
+default pool (2 workers, 120 s, 1.5 GB each), started on first use;
+``configure(...)`` changes those limits, ``default_pool().start()`` warms the
+workers ahead of time, ``shutdown()`` stops them (also at exit). Worker
+processes are spawned, so a script calling this must guard its entry point
+with ``if __name__ == "__main__":``. The cache key of a PDF should include
+:data:`TEMPLATE_VERSION` and the :class:`RenderOptions`.
 """
 from __future__ import annotations
 
@@ -60,9 +68,27 @@ LOG = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 TRANSLATIONS = ROOT / "cosign" / "translations"
-# Part of the cache key of a rendered PDF: change it whenever the template, the
-# stylesheet or this module changes what a PDF looks like.
-TEMPLATE_VERSION = "pdf-2026.1"
+# Part of the cache key of a rendered PDF (with the text revision and the ordered list):
+# changes with the template and the stylesheet by itself; bump the number when this
+# module's output changes.
+_LAYOUT_REVISION = 1
+
+
+def _template_version() -> str:
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    for path in (TEMPLATES / "pdf" / "statement.html", ROOT / "static" / "css" / "print.css"):
+        digest.update(path.read_bytes())
+    try:
+        digest.update(f"weasyprint {version('weasyprint')}".encode())
+    except PackageNotFoundError:  # pragma: no cover
+        pass
+    return f"pdf-{_LAYOUT_REVISION}-{digest.hexdigest()[:12]}"
+
+
+TEMPLATE_VERSION = _template_version()
 
 BASE_URL = "cosign-static:"
 LOGO_URL = "cosign-logo:"
@@ -72,7 +98,7 @@ ATTACHMENT_NAME = "signatories.json"
 DEFAULT_WORKERS = 2
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_LIMIT = 1536 * 1024 * 1024
-CHUNK_THRESHOLD = 400      # signatories: fewer are rendered as one document
+CHUNK_THRESHOLD = 200      # signatories: fewer are rendered as one document
 PAGES_PER_CHUNK = 16
 PROBE_COST = 700           # items measured in the time the front matter is laid out
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
@@ -279,6 +305,7 @@ def _entry(signatory: Signatory, grouping: str, language: str, default: str) -> 
     line is "City, Country", or the city alone under a country heading."""
     _ = _translations(language).gettext
     country = country_name(signatory.country, _locale(language))
+    detail_dir = ""
     if signatory.withheld:
         name = _("An organisation in %(country)s (name withheld)") % {"country": country}
         detail = ""
@@ -287,12 +314,14 @@ def _entry(signatory: Signatory, grouping: str, language: str, default: str) -> 
         city = " ".join(signatory.city.split())
         if grouping == "country":
             detail = city
-        elif city:
+        elif city:  # runs in the direction of the country's name (the document's language)
             detail = _("%(city)s, %(country)s") % {"city": city, "country": country}
+            detail_dir = _direction(country, default)
         else:
             detail = country
-    return (name, _direction(name, default), detail,
-            _direction(detail, default) if detail else "", signatory.withheld)
+    if detail and not detail_dir:
+        detail_dir = _direction(detail, default)
+    return (name, _direction(name, default), detail, detail_dir, signatory.withheld)
 
 
 def _items(signatories: Sequence[Signatory], options: RenderOptions, language: str

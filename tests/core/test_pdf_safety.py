@@ -3,11 +3,11 @@ nothing but signatories.json, and survives hostile documents (time, memory, cras
 from __future__ import annotations
 
 import ast
-import dataclasses
 import datetime as dt
 import io
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -275,7 +275,7 @@ def test_memory_limit_stops_the_render(small_pool):
 
 def test_a_crashed_worker_is_replaced(small_pool):
     with pytest.raises(pdf.RenderError, match="stopped unexpectedly"):
-        small_pool.run(os._exit, 3, deadline=__import__("time").monotonic() + 30)
+        small_pool.run(os._exit, 3, deadline=time.monotonic() + 30)
     still_works(small_pool)
 
 
@@ -292,11 +292,10 @@ def test_timeout_of_a_whole_statement_render(small_pool):
 def test_pool_replaced_after_failure_is_a_new_executor(small_pool):
     before = small_pool.executor()
     with pytest.raises(pdf.RenderError):
-        small_pool.run(os._exit, 3, deadline=__import__("time").monotonic() + 30)
+        small_pool.run(os._exit, 3, deadline=time.monotonic() + 30)
     assert small_pool.executor() is not before
     still_works(small_pool)
 
 
 def test_server_was_never_contacted(server):
     assert server.hits == []
-    assert dataclasses.is_dataclass(pdf.PdfDocument)
