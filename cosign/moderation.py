@@ -237,3 +237,17 @@ def set_pdf_layout(session: Session, statement: Statement, actor_id: int, *, pag
                  columns=columns, grouping=grouping, order=order)
     session.commit()
     return statement
+
+
+def set_lead_rank(session: Session, statement: Statement, signature_id: int, rank: int | None,
+                  actor_id: int) -> Signature:
+    """Make a signatory a lead signatory (printed first, by rank), or an ordinary one."""
+    signature = get(session, statement, signature_id)
+    if rank is not None and not 1 <= rank <= 999:
+        raise SigningError(N_("The position must be a number from 1 to 999."), "lead_rank")
+    if signature.lead_rank != rank:
+        signature.lead_rank = rank
+        audit.record(session, statement.id, actor_id, "lead", signature=signature.id,
+                     name=signature.public_name, rank=rank)
+    session.commit()
+    return signature

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from cosign import clock, database, drafting
 from cosign.core.pdf import TEMPLATE_VERSION, PdfDocument, RenderOptions, render_statement
+from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
 from cosign.models import IssuedPdf, Signature, Statement
 
@@ -50,26 +51,31 @@ def document_for(session: Session, statement: Statement) -> PdfDocument:
 
 
 def signatories_for(session: Session, statement: Statement) -> list[Signatory]:
-    """Approved signatories, public fields only, lead signatories first."""
-    order = (Signature.lead_rank.is_(None), Signature.lead_rank)
-    order += ((Signature.created_at, Signature.id) if statement.pdf_order == "signed"
-              else (Signature.id,))
+    """Approved signatories, public fields only, in print order: lead signatories
+    first (by the coordinators' rank), then the rest alphabetically or by time
+    of signing; withheld ones last."""
     rows = session.execute(
         select(Signature.public_name, Signature.country, Signature.org_type, Signature.display,
                Signature.city, Signature.lead_rank)
         .where(Signature.statement_id == statement.id, Signature.status == "approved",
                Signature.flagged.is_(False))
-        .order_by(*order)
-    )
-    return [Signatory(name=name, country=country, org_type=org_type, display=display,
-                      city="" if display == "withheld" else city)
-            for name, country, org_type, display, city, _rank in rows]
+        .order_by(Signature.created_at, Signature.id)
+    ).all()
+    leads, rest = [], []
+    for name, country, org_type, display, city, rank in rows:
+        signatory = Signatory(name=name, country=country, org_type=org_type, display=display,
+                              city="" if display == "withheld" else city)
+        (leads if rank is not None and display == "named" else rest).append((rank, signatory))
+    leads.sort(key=lambda pair: pair[0])
+    order = "as-given" if statement.pdf_order == "signed" else "alphabetical"
+    ordered_rest = order_signatories([s for _rank, s in rest], order, statement.language)
+    return [s for _rank, s in leads] + ordered_rest
 
 
-def options_for(statement: Statement, *, lead_count: int = 0) -> RenderOptions:
+def options_for(statement: Statement) -> RenderOptions:
+    # signatories_for has put the list in print order already
     return RenderOptions(page_size=statement.pdf_page_size, columns=statement.pdf_columns,
-                         grouping=statement.pdf_grouping,
-                         order="as-given" if statement.pdf_order == "signed" else "alphabetical")
+                         grouping=statement.pdf_grouping, order="as-given")
 
 
 def cache_key(document: PdfDocument, signatories: list[Signatory], options: RenderOptions,

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from cosign import drafting, moderation, pdfs, signing
-from cosign.models import IssuedPdf
+from cosign.models import IssuedPdf, Signature
 from tests.factories import make_statement, make_user
 
 
@@ -148,3 +148,20 @@ def test_keygen_then_issued_pdfs_are_certified(session, app, opened, runner, tmp
     assert verdict.ok and verdict.intact and verdict.covers_whole_file
     assert pdfs.by_file(session, data).id == issued.id
     assert not certification.validate(data + b"\n", cert_path=tmp_path / "keys" / "signing-cert.pem").ok
+
+
+def test_lead_signatories_come_first_then_the_chosen_order(session, app, opened):
+    statement, owner = opened
+    names = lambda: [s.name for s in pdfs.signatories_for(session, statement)]  # noqa: E731
+    assert names()[:3] == ["Diaspora Forum", "Iraqi Democratic Association", "جمعية الأمل لحقوق الإنسان"]
+    assert names()[-1] == "Hidden Teachers"  # withheld last (its name is never printed)
+    arabic = session.scalar(select(Signature).where(Signature.public_name.like("جمعية%")))
+    iraqi = session.scalar(select(Signature).where(Signature.public_name == "Iraqi Democratic Association"))
+    moderation.set_lead_rank(session, statement, arabic.id, 1, owner.id)
+    moderation.set_lead_rank(session, statement, iraqi.id, 2, owner.id)
+    assert names()[:3] == ["جمعية الأمل لحقوق الإنسان", "Iraqi Democratic Association", "Diaspora Forum"]
+    with pytest.raises(signing.SigningError):
+        moderation.set_lead_rank(session, statement, iraqi.id, 0, owner.id)
+    issued = pdfs.issue(session, statement, app.config)
+    text = text_of(pdfs.file_path(app.config, issued).read_bytes())
+    assert text.index("Iraqi Democratic Association") < text.index("Diaspora Forum")

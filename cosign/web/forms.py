@@ -12,6 +12,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -26,6 +27,7 @@ from wtforms.validators import (
     EqualTo,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -351,3 +353,11 @@ class PdfLayoutForm(FlaskForm):
         SelectChoice("alphabetical", _l("Alphabetical")),
         SelectChoice("signed", _l("By time of signing"))])
     submit = SubmitField(_l("Save layout"))
+
+
+class LeadForm(FlaskForm):
+    lead_rank = IntegerField(
+        _l("Lead signatory: position at the top of the PDF list (empty: not a lead)"),
+        validators=[Optional(), NumberRange(min=1, max=999,
+                                            message=_l("Enter a number from 1 to 999."))])
+    submit = SubmitField(_l("Save position"))

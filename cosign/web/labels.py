@@ -85,6 +85,11 @@ def audit_label(event) -> str:
                      of=d.get("of_name"))
         case "added":
             return _("added a signature: %(name)s", name=d.get("name"))
+        case "lead":
+            if d.get("rank") is None:
+                return _("“%(name)s” is no longer a lead signatory", name=d.get("name"))
+            return _("made “%(name)s” lead signatory number %(rank)s", name=d.get("name"),
+                     rank=d.get("rank"))
         case "pdf-settings":
             return _("changed the PDF layout")
         case "imported":

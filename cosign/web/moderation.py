@@ -22,7 +22,7 @@ from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.models import SIGNATURE_STATUSES
 from cosign.web.desk import load_statement
-from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm,
+from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm, LeadForm,
                               PdfLayoutForm, RenameForm, country_options)
 from cosign.web.messages import error_text
 from cosign.web.public import link_for
@@ -136,10 +136,30 @@ def _duplicate_form(statement, signature, formdata=None):
     return form
 
 
-def _detail(statement, member, signature, rename_form, duplicate_form, status=200):
+def _detail(statement, member, signature, rename_form, duplicate_form, status=200,
+            lead_form=None):
     return render_template("desk/signature.html", statement=statement, member=member,
                            signature=signature, rename_form=rename_form,
-                           duplicate_form=duplicate_form), status
+                           duplicate_form=duplicate_form,
+                           lead_form=lead_form or LeadForm(lead_rank=signature.lead_rank)), status
+
+
+@bp.post("/<int:signature_id>/lead")
+def lead(slug: str, signature_id: int):
+    statement, member = load_statement(slug)
+    signature = _signature_or_404(statement, signature_id)
+    form = LeadForm()
+    if form.validate_on_submit():
+        try:
+            moderation.set_lead_rank(db.session, statement, signature.id, form.lead_rank.data,
+                                     _user_id())
+        except UserError as exc:
+            form.lead_rank.errors = [error_text(exc)]
+        else:
+            flash(_("Position saved."), "success")
+            return redirect(url_for(".detail", slug=slug, signature_id=signature.id))
+    return _detail(statement, member, signature, RenameForm(public_name=signature.public_name),
+                   _duplicate_form(statement, signature), 422, lead_form=form)
 
 
 @bp.post("/<int:signature_id>/rename")

@@ -102,6 +102,10 @@ def test_signing_forms_refuse_posts_without_token(client, session):
         f"/desk/{opened.slug}/signatures/import": {"content": "bmFtZSxjb3VudHJ5Ck9yZyBELElRCg==",
                                                    "filename": "x.csv", "confirm": "1"},
         "/withdraw/anything": {},
+        f"/desk/{opened.slug}/signatures/pdf-layout": {"page_size": "Letter", "columns": "3",
+                                                       "grouping": "none", "order": "signed"},
+        f"/desk/{opened.slug}/signatures/{signature.id}/lead": {"lead_rank": "1"},
+        "/verify": {"code": "ABCD-EFGH-JK"},
     }
     for url, data in posts.items():
         response = client.post(url, data=data)
@@ -111,3 +115,5 @@ def test_signing_forms_refuse_posts_without_token(client, session):
     assert session.get(type(draft), draft.id).status == "draft"
     assert session.get(type(opened), opened.id).status == "open"
     assert session.get(Signature, signature.id).public_name == "Org A"
+    assert session.get(Signature, signature.id).lead_rank is None
+    assert session.get(type(opened), opened.id).pdf_page_size == "A4"

@@ -861,3 +861,16 @@ def test_timeline_chart_shown_with_signatures(client, session, owner, statement,
     html = client.get(f"{base(statement)}/").get_data(as_text=True)
     assert html.count("<svg") == 1 and 'role="img"' in html
     assert "Sign-ons per day" in html and "2 sign-ons in 3 days" in html
+
+
+def test_lead_signatory_position(client, session, owner, statement):
+    lead = signature(session, statement, owner, "Lead Org", "approved")
+    assert b"Lead signatory" in client.get(f"{base(statement)}/{lead.id}").data
+    assert client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": "1"}).status_code == 302
+    assert fresh(session, Signature, lead.id).lead_rank == 1
+    bad = client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": "1000"})
+    assert bad.status_code == 422 and b"from 1 to 999" in bad.data
+    assert fresh(session, Signature, lead.id).lead_rank == 1
+    assert client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": ""}).status_code == 302
+    assert fresh(session, Signature, lead.id).lead_rank is None
+    assert "lead signatory" in client.get(f"/desk/{statement.slug}/audit").get_data(as_text=True)
