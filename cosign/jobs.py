@@ -54,7 +54,7 @@ def run(job: Callable[..., None], *args) -> None:
 
 PDF_ACTIONS = frozenset({
     "opened", "approved", "rejected", "withdrawn", "renamed", "duplicate", "added", "imported",
-    "new-version", "reconfirmed", "settings", "pdf-settings", "lead",
+    "new-version", "reconfirmed", "settings", "pdf-settings", "lead", "logo",
 })
 _timers: dict[int, threading.Timer] = {}
 _timers_lock = threading.Lock()

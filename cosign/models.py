@@ -74,6 +74,7 @@ class Statement(Base):
     title: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(35), default="en")
     coalition: Mapped[str] = mapped_column(String(200), default="")
+    logo_file: Mapped[str] = mapped_column(String(80), default="")  # in storage/logos/
     press_name: Mapped[str] = mapped_column(String(200), default="")
     press_email: Mapped[str] = mapped_column(String(254), default="")
     press_phone: Mapped[str] = mapped_column(String(50), default="")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import clock, database, drafting
+from cosign import clock, database, drafting, logos
 from cosign.core.pdf import TEMPLATE_VERSION, PdfDocument, RenderOptions, render_statement
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
@@ -40,9 +40,10 @@ def normalise_code(value: str) -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == 10 else ""
 
 
-def document_for(session: Session, statement: Statement) -> PdfDocument:
+def document_for(session: Session, statement: Statement, storage: str | Path | None = None) -> PdfDocument:
     revision = drafting.get_revision(session, statement.id, statement.signed_revision)
     return PdfDocument(
+        logo=logos.read(statement, storage) if storage else None,
         title=revision.title, body=revision.body, coalition=statement.coalition,
         place=revision.place, date=revision.date, language=statement.language,
         press_name=statement.press_name, press_email=statement.press_email,
@@ -115,7 +116,7 @@ def issue(
     """The PDF for the statement as it is now: the stored one, or a new render."""
     if statement.signed_revision is None:
         raise drafting.NotEditable()
-    document = document_for(session, statement)
+    document = document_for(session, statement, config["COSIGN_STORAGE_DIR"])
     signatories = signatories_for(session, statement)
     options = options_for(statement)
     key = cache_key(document, signatories, options, watermark)

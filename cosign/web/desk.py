@@ -6,17 +6,17 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import audit, drafting, membership, signing
+from cosign import audit, drafting, logos, membership, signing
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
 from cosign.drafting import DraftingError, StatementNotFound, Text
-from cosign.errors import UserError
+from cosign.errors import N_, UserError
 from cosign.extensions import db
 from cosign.web.messages import error_text
-from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, NewStatementForm,
-                              OpenForm, PreviewForm, SettingsForm)
+from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, LogoForm,
+                              NewStatementForm, OpenForm, PreviewForm, SettingsForm)
 from cosign.web.public import link_for as public_link_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -291,7 +291,32 @@ def settings(slug: str):
             flash(_("Settings saved."), "success")
             return redirect(url_for(".settings", slug=stmt.slug))
     return render_template("desk/settings.html", statement=stmt, member=member,
-                           form=form), _form_status(form)
+                           form=form, logo_form=LogoForm()), _form_status(form)
+
+
+@bp.post("/<slug>/logo")
+def logo(slug: str):
+    stmt, member = load_statement(slug)
+    form = LogoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    storage = current_app.config["COSIGN_STORAGE_DIR"]
+    try:
+        if form.remove.data:
+            logos.set_logo(db.session, stmt, current_user.id, None, storage)
+            flash(_("The logo is removed."), "success")
+        else:
+            upload = form.logo.data
+            data = upload.read(logos.MAX_BYTES + 1) if upload and upload.filename else b""
+            if not data:
+                raise logos.LogoError(N_("Choose an image file."), "logo")
+            logos.set_logo(db.session, stmt, current_user.id, data, storage)
+            flash(_("The logo is saved; the PDF is made again."), "success")
+    except UserError as exc:
+        form.logo.errors = [error_text(exc)]
+        return render_template("desk/settings.html", statement=stmt, member=member,
+                               form=SettingsForm(obj=stmt), logo_form=form), 422
+    return redirect(url_for(".settings", slug=stmt.slug))
 
 
 @bp.route("/<slug>/members", methods=["GET", "POST"])

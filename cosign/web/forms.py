@@ -361,3 +361,9 @@ class LeadForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=999,
                                             message=_l("Enter a number from 1 to 999."))])
     submit = SubmitField(_l("Save position"))
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo for the letterhead (PNG or JPEG, at most 512 KB)"))
+    upload = SubmitField(_l("Upload logo"))
+    remove = SubmitField(_l("Remove logo"))

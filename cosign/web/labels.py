@@ -90,6 +90,8 @@ def audit_label(event) -> str:
                 return _("“%(name)s” is no longer a lead signatory", name=d.get("name"))
             return _("made “%(name)s” lead signatory number %(rank)s", name=d.get("name"),
                      rank=d.get("rank"))
+        case "logo":
+            return _("removed the logo") if d.get("removed") else _("changed the logo")
         case "pdf-settings":
             return _("changed the PDF layout")
         case "imported":

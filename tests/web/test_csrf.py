@@ -106,6 +106,7 @@ def test_signing_forms_refuse_posts_without_token(client, session):
                                                        "grouping": "none", "order": "signed"},
         f"/desk/{opened.slug}/signatures/{signature.id}/lead": {"lead_rank": "1"},
         "/verify": {"code": "ABCD-EFGH-JK"},
+        f"/desk/{opened.slug}/logo": {"remove": "1"},
     }
     for url, data in posts.items():
         response = client.post(url, data=data)
