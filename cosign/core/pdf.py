@@ -6,11 +6,11 @@ code of the verification URL), title, text, "Signatories (N)" in two or
 three columns, the press contact; "Page X of Y" and the verification line
 on every page; the public signatory list attached as ``signatories.json``.
 
-Safety: every WeasyPrint call is in :func:`_weasyprint`, with one
-:class:`SafeFetcher` that serves only ``cosign-static:css/print.css`` and
-the logo (``cosign-logo:``) and refuses everything else (``file:``,
-``data:``, ``http(s):``, relative URLs); attachments declared in the HTML
-are dropped before the PDF is written.
+Safety: every WeasyPrint call goes through
+:func:`cosign.core.pdf_fetcher.run_weasyprint`, with one ``SafeFetcher`` that
+serves only ``cosign-static:css/print.css`` and the logo (``cosign-logo:``)
+and refuses everything else (``file:``, ``data:``, ``http(s):``, relative
+URLs); attachments declared in the HTML are dropped before the PDF is written.
 
 Isolation: renders run in a small pool of worker processes (spawn start
 method) with an address-space limit and a time limit; a render that times
@@ -58,6 +58,9 @@ from cosign.core.markdown import render_markdown
 from cosign.core.ordering import GROUPINGS, ORDERS, group_signatories
 from cosign.core.pagination import (Geometry, chunk_blocks, first_item_fits, measure, plan,
                                      read_layout, split_chunks)
+from cosign.core.pdf_fetcher import SafeFetcher, html_to_pdf  # noqa: F401 (html_to_pdf: API)
+from cosign.core.pdf_fetcher import logo_type as _logo_type
+from cosign.core.pdf_fetcher import run_weasyprint as _weasyprint
 from cosign.core.signatory import Signatory
 
 __all__ = ["TEMPLATE_VERSION", "PdfDocument", "RenderError", "RenderOptions", "RenderPool",
@@ -90,10 +93,6 @@ def _template_version() -> str:
 
 TEMPLATE_VERSION = _template_version()
 
-BASE_URL = "cosign-static:"
-LOGO_URL = "cosign-logo:"
-STATIC_FILES = {"cosign-static:css/print.css": (ROOT / "static" / "css" / "print.css", "text/css")}
-ATTACHMENT_NAME = "signatories.json"
 
 DEFAULT_WORKERS = 2
 DEFAULT_TIMEOUT = 120.0
@@ -135,85 +134,6 @@ class RenderOptions:
     issued_at: dt.datetime | None = None
     watermark: str = ""              # e.g. "EMBARGOED UNTIL 2026-12-01 09:00 UTC"
     site_name: str = "cosign"
-
-
-# --- fetching --------------------------------------------------------------------
-
-class FetchRefused(Exception):
-    """The fetcher does not serve this URL (WeasyPrint then skips the resource)."""
-
-
-def _logo_type(data: bytes) -> str | None:
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096]:
-        return "image/svg+xml"
-    return None
-
-
-class SafeFetcher:
-    """WeasyPrint's URL fetcher for every render: the only source of resources.
-
-    Serves :data:`STATIC_FILES` (exact URLs, no path joining) and the logo at
-    :data:`LOGO_URL`; raises :class:`FetchRefused` for anything else. Every
-    URL asked for is recorded in :attr:`requested` (tests read it).
-    """
-
-    _fail_on_errors = False  # WeasyPrint's fetch() reads it: refusals only skip the resource
-
-    def __init__(self, logo: bytes | None = None):
-        self.logo = logo
-        self.requested: list[str] = []
-        self.served: list[str] = []
-
-    def __call__(self, url: str):
-        return self.fetch(url)
-
-    def fetch(self, url: str, headers: Any = None):
-        from weasyprint.urls import URLFetcherResponse
-
-        self.requested.append(url)
-        if url in STATIC_FILES:
-            path, mime = STATIC_FILES[url]
-            body = path.read_bytes()
-        elif url == LOGO_URL and self.logo and _logo_type(self.logo):
-            body, mime = self.logo, _logo_type(self.logo)
-        else:
-            raise FetchRefused(f"cosign does not fetch {url[:200]!r}")
-        self.served.append(url)
-        return URLFetcherResponse(url, body, {"Content-Type": mime})
-
-
-def _weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
-                created: dt.datetime | None = None, layout_only: bool = False):
-    """The one place that calls WeasyPrint: ``(pdf bytes, page count)`` or, with
-    ``layout_only``, the laid-out ``Document``."""
-    import weasyprint
-
-    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
-    if layout_only:
-        return document
-    document.metadata.attachments = []  # <link rel=attachment>: never embedded
-    for page in document.pages:
-        page.links[:] = [link for link in page.links if link[0] != "attachment"]
-    attachments = []
-    if attachment is not None:
-        stamp = created or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-        attachments.append(weasyprint.Attachment(
-            string=attachment, name=ATTACHMENT_NAME, url_fetcher=fetcher,
-            description="Signatories (public fields)", created=stamp, modified=stamp,
-            relationship="Data"))
-    pdf = document.write_pdf(attachments=attachments)
-    return pdf, len(document.pages)
-
-
-def html_to_pdf(html: str, *, logo: bytes | None = None, attachment: bytes | None = None,
-                fetcher: SafeFetcher | None = None) -> bytes:
-    """Render raw HTML in this process through the safe fetcher (internal; tests)."""
-    return _weasyprint(html, fetcher or SafeFetcher(logo), attachment)[0]
 
 
 # --- the HTML -----------------------------------------------------------------------

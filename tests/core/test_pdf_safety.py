@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
 from cosign.core import pdf
+from cosign.core.pdf_fetcher import FetchRefused
 from cosign.core.signatory import Signatory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,11 +151,11 @@ def test_fetcher_serves_only_exact_internal_urls():
                 "cosign-static:/etc/passwd", "cosign-static:css/site.css", "file:///etc/passwd",
                 "css/print.css", "http://127.0.0.1/", "https://example.com/", "data:,x",
                 "cosign-logo:x", "COSIGN-STATIC:css/print.css"]:
-        with pytest.raises(pdf.FetchRefused):
+        with pytest.raises(FetchRefused):
             fetcher.fetch(url)
-    with pytest.raises(pdf.FetchRefused):
+    with pytest.raises(FetchRefused):
         pdf.SafeFetcher(logo=None).fetch("cosign-logo:")
-    with pytest.raises(pdf.FetchRefused):
+    with pytest.raises(FetchRefused):
         pdf.SafeFetcher(logo=b"not an image").fetch("cosign-logo:")
 
 
@@ -219,7 +220,7 @@ def test_hostile_statement_through_the_worker_pool(server):
 
 
 def test_every_weasyprint_call_goes_through_one_function():
-    """HTML(, CSS( and write_pdf( appear only in cosign/core/pdf.py's _weasyprint."""
+    """HTML(, CSS( and write_pdf( appear only in cosign/core/pdf_fetcher.py's run_weasyprint."""
     found = []
     for path in (ROOT / "cosign").rglob("*.py"):
         tree = ast.parse(path.read_text())
@@ -231,7 +232,7 @@ def test_every_weasyprint_call_goes_through_one_function():
                     if name in {"HTML", "CSS", "write_pdf"}:
                         found.append((path.relative_to(ROOT).as_posix(),
                                       function.name if function else None))
-    assert found and set(found) == {("cosign/core/pdf.py", "_weasyprint")}
+    assert found and set(found) == {("cosign/core/pdf_fetcher.py", "run_weasyprint")}
 
 
 # --- isolation: time, memory, crashes ----------------------------------------------------------

@@ -1,0 +1,96 @@
+"""WeasyPrint behind one guarded URL fetcher: the only way cosign renders HTML.
+
+:class:`SafeFetcher` serves the app's own stylesheet and the coalition's logo
+by internal URLs (``cosign-static:``, ``cosign-logo:``) and refuses everything
+else: ``file:``, ``data:``, every ``http(s)`` host, redirects and
+attachments. :func:`run_weasyprint` is the one function that calls
+WeasyPrint, always with that fetcher, and strips ``<link rel=attachment>``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_URL = "cosign-static:"
+LOGO_URL = "cosign-logo:"
+STATIC_FILES = {"cosign-static:css/print.css": (ROOT / "static" / "css" / "print.css", "text/css")}
+ATTACHMENT_NAME = "signatories.json"
+
+
+class FetchRefused(Exception):
+    """The fetcher does not serve this URL (WeasyPrint then skips the resource)."""
+
+
+def logo_type(data: bytes) -> str | None:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096]:
+        return "image/svg+xml"
+    return None
+
+
+class SafeFetcher:
+    """WeasyPrint's URL fetcher for every render: the only source of resources.
+
+    Serves :data:`STATIC_FILES` (exact URLs, no path joining) and the logo at
+    :data:`LOGO_URL`; raises :class:`FetchRefused` for anything else. Every
+    URL asked for is recorded in :attr:`requested` (tests read it).
+    """
+
+    _fail_on_errors = False  # WeasyPrint's fetch() reads it: refusals only skip the resource
+
+    def __init__(self, logo: bytes | None = None):
+        self.logo = logo
+        self.requested: list[str] = []
+        self.served: list[str] = []
+
+    def __call__(self, url: str):
+        return self.fetch(url)
+
+    def fetch(self, url: str, headers: Any = None):
+        from weasyprint.urls import URLFetcherResponse
+
+        self.requested.append(url)
+        if url in STATIC_FILES:
+            path, mime = STATIC_FILES[url]
+            body = path.read_bytes()
+        elif url == LOGO_URL and self.logo and logo_type(self.logo):
+            body, mime = self.logo, logo_type(self.logo)
+        else:
+            raise FetchRefused(f"cosign does not fetch {url[:200]!r}")
+        self.served.append(url)
+        return URLFetcherResponse(url, body, {"Content-Type": mime})
+
+
+def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
+                created: dt.datetime | None = None, layout_only: bool = False):
+    """The one place that calls WeasyPrint: ``(pdf bytes, page count)`` or, with
+    ``layout_only``, the laid-out ``Document``."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+    if layout_only:
+        return document
+    document.metadata.attachments = []  # <link rel=attachment>: never embedded
+    for page in document.pages:
+        page.links[:] = [link for link in page.links if link[0] != "attachment"]
+    attachments = []
+    if attachment is not None:
+        stamp = created or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+        attachments.append(weasyprint.Attachment(
+            string=attachment, name=ATTACHMENT_NAME, url_fetcher=fetcher,
+            description="Signatories (public fields)", created=stamp, modified=stamp,
+            relationship="Data"))
+    pdf = document.write_pdf(attachments=attachments)
+    return pdf, len(document.pages)
+
+
+def html_to_pdf(html: str, *, logo: bytes | None = None, attachment: bytes | None = None,
+                fetcher: SafeFetcher | None = None) -> bytes:
+    """Render raw HTML in this process through the safe fetcher (internal; tests)."""
+    return run_weasyprint(html, fetcher or SafeFetcher(logo), attachment)[0]
