@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cosign import clock
-from cosign.core.signatory import DISPLAYS, ORG_TYPES
+from cosign.core.signatory import DISPLAYS
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

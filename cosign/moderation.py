@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cosign import audit, clock
-from cosign.core.names import InvalidName, clean_name, name_key
+from cosign.core.names import InvalidName, clean_name
 from cosign.errors import N_
 from cosign.models import SIGNATURE_STATUSES, Signature, Statement, User
 from cosign.signing import LinkFor, SignOn, SigningError, approve_one, check_sign_on, fill

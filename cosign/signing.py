@@ -23,7 +23,8 @@ from cosign import audit, clock, database, drafting, mail
 from cosign.core.countries import is_country
 from cosign.core.names import InvalidName, clean_name, name_key
 from cosign.errors import N_, UserError
-from cosign.models import ORG_TYPES, Signature, Statement
+from cosign.core.signatory import ORG_TYPES
+from cosign.models import Signature, Statement
 from cosign.security import TokenExpired, TokenInvalid, make_token, read_token
 
 CONFIRM = "signature-confirm"

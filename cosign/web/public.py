@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from cosign import database, drafting, pdfs, signatories, signing
-from cosign.core.countries import country_choices, country_name
+from cosign.core.countries import country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
 from cosign.core.pdf import RenderError

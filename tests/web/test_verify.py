@@ -4,7 +4,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from cosign import moderation, pdfs, signing
+from cosign import moderation, signing
 from cosign.models import IssuedPdf
 from tests.factories import make_statement, make_user
 
