@@ -15,7 +15,7 @@ from cosign import accounts, audit, clock, mail
 from cosign.drafting import DraftingError, StatementNotFound
 from cosign.errors import N_
 from cosign.models import ROLES, Invitation, Membership, Statement, User
-from cosign.security import TokenExpired, TokenInvalid, make_token, read_token
+from cosign.security import TokenExpired, TokenInvalid, make_token, read_link
 
 INVITATION_PURPOSE = "invitation"
 
@@ -148,15 +148,13 @@ def add_member(
 def read_invitation(session: Session, token: str, *, secret_key: str, max_age: int) -> Invitation:
     """The pending invitation a link stands for, or InvitationInvalid/Expired."""
     try:
-        payload = read_token(secret_key, INVITATION_PURPOSE, token, max_age)
+        invitation_id, email = read_link(secret_key, INVITATION_PURPOSE, token, max_age, "i")
     except TokenExpired as exc:
         raise InvitationExpired() from exc
     except TokenInvalid as exc:
         raise InvitationInvalid() from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("i"), int):
-        raise InvitationInvalid()
-    invitation = session.get(Invitation, payload["i"])
-    if invitation is None or invitation.email != payload.get("e") or invitation.accepted_at:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.email != email or invitation.accepted_at:
         raise InvitationInvalid()
     return invitation
 

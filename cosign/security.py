@@ -55,3 +55,15 @@ def read_token(secret_key: str, purpose: str, token: str, max_age: int) -> Any:
         raise TokenExpired(str(exc)) from exc
     except BadSignature as exc:
         raise TokenInvalid(str(exc)) from exc
+
+
+def read_link(secret_key: str, purpose: str, token: str, max_age: int, key: str) -> tuple[int, str]:
+    """``(row id, e-mail)`` from an e-mail link whose payload is ``{key: id, "e": email}``.
+
+    Raises TokenExpired or TokenInvalid (also for a payload of another shape).
+    """
+    payload = read_token(secret_key, purpose, token, max_age)
+    if (not isinstance(payload, dict) or not isinstance(payload.get(key), int)
+            or not isinstance(payload.get("e"), str)):
+        raise TokenInvalid("malformed link payload")
+    return payload[key], payload["e"]

@@ -25,7 +25,7 @@ from cosign.core.names import InvalidName, clean_name, name_key
 from cosign.errors import N_, UserError
 from cosign.core.signatory import ORG_TYPES
 from cosign.models import Signature, Statement
-from cosign.security import TokenExpired, TokenInvalid, make_token, read_token
+from cosign.security import TokenExpired, TokenInvalid, make_token, read_link
 
 CONFIRM = "signature-confirm"
 WITHDRAW = "signature-withdraw"
@@ -293,15 +293,13 @@ def _signed_again(session, statement, existing, form, name, secret_key, link_for
 
 def _from_token(session: Session, secret_key: str, purpose: str, token: str, max_age: int) -> Signature:
     try:
-        payload = read_token(secret_key, purpose, token, max_age)
+        signature_id, email = read_link(secret_key, purpose, token, max_age, "s")
     except TokenExpired as exc:
         raise LinkExpired() from exc
     except TokenInvalid as exc:
         raise LinkInvalid() from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
-        raise LinkInvalid()
-    signature = session.get(Signature, payload["s"])
-    if signature is None or signature.flagged or signature.email != payload.get("e"):
+    signature = session.get(Signature, signature_id)
+    if signature is None or signature.flagged or signature.email != email:
         raise LinkInvalid()
     return signature
 

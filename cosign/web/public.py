@@ -28,7 +28,7 @@ def index():
         select(Statement).where(Statement.status.in_(VISIBLE), Statement.visibility == "public")
         .order_by(Statement.opened_at.desc()).limit(50)
     ).all()
-    counts = {s.id: signatories.approved_count(db.session, s.id) for s in statements}
+    counts = signatories.approved_counts(db.session, [s.id for s in statements])
     return render_template("public/index.html", statements=statements, counts=counts)
 
 
