@@ -38,6 +38,10 @@ VISIBILITIES = ("public", "unlisted")
 SIGNATURE_STATUSES = ("unconfirmed", "confirmed", "approved", "rejected", "withdrawn")
 SIGNER_KINDS = ("organisation", "individual")
 PROVENANCES = ("web", "added", "imported")
+PRESS_SELECTIONS = ("none", "all", "tags")
+PRESS_CONTACT_STATUSES = ("active", "pending", "unsubscribed")
+PRESS_CONTACT_SOURCES = ("desk", "import", "subscribe")
+DELIVERY_KINDS = ("final", "embargoed")
 
 
 class Base(DeclarativeBase):
@@ -51,6 +55,7 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # IANA name, for showing times
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
@@ -67,6 +72,7 @@ class Statement(Base):
         CheckConstraint("pdf_columns IN (2, 3)", name="pdf_columns"),
         CheckConstraint("pdf_grouping IN ('none', 'country', 'type')", name="pdf_grouping"),
         CheckConstraint("pdf_order IN ('alphabetical', 'signed')", name="pdf_order"),
+        CheckConstraint(f"press_selection IN {PRESS_SELECTIONS!r}", name="press_selection"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +103,16 @@ class Statement(Base):
     pdf_order: Mapped[str] = mapped_column(String(20), default="alphabetical")
     # set when the list or the text changed and a new PDF is wanted
     pdf_wanted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # publication: now, or scheduled for the end of an embargo (times in UTC)
+    published_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
+    published_revision: Mapped[Optional[int]] = mapped_column(Integer)
+    publish_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    publish_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    keep_open: Mapped[bool] = mapped_column(Boolean, default=False)  # "open letter" mode
+    # who receives the statement on publication
+    press_selection: Mapped[str] = mapped_column(String(20), default="none")
+    press_tags: Mapped[str] = mapped_column(String(500), default="")
+    press_embargoed_copy: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
@@ -237,6 +253,13 @@ class OutboxMessage(Base):
     claimed_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     message_id: Mapped[str] = mapped_column(String(200), default="")
+    # a PDF this site issued, attached when the message is sent
+    attachment_pdf_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("issued_pdf.id", ondelete="SET NULL")
+    )
+    attachment_name: Mapped[str] = mapped_column(String(200), default="")
+    # RFC 2369/8058 one-click unsubscribe address (press mail)
+    list_unsubscribe: Mapped[str] = mapped_column(String(500), default="")
 
 
 class Signature(Base):
@@ -321,3 +344,66 @@ class IssuedPdf(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
     statement: Mapped[Statement] = relationship()
+
+
+class PressContact(Base):
+    """A journalist or newsroom that receives published statements.
+
+    The press list belongs to the site: every coordinator shares it. Contacts
+    who subscribe themselves count only once their address is confirmed.
+    """
+
+    __tablename__ = "press_contact"
+    __table_args__ = (
+        CheckConstraint(f"status IN {PRESS_CONTACT_STATUSES!r}", name="status"),
+        CheckConstraint(f"source IN {PRESS_CONTACT_SOURCES!r}", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    outlet: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    tags: Mapped[str] = mapped_column(String(500), default="")  # "tag1,tag2", lower case, sorted
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    source: Mapped[str] = mapped_column(String(20), default="desk")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    unsubscribed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in (self.tags or "").split(",") if t]
+
+
+class PressDelivery(Base):
+    """One statement sent to one press address (final or embargoed copy).
+
+    Unique per (statement, address, kind): a contact never receives the same
+    statement twice unless a coordinator resends it, which sends the same
+    delivery again and counts it in ``sends``.
+    """
+
+    __tablename__ = "press_delivery"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "email", "kind", name="uq_press_delivery_statement_email_kind"),
+        CheckConstraint(f"kind IN {DELIVERY_KINDS!r}", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    contact_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("press_contact.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(20), default="final")
+    issued_pdf_id: Mapped[Optional[int]] = mapped_column(ForeignKey("issued_pdf.id", ondelete="SET NULL"))
+    outbox_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"))
+    sends: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    resent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    contact: Mapped[Optional[PressContact]] = relationship()
+    message: Mapped[Optional[OutboxMessage]] = relationship()
+    issued_pdf: Mapped[Optional[IssuedPdf]] = relationship()
