@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-deps db demo messages clean
+.PHONY: run test install system-deps db demo messages clean audit
 
 run: install system-deps db demo
 	COSIGN_DEV=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -23,6 +23,34 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	@touch $@
+
+# pip-audit (pinned in requirements.txt, installed with it) checks every pinned requirement
+# against PyPI's vulnerability data and fails on a known vulnerability. The file pins every
+# package exactly, so --no-deps --disable-pip (nothing to resolve); --strict fails when a
+# package cannot be checked. The data comes from PyPI's JSON API (/pypi/NAME/VERSION/json), or
+# from OSV when only that answers. When neither answers from this machine, the audit cannot
+# run: it fails, unless AUDIT_OPTIONAL=1 (then it says so loudly and carries on).
+AUDIT_PYPI_PROBE := https://pypi.org/pypi/flask/3.1.3/json
+AUDIT_OSV_URL    := https://api.osv.dev/v1/query
+AUDIT_FLAGS      := --requirement requirements.txt --no-deps --disable-pip --strict --progress-spinner off
+AUDIT_OPTIONAL   ?= 0
+# probe URL [JSON body to POST]: exit 0 when the service answers 2xx
+PROBE := $(PY) -c "import sys, urllib.request as u; d = sys.argv[2].encode() if sys.argv[2:] else None; \
+  u.urlopen(u.Request(sys.argv[1], data=d, headers={'Content-Type': 'application/json'}), timeout=20)"
+
+audit: install
+	@if $(PROBE) "$(AUDIT_PYPI_PROBE)" >/dev/null 2>&1; then \
+	  echo "pip-audit against PyPI's vulnerability data"; \
+	  $(VENV)/bin/pip-audit $(AUDIT_FLAGS) --vulnerability-service pypi; \
+	elif $(PROBE) "$(AUDIT_OSV_URL)" '{"package": {"name": "flask", "ecosystem": "PyPI"}, "version": "3.1.3"}' >/dev/null 2>&1; then \
+	  echo "pip-audit against OSV (PyPI's vulnerability API does not answer here)"; \
+	  $(VENV)/bin/pip-audit $(AUDIT_FLAGS) --vulnerability-service osv --osv-url "$(AUDIT_OSV_URL)"; \
+	else \
+	  echo "*** make audit: neither PyPI's vulnerability API ($(AUDIT_PYPI_PROBE))"; \
+	  echo "*** nor OSV ($(AUDIT_OSV_URL)) answers from this machine: the requirements were NOT audited."; \
+	  if [ "$(AUDIT_OPTIONAL)" = 1 ]; then echo "*** AUDIT_OPTIONAL=1: carrying on without the audit."; \
+	  else exit 1; fi; \
+	fi
 
 # Debian packages: Chromium for the browser tests, Noto fonts (Arabic script) and
 # poppler for looking at PDFs. Installed only when missing; needs root and apt.

@@ -120,5 +120,70 @@ def tick() -> None:
                f"rendered {rendered} PDF(s)")
 
 
+@cosign_cli.command("doctor")
+def doctor_command() -> None:
+    """Check the configuration, database, fonts, Redis and mail server; say what is wrong.
+
+    One line per check: OK, WARNING or PROBLEM. Exits with 1 when there is a PROBLEM.
+    """
+    from flask import current_app
+
+    from cosign import doctor
+
+    findings = doctor.run(current_app.config, db.engine)
+    for finding in findings:
+        click.echo(finding.line())
+    problems = sum(f.level == doctor.PROBLEM for f in findings)
+    warnings = sum(f.level == doctor.WARNING for f in findings)
+    click.echo(f"{problems} problem(s), {warnings} warning(s).")
+    db.engine.dispose()
+    if problems:
+        sys.exit(1)
+
+
+@cosign_cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup_command(file: str, force: bool) -> None:
+    """Copy the SQLite database to FILE while the site runs (PostgreSQL: use pg_dump)."""
+    from flask import current_app
+
+    from cosign import backup
+
+    try:
+        info = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], file, overwrite=force)
+    except backup.UsePgDump as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {info.path} ({info.size} bytes): {info.statements} statement(s), "
+               f"{info.signatures} signature(s), schema revision {info.revision}.")
+
+
+@cosign_cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+def restore_command(file: str) -> None:
+    """Restore an SQLite backup FILE onto the configured database, which must be empty."""
+    from flask import current_app
+
+    from cosign import backup, doctor
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    db.engine.dispose()  # no connection of ours holds the file open
+    try:
+        info = backup.restore(file, url)
+    except backup.UsePgDump as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {info.statements} statement(s) and {info.signatures} signature(s) "
+               f"from {file} (schema revision {info.revision}).")
+    if info.revision not in doctor.migration_heads():
+        click.echo("The backup is from an older schema: now run flask --app wsgi db upgrade.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(cosign_cli)

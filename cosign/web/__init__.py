@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import auth, desk, dev, labels, moderation, public, verification
+    from cosign.web import auth, desk, dev, health, labels, moderation, public, verification
     from cosign.web.uploads import CosignRequest
 
     app.request_class = CosignRequest
@@ -19,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(desk.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(verification.bp)
+    app.register_blueprint(health.bp)
     if app.config.get("COSIGN_DEV"):
         app.register_blueprint(dev.bp)
 
