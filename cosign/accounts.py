@@ -77,3 +77,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user.last_login_at = clock.now()
     session.commit()
     return user
+
+
+def set_timezone(session: Session, user_id: int, zone_name: str) -> None:
+    """Remember the coordinator's time zone (an IANA name) for showing times."""
+    user = session.get(User, user_id)
+    if user is not None and user.timezone != zone_name:
+        user.timezone = zone_name[:64]
+        session.commit()

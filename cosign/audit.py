@@ -40,3 +40,13 @@ def events_for(session: Session, statement_id: int, limit: int = 500) -> list[Au
             .limit(limit)
         )
     )
+
+
+def details(session: Session, statement_id: int, actions) -> list[dict[str, Any]]:
+    """The details of a statement's events with these actions, oldest first."""
+    rows = session.scalars(
+        select(AuditEvent.detail_json)
+        .where(AuditEvent.statement_id == statement_id, AuditEvent.action.in_(list(actions)))
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    )
+    return [json.loads(row or "{}") for row in rows]

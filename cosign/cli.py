@@ -101,23 +101,23 @@ def keygen(force: bool) -> None:
 
 @cosign_cli.command("tick")
 def tick() -> None:
-    """Periodic work: close statements past their deadline, retry due e-mails.
+    """Periodic work: publish statements whose embargo has ended, close statements
+    past their deadline, render wanted PDFs, send due e-mails.
 
     Run it every minute from cron or a systemd timer (see README).
     """
     from flask import current_app
 
-    from cosign import mail, signing
+    from cosign import mail, pdfs, publishing, signing
 
-    from cosign import pdfs
-
+    published = publishing.publish_due(db.session)  # queues the press mail after commit
     closed = signing.close_expired(db.session)
-    sent = mail.deliver_due(db.session, current_app.config)
     rendered = 0
     for statement_id in pdfs.wanted(db.session):
         rendered += pdfs.render_wanted(db.session, statement_id, current_app.config) is not None
-    click.echo(f"closed {closed} statement(s) past their deadline; sent {sent} e-mail(s); "
-               f"rendered {rendered} PDF(s)")
+    sent = mail.deliver_due(db.session, current_app.config)
+    click.echo(f"published {published} statement(s); closed {closed} statement(s) past their "
+               f"deadline; rendered {rendered} PDF(s); sent {sent} e-mail(s)")
 
 
 @cosign_cli.command("doctor")

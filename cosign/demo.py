@@ -50,6 +50,7 @@ def load_if_empty(session: Session, path: Path) -> tuple[str, str, bool] | None:
     password = secrets.token_urlsafe(12)
     statement = load(session, password)
     open_with_signatories(session, statement)
+    add_press_list(session, statement.created_by_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{COORDINATOR[0]} {password}\n")
     path.chmod(0o600)
@@ -130,3 +131,19 @@ def open_with_signatories(session: Session, statement: Statement) -> None:
         signing.fill(signature, form, name)
         session.add(signature)
     session.commit()
+
+
+# A fictional press list (example.org addresses), with beats to choose from.
+PRESS = [
+    ("Lena Fischer", "Riverside Daily", "lena.fischer@example.org", "de", "human rights, iraq"),
+    ("Omar Saleh", "Al-Nour Radio", "omar.saleh@example.org", "ar", "iraq, protests"),
+    ("Grace Mensah", "World Desk Weekly", "desk@example.org", "en", "human rights"),
+]
+
+
+def add_press_list(session: Session, actor_id: int) -> None:
+    from cosign import press
+
+    for name, outlet, email, language, tags in PRESS:
+        press.add(session, press.ContactData(email=email, name=name, outlet=outlet,
+                                             language=language, tags=tags), actor_id)

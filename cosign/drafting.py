@@ -249,7 +249,8 @@ def _append_revision(
     action: str, restored_from: int | None = None, *, allow_open: bool = False,
     commit: bool = True,
 ) -> Revision:
-    if statement.status != "draft" and not (allow_open and statement.status == "open"):
+    correctable = statement.status in ("open", "published")
+    if statement.status != "draft" and not (allow_open and correctable):
         raise NotEditable()
     current = current_revision(session, statement)
     if text.document().sha256() == current.sha256:

@@ -50,6 +50,21 @@ def run(job: Callable[..., None], *args) -> None:
             log.exception("job %s failed", job.__name__)
 
 
+def distribute(statement_id: int, kind: str) -> None:
+    """Send a statement to its press recipients (final, or the embargoed copy)."""
+    from cosign import distribution
+    from cosign.extensions import db
+
+    distribution.distribute(db.session, statement_id, kind, _require_app().config)
+
+
+def publish_due() -> None:
+    from cosign import publishing
+    from cosign.extensions import db
+
+    publishing.publish_due(db.session)
+
+
 # --- PDFs: a change of the list or the text marks the statement; one render follows ---
 
 PDF_ACTIONS = frozenset({
@@ -93,6 +108,8 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: wait for the real commit
     session.flush()  # before_commit runs before the commit's own flush: collect its events too
     ids = session.info.get("cosign.pdf_wanted")
     if ids:
@@ -101,7 +118,17 @@ def _before_commit(session: Session) -> None:
         pdfs.want(session, ids)
 
 
+def after_commit(session: Session, job: Callable[..., None], *args) -> None:
+    """Run ``job(*args)`` once the session's transaction commits (dropped on rollback)."""
+    session.info.setdefault("cosign.jobs", []).append((job, args))
+
+
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the transaction goes on
+    queued = session.info.pop("cosign.jobs", None)
+    for job, args in queued or ():
+        run(job, *args)
     wanted = session.info.pop("cosign.pdf_wanted", None)
     if wanted and _app is not None and _app.config.get("COSIGN_PDF_AUTO"):
         for statement_id in wanted:
@@ -117,6 +144,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    session.info.pop("cosign.jobs", None)
     session.info.pop("cosign.new_mail", None)
     session.info.pop("cosign.pdf_wanted", None)
 
@@ -128,4 +156,5 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(Session, "after_soft_rollback",
+                     lambda s, previous: None if previous.nested else _after_rollback(s))

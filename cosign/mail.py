@@ -70,8 +70,15 @@ def enqueue(
     context: Mapping[str, Any],
     statement_id: int | None = None,
     locale: str = "en",
+    attachment: tuple[int, str] | None = None,
+    list_unsubscribe: str = "",
 ) -> OutboxMessage:
-    """Add a rendered e-mail to the outbox (delivered after the caller commits)."""
+    """Add a rendered e-mail to the outbox (delivered after the caller commits).
+
+    ``attachment`` is (issued PDF id, file name): the PDF is attached when the
+    message is sent. ``list_unsubscribe`` is a one-click unsubscribe URL
+    (RFC 2369 and RFC 8058 headers).
+    """
     subject, text, html = render(template, context, locale)
     message = OutboxMessage(
         kind=kind,
@@ -82,6 +89,9 @@ def enqueue(
         statement_id=statement_id,
         created_at=clock.now(),
         next_attempt_at=clock.now(),
+        attachment_pdf_id=attachment[0] if attachment else None,
+        attachment_name=attachment[1] if attachment else "",
+        list_unsubscribe=list_unsubscribe,
     )
     session.add(message)
     session.info.setdefault("cosign.new_mail", []).append(message)
@@ -94,7 +104,26 @@ def recent(session: Session, limit: int = 100) -> list[OutboxMessage]:
     )
 
 
-def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
+class MissingAttachment(Exception):
+    """The PDF a message should carry is gone (its record was deleted)."""
+
+
+def attachment_of(session: Session, message: OutboxMessage,
+                  config: Mapping[str, Any]) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the PDF the message carries, if any."""
+    if not message.attachment_name:
+        return None
+    from cosign import pdfs
+    from cosign.models import IssuedPdf
+
+    issued = session.get(IssuedPdf, message.attachment_pdf_id) if message.attachment_pdf_id else None
+    if issued is None:
+        raise MissingAttachment(f"the attached PDF {message.attachment_name} no longer exists")
+    return message.attachment_name, pdfs.file_path(config, issued).read_bytes()
+
+
+def build_message(message: OutboxMessage, sender: str,
+                  attachment: tuple[str, bytes] | None = None) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = message.subject
     email["From"] = sender
@@ -102,8 +131,14 @@ def build_message(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Date"] = formatdate(localtime=False)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     email["Message-ID"] = message.message_id or make_msgid(domain=domain)
+    if message.list_unsubscribe:
+        email["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    if attachment is not None:
+        name, data = attachment
+        email.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return email
 
 
@@ -117,9 +152,11 @@ class PermanentFailure(Exception):
     """The server refused the message for good (5xx): retrying will not help."""
 
 
-def _send(message: OutboxMessage, config: Mapping[str, Any]) -> str:
+def _send(message: OutboxMessage, config: Mapping[str, Any],
+          attachment: tuple[str, bytes] | None = None) -> str:
     """Send over SMTP; the Message-ID. Raises PermanentFailure or a temporary error."""
-    email = build_message(message, config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>")
+    email = build_message(message, config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>",
+                          attachment)
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
                           timeout=int(config.get("MAIL_TIMEOUT") or 30)) as smtp:
@@ -169,8 +206,8 @@ def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> Out
     message.attempts += 1
     now = clock.now()
     try:
-        message.message_id = _send(message, config)
-    except PermanentFailure as exc:
+        message.message_id = _send(message, config, attachment_of(session, message, config))
+    except (PermanentFailure, MissingAttachment) as exc:
         message.failed_at, message.last_error = now, str(exc)[:500]
     except (smtplib.SMTPException, OSError) as exc:
         message.last_error = f"{type(exc).__name__}: {exc}"[:500]

@@ -154,7 +154,7 @@ def _coordinator_name(session: Session, actor_id: int) -> str:
 
 def add(session: Session, statement: Statement, form: SignOn, actor_id: int) -> Signature:
     """A signature collected elsewhere (by e-mail, on paper), added as approved."""
-    if statement.status not in ("open", "closed"):
+    if statement.status not in ("open", "closed", "published"):
         raise SigningError(N_("Open the statement for signature before adding signatures."))
     name, key = check_sign_on(statement, form)
     if session.scalar(select(Signature.id).where(Signature.statement_id == statement.id,
@@ -186,7 +186,7 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
     ``lines`` are the rows' line numbers in the file, for the messages.
     """
     lines = list(lines) if lines is not None else list(range(1, len(rows) + 1))
-    if statement.status not in ("open", "closed"):
+    if statement.status not in ("open", "closed", "published"):
         raise SigningError(N_("Open the statement for signature before adding signatures."))
     seen: dict[str, int] = {}
     existing = set(session.scalars(select(Signature.name_key).where(

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ CONFIRM_MAX_AGE = 7 * 24 * 3600
 LINK_MAX_AGE = 2 * 365 * 24 * 3600  # withdrawal/re-confirmation links work while signing is open
 
 MAX_NAME = 200
+# A new signed version can be saved while open, and as a correction once published.
+CORRECTABLE = ("open", "published")
 MAX_MESSAGE = 2000
 
 LinkFor = Callable[[str, str], str]  # (purpose, token) -> absolute URL
@@ -86,7 +88,9 @@ class OpenOptions:
 
 def is_open(statement: Statement, now: dt.datetime | None = None) -> bool:
     """Whether signatures are accepted now (open, and before any deadline)."""
-    if statement.status != "open":
+    accepting = statement.status == "open" or (statement.status == "published"
+                                               and statement.keep_open)
+    if not accepting:
         return False
     return statement.deadline is None or (now or clock.now()) < statement.deadline
 
@@ -124,9 +128,13 @@ def open_for_signature(
 
 
 def close(session: Session, statement: Statement, actor_id: int | None) -> Statement:
-    if statement.status != "open":
+    """Stop accepting signatures (a published open letter stays published)."""
+    if statement.status == "published" and statement.keep_open:
+        statement.keep_open = False
+    elif statement.status == "open":
+        statement.status = "closed"
+    else:
         raise SigningError(N_("The statement is not open for signature."))
-    statement.status = "closed"
     statement.closed_at = clock.now()
     statement.updated_at, statement.updated_by_id = statement.closed_at, actor_id
     audit.record(session, statement.id, actor_id, "closed")
@@ -138,10 +146,14 @@ def close_expired(session: Session) -> int:
     """Close every open statement whose deadline has passed (run by `flask cosign tick`)."""
     now = clock.now()
     expired = session.scalars(
-        select(Statement).where(Statement.status == "open", Statement.deadline <= now)
+        select(Statement).where(Statement.deadline <= now, or_(
+            Statement.status == "open",
+            and_(Statement.status == "published", Statement.keep_open.is_(True))))
     ).all()
     for statement in expired:
-        statement.status, statement.closed_at = "closed", now
+        if statement.status == "open":
+            statement.status = "closed"
+        statement.keep_open, statement.closed_at = False, now
         audit.record(session, statement.id, None, "closed", reason="deadline")
     session.commit()
     return len(expired)
@@ -375,9 +387,10 @@ def save_new_version(
 
     Every earlier signatory (confirmed or approved) is asked by e-mail to
     re-confirm for the new text; until then the list shows the version each
-    signed. Returns (revision, number of signatories asked).
+    signed. A published statement is corrected the same way. Returns
+    (revision, number of signatories asked).
     """
-    if statement.status != "open":
+    if statement.status not in CORRECTABLE:
         raise drafting.NotEditable()
     revision = drafting.save_revision(session, statement, author_id, text, note=note,
                                       base_revision=base_revision, allow_open=True)
@@ -417,7 +430,7 @@ def reconfirm(session: Session, token: str, *, secret_key: str) -> tuple[Signatu
         raise SigningError(N_("This signature is no longer on the list."))
     if signature.revision == statement.signed_revision:
         return signature, False
-    if not is_open(statement):
+    if statement.status not in CORRECTABLE:
         raise SigningClosed()
     old = signature.revision
     signature.revision = statement.signed_revision

@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cosign"
-SERVICES = ["accounts", "audit", "drafting", "membership", "mail", "security", "demo", "errors", "clock"]
+# Every module of the service layer; the glue that binds Flask is listed apart.
+GLUE = {"__init__", "app", "cli", "extensions", "jobs", "models", "accesslog"}
+SERVICES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "cosign").glob("*.py")
+                  if p.stem not in GLUE)
 
 
 def imports(path: Path) -> set[str]:

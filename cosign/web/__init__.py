@@ -7,7 +7,8 @@ from flask_wtf.csrf import CSRFError
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import auth, desk, dev, health, labels, moderation, public, verification
+    from cosign.web import (api, auth, desk, dev, feed, health, labels, moderation, press,
+                            public, publication, verification)
     from cosign.web.uploads import CosignRequest
 
     app.request_class = CosignRequest
@@ -19,16 +20,28 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(desk.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(verification.bp)
+    app.register_blueprint(press.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(feed.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(publication.bp)
     if app.config.get("COSIGN_DEV"):
         app.register_blueprint(dev.bp)
 
     @app.errorhandler(404)
-    def _not_found(_error):
+    def _not_found(error):
+        if request.path.startswith("/api/"):
+            return api.error_response(error)
         return render_template("errors/error.html", status=404,
                                heading=_("Page not found"),
                                message=_("There is nothing at this address, or you are not "
                                          "allowed to see it.")), 404
+
+    @app.errorhandler(405)
+    def _not_allowed(error):
+        if request.path.startswith("/api/"):
+            return api.error_response(error)
+        return error
 
     @app.errorhandler(CSRFError)
     def _csrf(_error):
@@ -51,6 +64,8 @@ def register_blueprints(app: Flask) -> None:
             return auth.login_throttled()
         if request.endpoint == "public.sign":
             return public.sign_throttled()
+        if request.endpoint == "press.subscribe":
+            return press.subscribe_throttled()
         return render_template("errors/error.html", status=429,
                                heading=_("Too many attempts"),
                                message=_("Please wait a minute and try again.")), 429

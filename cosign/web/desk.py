@@ -153,7 +153,7 @@ def edit(slug: str):
         else:
             text = Text(form.title.data, form.body.data, form.place.data or "", form.date.data)
             try:
-                if stmt.status == "open":
+                if stmt.status in signing.CORRECTABLE:
                     revision, asked = signing.save_new_version(
                         db.session, stmt, current_user.id, text, note=form.note.data or "",
                         base_revision=int(form.base_revision.data),
@@ -221,6 +221,14 @@ def diff(slug: str):
         new = drafting.get_revision(db.session, stmt.id, b)
     except StatementNotFound:
         abort(404)
+    return render_template(
+        "desk/diff.html", statement=stmt, member=member, old=old, new=new,
+        revisions=drafting.revisions(db.session, stmt.id), direction=text_direction(stmt.language),
+        **diff_context(old, new))
+
+
+def diff_context(old, new) -> dict:
+    """The word diff of two revisions, for templates/_diff.html."""
     body = paragraph_diff(old.body, new.body)
     header = {
         name: paragraph_diff(before, after)
@@ -236,11 +244,7 @@ def diff(slug: str):
     for part in [*body, *[p for parts in header.values() for p in parts]]:
         i, d = diff_stats(part)
         inserted, deleted = inserted + i, deleted + d
-    return render_template(
-        "desk/diff.html", statement=stmt, member=member, old=old, new=new, body=body,
-        header=header, inserted=inserted, deleted=deleted,
-        revisions=drafting.revisions(db.session, stmt.id), direction=text_direction(stmt.language),
-    )
+    return {"body": body, "header": header, "inserted": inserted, "deleted": deleted}
 
 
 @bp.get("/<slug>/revisions/<int:number>")

@@ -1,7 +1,7 @@
 """Development only (``COSIGN_DEV=1``): the mail outbox at /dev/mail."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, current_app, g, render_template, send_file
 
 from cosign import mail
 from cosign.extensions import db
@@ -26,3 +26,21 @@ def message(message_id: int):
     if item is None:
         abort(404)
     return render_template("dev/message.html", message=item)
+
+
+@bp.get("/mail/<int:message_id>/attachment")
+def attachment(message_id: int):
+    """The PDF a message carries, as the recipient would receive it."""
+    item = db.session.get(OutboxMessage, message_id)
+    if item is None:
+        abort(404)
+    try:
+        attached = mail.attachment_of(db.session, item, current_app.config)
+    except (mail.MissingAttachment, OSError):
+        abort(404)
+    if attached is None:
+        abort(404)
+    import io
+
+    name, data = attached
+    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)

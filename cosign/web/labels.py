@@ -94,9 +94,38 @@ def audit_label(event) -> str:
             return _("removed the logo") if d.get("removed") else _("changed the logo")
         case "pdf-settings":
             return _("changed the PDF layout")
+        case "scheduled":
+            return _("scheduled publication for %(when)s UTC", when=d.get("at", "").replace("T", " "))
+        case "unscheduled":
+            return _("called off the scheduled publication")
+        case "published":
+            return _("published revision %(n)s", n=d.get("revision"))
+        case "press-sent":
+            if d.get("kind") == "embargoed":
+                return _("sent the embargoed copy to %(count)s press contacts", count=d.get("count"))
+            return _("sent the statement to %(count)s press contacts", count=d.get("count"))
+        case "press-resent":
+            return _("sent the statement again to %(email)s", email=d.get("email"))
         case "imported":
             return _("imported %(count)s signatures from %(file)s", count=d.get("count"),
                      file=d.get("file"))
+        case "press-added":
+            return _("added %(email)s to the press list", email=d.get("email"))
+        case "press-updated":
+            return _("changed %(email)s on the press list", email=d.get("email"))
+        case "press-removed":
+            return _("removed %(email)s from the press list", email=d.get("email"))
+        case "press-imported":
+            return _("imported press contacts from %(file)s: %(added)s new, %(updated)s updated",
+                     file=d.get("file"), added=d.get("added"), updated=d.get("updated"))
+        case "press-subscribed":
+            return _("%(email)s asked to receive statements", email=d.get("email"))
+        case "press-confirmed":
+            return _("%(email)s confirmed the press subscription", email=d.get("email"))
+        case "press-unsubscribed":
+            return _("%(email)s unsubscribed from the press list", email=d.get("email"))
+        case "press-resubscribed":
+            return _("%(email)s subscribed again to the press list", email=d.get("email"))
     return event.action
 
 
@@ -114,6 +143,22 @@ def when(value: datetime | None) -> str:
     return _("%(when)s UTC", when=text)
 
 
+def local_time(value: datetime | None, zone_name: str = "UTC") -> str:
+    """A stored moment (naive UTC) in a coordinator's time zone, with UTC beside it."""
+    if value is None:
+        return ""
+    from cosign import publishing
+
+    try:
+        local = publishing.in_zone(value, zone_name or "UTC")
+    except publishing.PublishError:
+        return when(value)
+    if not local.utcoffset():
+        return when(value)
+    text = format_datetime(local, WHEN_FORMAT, tzinfo=local.tzinfo, locale=get_locale() or "en")
+    return _("%(local)s %(zone)s (%(utc)s)", local=text, zone=zone_name, utc=when(value))
+
+
 def text_dir(language: str | None) -> str:
     """``rtl`` or ``ltr`` for a statement's language tag, for ``dir`` attributes."""
     return text_direction(language or "en")
@@ -121,6 +166,7 @@ def text_dir(language: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
+    app.add_template_filter(local_time, "local_time")
     app.add_template_filter(text_dir, "text_dir")
 
     @app.context_processor

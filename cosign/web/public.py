@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cosign import database, drafting, pdfs, signatories, signing
+from cosign import database, drafting, pdfs, publishing, signatories, signing
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
@@ -24,20 +24,20 @@ VISIBLE = ("open", "closed", "published")
 
 @bp.get("/")
 def index():
-    statements = db.session.scalars(
-        select(Statement).where(Statement.status.in_(VISIBLE), Statement.visibility == "public")
-        .order_by(Statement.opened_at.desc()).limit(50)
-    ).all()
-    counts = signatories.approved_counts(db.session, [s.id for s in statements])
-    return render_template("public/index.html", statements=statements, counts=counts)
+    published = db.session.scalars(publishing.published_query().limit(50)).all()
+    open_now = db.session.scalars(publishing.open_for_signature_query().limit(50)).all()
+    counts = signatories.approved_counts(db.session, [s.id for s in [*published, *open_now]])
+    return render_template("public/index.html", published=published, open_now=open_now,
+                           counts=counts)
 
 
 def _public_statement(slug: str) -> Statement:
     statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
     if statement is None or statement.status not in VISIBLE:
         abort(404)
-    if statement.visibility == "unlisted":
-        g.robots = "noindex"
+    if statement.status != "published" and (statement.visibility == "unlisted"
+                                             or publishing.is_embargoed(statement)):
+        g.robots = "noindex"  # reachable through its link only, until published
     return statement
 
 
@@ -68,10 +68,42 @@ def statement(slug: str):
     pages = max(1, -(-total // signatories.PUBLIC_PER_PAGE))
     return render_template(
         "public/statement.html", statement=stmt, revision=revision,
-        pdf=pdfs.latest(db.session, stmt.id),
+        pdf=pdfs.latest(db.session, stmt.id), correction=publishing.correction(db.session, stmt),
         html=render_markdown(revision.body), total=total, names=names, page=page, pages=pages,
         show_list=show_list, is_open=signing.is_open(stmt), direction=text_direction(stmt.language),
+        summary=summary_of(revision.body),
     )
+
+
+def summary_of(body: str, limit: int = 200) -> str:
+    """The first paragraph as plain text, for link previews."""
+    from markupsafe import Markup
+
+    first = next((p for p in body.split("\n\n") if p.strip()), "")
+    text = " ".join(Markup(render_markdown(first)).striptags().split())
+    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+@bp.get("/s/<slug>/changes")
+def changes(slug: str):
+    """What a correction changed in a published statement's text."""
+    stmt = _public_statement(slug)
+    correction = publishing.correction(db.session, stmt)
+    versions = publishing.signed_versions(db.session, stmt)
+    new_number = request.args.get("to", "")
+    old_number = request.args.get("from", "")
+    if correction is None and not (new_number and old_number):
+        abort(404)
+    new_number = int(new_number) if new_number.isdigit() else (correction.current if correction else 0)
+    old_number = int(old_number) if old_number.isdigit() else (correction.previous if correction else 0)
+    if old_number not in versions or new_number not in versions or old_number >= new_number:
+        abort(404)
+    from cosign.web.desk import diff_context
+
+    old = drafting.get_revision(db.session, stmt.id, old_number)
+    new = drafting.get_revision(db.session, stmt.id, new_number)
+    return render_template("public/changes.html", statement=stmt, old=old, new=new,
+                           direction=text_direction(stmt.language), **diff_context(old, new))
 
 
 def _country_options() -> tuple:

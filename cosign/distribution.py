@@ -1,0 +1,186 @@
+"""Sending a statement to the press: one e-mail per contact, with the PDF attached.
+
+On publication every selected press contact receives the final PDF; before it,
+optionally, an embargoed copy (a separate render with "EMBARGOED UNTIL ..." on
+every page). A :class:`~cosign.models.PressDelivery` row per (statement,
+address, kind) is unique in the database, so running the distribution again —
+a second tick, a retried job, two workers — sends nothing new. Only a
+coordinator's resend sends the same statement to an address twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from cosign import audit, clock, database, drafting, mail, pdfs, press, publishing
+from cosign.core.markdown import render_markdown
+from cosign.errors import N_, UserError
+from cosign.models import IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
+
+KINDS = ("final", "embargoed")
+
+
+class DistributionError(UserError):
+    """A distribution action cannot be done; the message says why."""
+
+
+def _site(config: Mapping[str, Any]) -> str:
+    return config["COSIGN_SITE_URL"].rstrip("/")
+
+
+def _watermark(statement: Statement, kind: str) -> str | None:
+    """The watermark of this kind of copy, or None when it is not (or no longer) due."""
+    if kind == "final":
+        return "" if statement.status == "published" else None
+    if kind == "embargoed" and publishing.is_embargoed(statement) and statement.press_embargoed_copy:
+        return publishing.embargo_label(statement.publish_at, statement.publish_timezone)
+    return None
+
+
+def _selected(session: Session, statement: Statement) -> list[PressContact]:
+    tags = [t for t in (statement.press_tags or "").split(",") if t]
+    return press.recipients(session, statement.press_selection, tags)
+
+
+def distribute(session: Session, statement_id: int, kind: str, config: Mapping[str, Any]) -> int:
+    """Queue the statement for every selected contact who has not had it; how many were queued."""
+    statement = session.get(Statement, statement_id)
+    if statement is None or kind not in KINDS:
+        return 0
+    watermark = _watermark(statement, kind)
+    if watermark is None:
+        session.rollback()
+        return 0
+    done = set(session.scalars(select(PressDelivery.email).where(
+        PressDelivery.statement_id == statement_id, PressDelivery.kind == kind)))
+    todo = [c for c in _selected(session, statement) if c.email not in done]
+    if not todo:
+        session.rollback()
+        return 0
+    issued = pdfs.issue(session, statement, config, watermark=watermark)  # renders unlocked
+    issued_id = issued.id
+    database.begin_write(session)
+    statement = session.get(Statement, statement_id)
+    session.refresh(statement)
+    if _watermark(statement, kind) != watermark:  # called off or changed meanwhile
+        session.rollback()
+        return 0
+    issued = session.get(IssuedPdf, issued_id)
+    queued = 0
+    for contact in todo:
+        delivery = PressDelivery(statement_id=statement_id, contact_id=contact.id,
+                                 email=contact.email, kind=kind, issued_pdf_id=issued_id,
+                                 created_at=clock.now())
+        try:
+            with session.begin_nested():
+                session.add(delivery)
+        except IntegrityError:  # another run sent it meanwhile
+            continue
+        delivery.message = _enqueue(session, statement, contact, issued, kind, config)
+        queued += 1
+    if queued:
+        audit.record(session, statement_id, None, "press-sent", kind=kind, count=queued,
+                     code=issued.code)
+    session.commit()
+    return queued
+
+
+def _enqueue(session: Session, statement: Statement, contact: PressContact, issued: IssuedPdf,
+             kind: str, config: Mapping[str, Any]) -> OutboxMessage:
+    revision = drafting.get_revision(session, statement.id, issued.revision)
+    site = _site(config)
+    unsubscribe = f"{site}/press/unsubscribe/{press.unsubscribe_token(config['SECRET_KEY'], contact)}"
+    embargo = issued.watermark if kind == "embargoed" else ""
+    date = issued.created_at.date().isoformat()
+    name = f"{statement.slug}-{'embargoed-' if embargo else ''}{date}.pdf"
+    context = {
+        "title": revision.title, "coalition": statement.coalition, "place": revision.place,
+        "date": revision.date, "text": revision.body, "html": Markup(render_markdown(revision.body)),
+        "count": issued.signatory_count, "embargo": embargo, "contact_name": contact.name,
+        "press_name": statement.press_name, "press_email": statement.press_email,
+        "press_phone": statement.press_phone, "code": issued.code,
+        "verify_url": f"{site}/verify/{issued.code}", "statement_url": f"{site}/s/{statement.slug}",
+        "pdf_url": f"{site}/s/{statement.slug}.pdf", "unsubscribe_url": unsubscribe,
+        "file_name": name, "sha256": issued.sha256, "version": issued.revision,
+        "site_name": config.get("COSIGN_SITE_NAME", "cosign"),
+    }
+    return mail.enqueue(session, kind=f"press-{kind}", recipient=contact.email,
+                        template="press_statement", context=context,
+                        statement_id=statement.id, attachment=(issued.id, name),
+                        list_unsubscribe=unsubscribe)
+
+
+def resend(session: Session, statement: Statement, delivery_id: int, actor_id: int,
+           config: Mapping[str, Any]) -> PressDelivery:
+    """A coordinator sends a delivery again (after a failure, or on request)."""
+    delivery = session.get(PressDelivery, delivery_id)
+    if delivery is None or delivery.statement_id != statement.id:
+        raise DistributionError(N_("This recipient is not in the distribution."))
+    contact = delivery.contact
+    if contact is None or contact.status != "active":
+        raise DistributionError(N_("%(email)s is no longer on the press list or has "
+                                   "unsubscribed: nothing was sent."), email=delivery.email)
+    watermark = _watermark(statement, delivery.kind)
+    if watermark is None:
+        raise DistributionError(N_("This copy is no longer current: the embargo is over or "
+                                   "was called off."))
+    issued = pdfs.issue(session, statement, config, watermark=watermark)
+    issued_id = issued.id
+    database.begin_write(session)
+    delivery = session.get(PressDelivery, delivery_id)
+    issued = session.get(IssuedPdf, issued_id)
+    delivery.message = _enqueue(session, statement, delivery.contact, issued, delivery.kind, config)
+    delivery.issued_pdf_id = issued_id
+    delivery.sends += 1
+    delivery.resent_at = clock.now()
+    audit.record(session, statement.id, actor_id, "press-resent", email=delivery.email,
+                 kind=delivery.kind)
+    session.commit()
+    return delivery
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the distribution page."""
+
+    delivery: PressDelivery
+    state: str  # queued | sent | failed
+    when: dt.datetime | None
+    message_id: str
+    error: str
+
+
+def rows(session: Session, statement_id: int) -> list[Row]:
+    deliveries = session.scalars(
+        select(PressDelivery).where(PressDelivery.statement_id == statement_id)
+        .options(joinedload(PressDelivery.message), joinedload(PressDelivery.contact))
+        .order_by(PressDelivery.kind, PressDelivery.email)
+    ).all()
+    result = []
+    for delivery in deliveries:
+        message = delivery.message
+        if message is None:
+            result.append(Row(delivery, "failed", None, "", ""))
+        elif message.sent_at:
+            result.append(Row(delivery, "sent", message.sent_at, message.message_id, ""))
+        elif message.failed_at:
+            result.append(Row(delivery, "failed", message.failed_at, "", message.last_error))
+        else:
+            result.append(Row(delivery, "queued", message.next_attempt_at, "", message.last_error))
+    return result
+
+
+def pending_count(session: Session, statement: Statement) -> int:
+    """Selected contacts who have not received the current kind of copy yet."""
+    kind = "final" if statement.status == "published" else "embargoed"
+    if _watermark(statement, kind) is None:
+        return 0
+    done = set(session.scalars(select(PressDelivery.email).where(
+        PressDelivery.statement_id == statement.id, PressDelivery.kind == kind)))
+    return sum(1 for c in _selected(session, statement) if c.email not in done)

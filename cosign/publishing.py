@@ -1,0 +1,238 @@
+"""Publication: now or at the end of an embargo, and what it changes.
+
+Publishing makes a statement public (index, feed, API) and closes signing
+unless the coordinators keep it open ("open letter"). A publication scheduled
+for later is stored in UTC with the coordinator's time zone; ``publish_due``
+(run by ``flask cosign tick`` or the job queue) publishes it when its time has
+come, whether or not anybody visits the site. Until then the statement is
+under embargo: its page is reachable only by its link, never listed.
+
+Sending the statement to the press is :mod:`cosign.distribution`'s work; this
+module queues it after the publication commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from cosign import audit, clock, database, jobs, signatories
+from cosign.errors import N_, UserError
+from cosign.models import PRESS_SELECTIONS, Revision, Statement
+
+PUBLISHABLE = ("open", "closed")
+
+
+class PublishError(UserError):
+    """The statement cannot be published like this; the message says why."""
+
+
+class NeedsConfirmation(PublishError):
+    """No approved signatory yet: the coordinator must confirm on purpose."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("No signatory is approved yet: the statement would be published "
+                            "without a single name. Tick the box to confirm that this is "
+                            "what you want."), "confirm_empty")
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    at: dt.datetime | None = None  # naive UTC; None publishes now
+    timezone: str = "UTC"  # the coordinator's zone, for showing the embargo time
+    keep_open: bool = False
+    press_selection: str = "none"
+    press_tags: tuple[str, ...] = field(default_factory=tuple)
+    embargoed_copy: bool = False
+    confirm_empty: bool = False
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PublishError(N_("Choose a time zone from the list."), "timezone") from exc
+
+
+def to_utc(local: dt.datetime, zone_name: str) -> dt.datetime:
+    """A wall-clock time in ``zone_name`` as naive UTC (how times are stored)."""
+    aware = local.replace(tzinfo=zone(zone_name)) if local.tzinfo is None else local
+    return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def in_zone(moment: dt.datetime, zone_name: str) -> dt.datetime:
+    """A stored (naive UTC) moment as an aware time in ``zone_name``."""
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone(zone_name))
+
+
+def embargo_label(moment: dt.datetime, zone_name: str) -> str:
+    """``EMBARGOED UNTIL 2026-12-01 10:00 CET (09:00 UTC)`` for subjects and the PDF."""
+    local = in_zone(moment, zone_name)
+    text = f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone_name}"
+    if local.utcoffset():
+        text += f" ({moment:%Y-%m-%d %H:%M} UTC)" if local.date() != moment.date() \
+            else f" ({moment:%H:%M} UTC)"
+    # Kept in English on purpose: the wire-service convention journalists look for.
+    return N_("EMBARGOED UNTIL %(when)s") % {"when": text}
+
+
+def is_embargoed(statement: Statement) -> bool:
+    """Scheduled for publication and not yet published: listed nowhere."""
+    return statement.status != "published" and statement.publish_at is not None
+
+
+def publish(session: Session, statement: Statement, actor_id: int | None,
+            options: PublishOptions) -> Statement:
+    """Publish now, or schedule publication for ``options.at`` (an embargo)."""
+    database.begin_write(session)
+    session.refresh(statement)
+    if statement.status not in PUBLISHABLE:
+        if statement.status == "published":
+            raise PublishError(N_("This statement is published already."))
+        raise PublishError(N_("Open the statement for signature before publishing it."))
+    now = clock.now()
+    if options.at is not None and options.at <= now:
+        raise PublishError(N_("The publication time has passed. Choose a time in the future, "
+                              "or publish now."), "at")
+    zone(options.timezone)
+    if options.press_selection not in PRESS_SELECTIONS:
+        raise PublishError(N_("Choose who on the press list receives the statement."),
+                           "press_selection")
+    tags = tuple(sorted({t for t in options.press_tags if t}))
+    if options.press_selection == "tags" and not tags:
+        raise PublishError(N_("Choose at least one tag, or send to the whole press list."),
+                           "press_tags")
+    if options.embargoed_copy and options.at is None:
+        raise PublishError(N_("An embargoed copy needs a publication time in the future."),
+                           "embargoed_copy")
+    if options.embargoed_copy and options.press_selection == "none":
+        raise PublishError(N_("Choose who receives the embargoed copy."), "press_selection")
+    if not options.confirm_empty and signatories.approved_count(session, statement.id) == 0:
+        raise NeedsConfirmation()
+
+    statement.keep_open = options.keep_open
+    statement.press_selection = options.press_selection
+    statement.press_tags = ",".join(tags) if options.press_selection == "tags" else ""
+    statement.press_embargoed_copy = options.embargoed_copy
+    statement.publish_timezone = options.timezone
+    statement.updated_at, statement.updated_by_id = now, actor_id
+    if options.at is None:
+        _publish_now(session, statement, actor_id, now)
+    else:
+        statement.publish_at = options.at
+        audit.record(session, statement.id, actor_id, "scheduled", at=options.at.isoformat(),
+                     timezone=options.timezone, keep_open=options.keep_open,
+                     press=options.press_selection, embargoed_copy=options.embargoed_copy)
+        if options.embargoed_copy:
+            _queue_distribution(session, statement.id, "embargoed")
+    session.commit()
+    return statement
+
+
+def cancel_schedule(session: Session, statement: Statement, actor_id: int | None) -> Statement:
+    """Call off a scheduled publication (an embargoed copy already sent stays sent)."""
+    database.begin_write(session)
+    session.refresh(statement)
+    if not is_embargoed(statement):
+        raise PublishError(N_("No publication is scheduled."))
+    statement.publish_at = None
+    statement.updated_at, statement.updated_by_id = clock.now(), actor_id
+    audit.record(session, statement.id, actor_id, "unscheduled")
+    session.commit()
+    return statement
+
+
+def _publish_now(session: Session, statement: Statement, actor_id: int | None,
+                 now: dt.datetime) -> None:
+    was_open = statement.status == "open"
+    statement.status = "published"
+    statement.published_at = now
+    statement.published_revision = statement.signed_revision
+    statement.publish_at = None
+    if was_open and not statement.keep_open:
+        statement.closed_at = now
+    elif statement.keep_open and statement.closed_at is not None and not was_open:
+        statement.keep_open = False  # a closed statement stays closed: nothing to keep open
+    audit.record(session, statement.id, actor_id, "published", revision=statement.signed_revision,
+                 keep_open=statement.keep_open, press=statement.press_selection)
+    _queue_distribution(session, statement.id, "final")
+
+
+def _queue_distribution(session: Session, statement_id: int, kind: str) -> None:
+    jobs.after_commit(session, jobs.distribute, statement_id, kind)
+
+
+def publish_due(session: Session) -> int:
+    """Publish every statement whose embargo has ended; the number published."""
+    now = clock.now()
+    due = list(session.scalars(
+        select(Statement.id).where(Statement.publish_at.is_not(None), Statement.publish_at <= now,
+                                   Statement.status.in_(PUBLISHABLE))
+    ))
+    session.rollback()
+    published = 0
+    for statement_id in due:
+        database.begin_write(session)
+        statement = session.get(Statement, statement_id)
+        session.refresh(statement)
+        if statement.publish_at is None or statement.publish_at > now \
+                or statement.status not in PUBLISHABLE:
+            session.rollback()  # another process was quicker, or it was called off
+            continue
+        _publish_now(session, statement, None, clock.now())
+        session.commit()
+        published += 1
+    return published
+
+
+# --- what the public sees -----------------------------------------------------
+
+def published_query() -> Select:
+    """Published statements, newest first."""
+    return (select(Statement).where(Statement.status == "published")
+            .order_by(Statement.published_at.desc(), Statement.id.desc()))
+
+
+def open_for_signature_query() -> Select:
+    """Public statements open for signature and not under embargo, newest first."""
+    return (select(Statement)
+            .where(Statement.status == "open", Statement.visibility == "public",
+                   Statement.publish_at.is_(None))
+            .order_by(Statement.opened_at.desc(), Statement.id.desc()))
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The text changed after publication: a new signed version."""
+
+    previous: int  # the version it replaced
+    current: int
+    corrected_at: dt.datetime
+
+
+def correction(session: Session, statement: Statement) -> Correction | None:
+    """The latest correction of a published statement's text, if there is one."""
+    if statement.published_revision is None or statement.signed_revision is None \
+            or statement.signed_revision <= statement.published_revision:
+        return None
+    signed = signed_versions(session, statement)
+    current = statement.signed_revision
+    earlier = [n for n in signed if n < current]
+    previous = earlier[-1] if earlier else statement.published_revision
+    created = session.scalar(select(Revision.created_at).where(
+        Revision.statement_id == statement.id, Revision.number == current))
+    return Correction(previous=previous, current=current, corrected_at=created)
+
+
+def signed_versions(session: Session, statement: Statement) -> list[int]:
+    """Revision numbers that were ever the signed text (opened, or a new version)."""
+    numbers = set()
+    for action_detail in audit.details(session, statement.id, ("opened", "new-version")):
+        if isinstance(action_detail.get("revision"), int):
+            numbers.add(action_detail["revision"])
+    if statement.signed_revision is not None:
+        numbers.add(statement.signed_revision)
+    return sorted(numbers)

@@ -1,0 +1,132 @@
+"""Desk pages for publication: publish or schedule, and the press distribution."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from cosign import accounts, distribution, press, publishing, signatories
+from cosign.errors import UserError
+from cosign.extensions import db
+from cosign.web.desk import load_statement
+from cosign.web.forms import ActionForm
+from cosign.web.labels import local_time
+from cosign.web.messages import error_text
+from cosign.web.publication_forms import PublishForm
+
+bp = Blueprint("publication", __name__, url_prefix="/desk")
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    g.no_store = True
+
+
+def _show_error(form, exc: UserError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error_text(exc)]
+    else:
+        flash(error_text(exc), "error")
+
+
+@bp.route("/<slug>/publish", methods=["GET", "POST"])
+def publish(slug: str):
+    stmt, member = load_statement(slug)
+    if stmt.status == "published":
+        return redirect(url_for(".distribution_page", slug=stmt.slug))
+    tags = press.all_tags(db.session)
+    form = PublishForm(tags=tags)
+    if not form.is_submitted():
+        form.timezone.data = stmt.publish_timezone if stmt.publish_at else current_user.timezone
+        if stmt.publish_at:
+            form.when.data = "later"
+            form.at.data = publishing.in_zone(stmt.publish_at, stmt.publish_timezone).replace(tzinfo=None)
+            form.keep_open.data, form.press_selection.data = stmt.keep_open, stmt.press_selection
+            form.press_tags.data = [t for t in stmt.press_tags.split(",") if t]
+            form.embargoed_copy.data = stmt.press_embargoed_copy
+    approved = signatories.approved_count(db.session, stmt.id)
+    if form.validate_on_submit():
+        try:
+            at = publishing.to_utc(form.at.data, form.timezone.data) if form.when.data == "later" else None
+            options = publishing.PublishOptions(
+                at=at, timezone=form.timezone.data, keep_open=form.keep_open.data,
+                press_selection=form.press_selection.data,
+                press_tags=tuple(form.press_tags.data or ()),
+                embargoed_copy=form.embargoed_copy.data, confirm_empty=form.confirm_empty.data)
+            publishing.publish(db.session, stmt, current_user.id, options)
+            accounts.set_timezone(db.session, current_user.id, form.timezone.data)
+        except publishing.NeedsConfirmation as exc:
+            _show_error(form, exc)
+        except UserError as exc:
+            _show_error(form, exc)
+        else:
+            if at is None:
+                flash(_("The statement is published."), "success")
+            else:
+                flash(_("Publication is scheduled for %(when)s.",
+                        when=local_time(stmt.publish_at, stmt.publish_timezone)), "success")
+            return redirect(url_for(".distribution_page", slug=stmt.slug), 303)
+    return render_template("publication/publish.html", statement=stmt, member=member, form=form,
+                           approved=approved, tags=tags,
+                           recipients=_recipient_counts(tags)), 422 if form.errors else 200
+
+
+def _recipient_counts(tags) -> dict[str, int]:
+    counts = {"all": len(press.recipients(db.session, "all"))}
+    for tag in tags:
+        counts[tag] = len(press.recipients(db.session, "tags", [tag]))
+    return counts
+
+
+@bp.post("/<slug>/publish/cancel")
+def cancel(slug: str):
+    stmt, _member = load_statement(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        publishing.cancel_schedule(db.session, stmt, current_user.id)
+    except UserError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("The scheduled publication is called off."), "success")
+    return redirect(url_for(".publish", slug=slug), 303)
+
+
+@bp.get("/<slug>/distribution")
+def distribution_page(slug: str):
+    stmt, member = load_statement(slug)
+    return render_template(
+        "publication/distribution.html", statement=stmt, member=member,
+        rows=distribution.rows(db.session, stmt.id),
+        pending=distribution.pending_count(db.session, stmt),
+        scheduled=local_time(stmt.publish_at, stmt.publish_timezone) if stmt.publish_at else "",
+        correction=publishing.correction(db.session, stmt))
+
+
+@bp.post("/<slug>/distribution/<int:delivery_id>/resend")
+def resend(slug: str, delivery_id: int):
+    stmt, _member = load_statement(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        delivery = distribution.resend(db.session, stmt, delivery_id, current_user.id,
+                                       current_app.config)
+    except UserError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("Sent again to %(email)s.", email=delivery.email), "success")
+    return redirect(url_for(".distribution_page", slug=slug), 303)
+
+
+@bp.post("/<slug>/distribution/send")
+def send_pending(slug: str):
+    """Send to selected contacts who have not received the statement (added since)."""
+    stmt, _member = load_statement(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    kind = "final" if stmt.status == "published" else "embargoed"
+    count = distribution.distribute(db.session, stmt.id, kind, current_app.config)
+    flash(_("Queued for %(num)d more recipients.", num=count), "success")
+    return redirect(url_for(".distribution_page", slug=slug), 303)

@@ -1,0 +1,82 @@
+"""The coordinator publishes the demo statement to the press list, as in `make run`."""
+from __future__ import annotations
+
+import io
+import re
+
+import feedparser
+import pytest
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from .conftest import DEMO_SLUG
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """As in conftest (real CSRF tokens, any host:port), plus the development outbox."""
+    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "COSIGN_DEV": True}
+
+
+@pytest.fixture
+def full_demo(session, demo):
+    """The demo as `make run` loads it: open for signature, with a press list."""
+    from cosign import demo as demo_data
+
+    demo_data.open_with_signatories(session, demo)
+    demo_data.add_press_list(session, demo.created_by_id)
+    title = demo.title
+    session.rollback()  # hold no lock while the server works
+    return title
+
+
+@pytest.mark.browser
+def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, screenshot):
+    title = full_demo
+    login(page)
+    page.goto(f"/desk/{DEMO_SLUG}/")
+    page.get_by_role("link", name="Publication").click()
+    page.get_by_role("link", name="Publish").last.click()
+    expect(page.get_by_role("heading", name="Publish", exact=True)).to_be_visible()
+    page.get_by_label("Publish now").check()
+    page.get_by_label("Everyone on the press list").check()
+    screenshot(page, "publish-form")
+    page.get_by_role("button", name="Publish or schedule").click()
+
+    expect(page.locator(".flash-success")).to_contain_text("The statement is published.")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(page.locator("main")).to_contain_text("omar.saleh@example.org")
+    screenshot(page, "distribution")
+
+    # the mails are in the development outbox, each with the PDF attached
+    page.goto("/dev/mail")
+    mails = page.locator("tbody tr", has_text=title)
+    expect(mails).to_have_count(3)
+    expect(mails.first).to_contain_text("PDF attached")
+    mails.filter(has_text="desk@example.org").get_by_role("link", name=title).click()
+    expect(page.locator("pre.mail-text")).to_contain_text("Signatories: 6")
+    expect(page.locator("pre.mail-text")).to_contain_text("/press/unsubscribe/")
+    attachment = page.get_by_role("link", name=re.compile(r"\.pdf$"))
+    response = page.request.get(attachment.get_attribute("href"))
+    assert response.status == 200 and response.body().startswith(b"%PDF-")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
+    assert "Diaspora Forum for Democracy" in text and "Signatories (6)" in text
+    screenshot(page, "dev-mail-press")
+
+    # the statement is on the home page, in the feed and in the API
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Published statements")).to_be_visible()
+    expect(page.get_by_role("link", name=title)).to_be_visible()
+    screenshot(page, "index-published")
+    feed = feedparser.parse(page.request.get("/feed.atom").body())
+    assert feed.bozo == 0 and [e.title for e in feed.entries] == [title]
+    api = page.request.get("/api/v1/statements").json()
+    assert [s["slug"] for s in api["statements"]] == [DEMO_SLUG]
+    detail = page.request.get(f"/api/v1/statements/{DEMO_SLUG}").json()
+    assert detail["signatory_count"] == 6
+
+    # and its public page says when it was published; signing is closed
+    page.goto(f"/s/{DEMO_SLUG}")
+    expect(page.locator(".published-note")).to_contain_text("Published")
+    expect(page.locator(".sign-box")).to_contain_text("Signing is closed.")
