@@ -113,6 +113,8 @@ class Statement(Base):
     press_selection: Mapped[str] = mapped_column(String(20), default="none")
     press_tags: Mapped[str] = mapped_column(String(500), default="")
     press_embargoed_copy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # data retention: when the signatories' contact data was erased (cosign.retention)
+    contacts_erased_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)

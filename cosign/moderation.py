@@ -171,6 +171,7 @@ def add(session: Session, statement: Statement, form: SignOn, actor_id: int) -> 
 
 def _new_added(statement, form, name, key, actor_id, provenance, detail) -> Signature:
     now = clock.now()
+    statement.contacts_erased_at = None  # the retention job must look at this statement again
     signature = Signature(statement_id=statement.id, name_key=key, status="approved",
                           revision=statement.signed_revision, provenance=provenance,
                           provenance_detail=detail[:200], created_at=now, confirmed_at=now,

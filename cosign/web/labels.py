@@ -100,6 +100,9 @@ def audit_label(event) -> str:
             return _("called off the scheduled publication")
         case "published":
             return _("published revision %(n)s", n=d.get("revision"))
+        case "contacts-erased":
+            return _("erased the contact data of %(count)s signatories (retention period over)",
+                     count=d.get("count"))
         case "press-sent":
             if d.get("kind") == "embargoed":
                 return _("sent the embargoed copy to %(count)s press contacts", count=d.get("count"))
