@@ -27,6 +27,9 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+HSTS = "max-age=31536000; includeSubDomains"
+# Pages of coordinators and of the development mail outbox: drafts, contact data.
+PRIVATE_PREFIXES = ("/desk/", "/dev/")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -50,6 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     jobs.init_app(app)
 
+    from cosign.web import proxy, uploads
+
+    proxy.init_app(app)  # X-Forwarded-For only from COSIGN_TRUSTED_PROXIES
+    uploads.init_app(app)  # oversized bodies and NUL characters are refused first
+
     with app.app_context():
         database.configure_engine(db.engine)
 
@@ -65,16 +73,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # response-header wishes of the views (g may outlive a request in tests)
         g.no_store, g.robots, g.referrer_policy = False, None, "same-origin"
 
+    hsts = not app.config.get("COSIGN_DEV")  # development runs on plain http://127.0.0.1
+
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", g.get("referrer_policy") or "same-origin")
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if hsts:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        token_page = _is_token_page()
+        if token_page:  # the token must not leave in a Referer header
+            headers["Referrer-Policy"] = "no-referrer"
+        else:
+            headers.setdefault("Referrer-Policy", g.get("referrer_policy") or "same-origin")
         if g.get("robots"):
-            response.headers["X-Robots-Tag"] = g.robots
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if g.get("no_store"):
-            response.headers["Cache-Control"] = "no-store"
+            headers["X-Robots-Tag"] = g.robots
+        if token_page or g.get("no_store") or _is_private_path():
+            headers["Cache-Control"] = "no-store"
+        if response.is_json and not (response.is_streamed or response.direct_passthrough):
+            _html_safe_json(response)
         return response
 
     from cosign import cli
@@ -83,6 +102,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     cli.init_app(app)
     return app
+
+
+def _is_token_page() -> bool:
+    """A page reached by a link with a token from an e-mail (/confirm/<token>, ...)."""
+    rule = request.url_rule
+    return rule is not None and "token" in rule.arguments
+
+
+_JSON_HTML_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+
+
+def _html_safe_json(response) -> None:
+    """Escape ``< > &`` in JSON as ``\\u003c`` etc.: the same JSON to every parser, but no
+    markup even if the body ends up inside an HTML page. (Outside strings these
+    characters cannot occur in JSON, so the replacement is always valid.)"""
+    data = response.get_data()
+    if any(char in data for char, _escaped in _JSON_HTML_ESCAPES):
+        for char, escaped in _JSON_HTML_ESCAPES:
+            data = data.replace(char, escaped)
+        response.set_data(data)
+
+
+def _is_private_path() -> bool:
+    return request.path == "/desk" or request.path.startswith(PRIVATE_PREFIXES)
 
 
 def _select_locale() -> str:

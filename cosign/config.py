@@ -24,6 +24,17 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _hops(value: str | None) -> int:
+    """COSIGN_TRUSTED_PROXIES: how many reverse proxies in front of the app are trusted."""
+    text = (value or "0").strip()
+    if not text.isdigit():
+        raise ConfigurationError(
+            f"COSIGN_TRUSTED_PROXIES must be a whole number of proxy hops (0, 1, 2, ...), not "
+            f"{text!r}. Set it to the number of reverse proxies in front of cosign (1 for one "
+            "nginx), or leave it unset when clients connect to gunicorn directly.")
+    return int(text)
+
+
 def database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
     for prefix in ("postgresql://", "postgres://"):
@@ -59,11 +70,16 @@ class Config:
             "COSIGN_LOGIN_LIMIT": env.get("COSIGN_LOGIN_LIMIT", "5 per minute"),
             "COSIGN_SIGN_LIMIT_IP": env.get("COSIGN_SIGN_LIMIT_IP", "20 per hour"),
             "COSIGN_SIGN_LIMIT_DOMAIN": env.get("COSIGN_SIGN_LIMIT_DOMAIN", "60 per hour"),
+            # proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none)
+            "COSIGN_TRUSTED_PROXIES": _hops(env.get("COSIGN_TRUSTED_PROXIES")),
             "REDIS_URL": env.get("REDIS_URL") or None,
+            # with REDIS_URL: names of the RQ queues and of cosign's keys in Redis begin with it
+            "COSIGN_QUEUE_PREFIX": env.get("COSIGN_QUEUE_PREFIX") or "cosign",
             "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
             "RATELIMIT_HEADERS_ENABLED": False,
             "COSIGN_STORAGE_DIR": env.get("COSIGN_STORAGE_DIR") or str(instance / "storage"),
             "COSIGN_SITE_URL": env.get("COSIGN_SITE_URL", "http://127.0.0.1:5000"),
+            "COSIGN_RETENTION_DAYS": env.get("COSIGN_RETENTION_DAYS") or 365,
             "COSIGN_PDF_AUTO": _bool(env.get("COSIGN_PDF_AUTO"), default=True),
             "COSIGN_PDF_DEBOUNCE": float(env.get("COSIGN_PDF_DEBOUNCE", 2.0)),
             "COSIGN_SIGNING_KEY": env.get("COSIGN_SIGNING_KEY") or str(instance / "signing-key.pem"),
@@ -74,6 +90,8 @@ class Config:
             "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
             "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
             "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+            "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", 30)),
+            "COSIGN_INLINE_MAIL_TIMEOUT": float(env.get("COSIGN_INLINE_MAIL_TIMEOUT", 5)),
             "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "cosign <noreply@localhost>"),
             "BABEL_DEFAULT_LOCALE": env.get("COSIGN_DEFAULT_LOCALE", "en"),
             "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -98,6 +116,8 @@ class Config:
             secret = _development_secret(instance)
         cfg["SECRET_KEY"] = secret
         cfg.update(overrides)
+        if "REDIS_URL" in overrides and "RATELIMIT_STORAGE_URI" not in overrides:
+            cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"  # limits follow REDIS_URL
         cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
         return cfg
 

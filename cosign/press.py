@@ -17,7 +17,6 @@ duplicates (:func:`normalise_tags`).
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from cosign import audit, clock, database
 from cosign.core.language import normalise_language_tag
+from cosign.core.names import clean_line
 from cosign.errors import N_, UserError
 from cosign.models import PRESS_CONTACT_STATUSES, PressContact
 from cosign.security import make_token
@@ -66,20 +66,6 @@ class ContactData:
 
 
 # --- checking input -------------------------------------------------------------
-
-_ZWNJ = "\u200c"  # ZERO WIDTH NON-JOINER: part of Persian and Kurdish spelling
-
-
-def clean_line(value: str) -> str:
-    """One line of text: Unicode NFKC, no control or format characters (bidi overrides,
-    zero-width spaces), one space between words. Fast on long files (see core.names for
-    the stricter cleaning of signatories' names, which are printed)."""
-    text = unicodedata.normalize("NFKC", value or "")
-    if not (text.isascii() and text.isprintable()):
-        text = "".join(c for c in text
-                       if c == _ZWNJ or c.isspace() or unicodedata.category(c)[0] != "C")
-    return " ".join(text.split())
-
 
 def _text(value: str, limit: int, field_name: str, message: str) -> str:
     text = clean_line(value)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from cosign import audit, clock, database, drafting, mail
 from cosign.core.countries import is_country
-from cosign.core.names import InvalidName, clean_name, name_key
+from cosign.core.names import InvalidName, clean_line, clean_name, name_key
 from cosign.errors import N_, UserError
 from cosign.core.signatory import ORG_TYPES
 from cosign.models import Signature, Statement
@@ -194,8 +194,9 @@ def check_sign_on(statement: Statement, form: SignOn) -> tuple[str, str]:
 
 
 def _line(value: str, limit: int) -> str:
-    """One line of text: control characters dropped, whitespace collapsed."""
-    return " ".join(_printable(value).split())[:limit]
+    """One line of text: control and format characters (bidi overrides) dropped,
+    whitespace collapsed."""
+    return clean_line(value)[:limit]
 
 
 def _printable(value: str) -> str:

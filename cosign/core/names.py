@@ -206,3 +206,14 @@ def csv_safe(value: str) -> str:
     if value[:1] in ("\t", "\r") or value.lstrip().startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def clean_line(value: str) -> str:
+    """One line of text: Unicode NFKC, no control or format characters (bidi overrides,
+    zero-width spaces), one space between words. Fast on long files (see
+    :func:`clean_name` for the stricter cleaning of names, which are printed)."""
+    text = unicodedata.normalize("NFKC", value or "")
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(c for c in text
+                       if c == _ZWNJ or c.isspace() or unicodedata.category(c)[0] != "C")
+    return " ".join(text.split())

@@ -364,6 +364,6 @@ class LeadForm(FlaskForm):
 
 
 class LogoForm(FlaskForm):
-    logo = FileField(_l("Logo for the letterhead (PNG or JPEG, at most 512 KB)"))
+    logo = FileField(_l("Logo for the letterhead (PNG or JPEG, at most 1 MB and 2,000 pixels a side)"))
     upload = SubmitField(_l("Upload logo"))
     remove = SubmitField(_l("Remove logo"))
