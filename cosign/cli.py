@@ -101,23 +101,28 @@ def keygen(force: bool) -> None:
 
 @cosign_cli.command("tick")
 def tick() -> None:
-    """Periodic work: publish statements whose embargo has ended, close statements
-    past their deadline, render wanted PDFs, send due e-mails.
+    """Periodic work: publish statements whose embargo has ended (and run press
+    distributions that never ran), close statements past their deadline, erase
+    contact data past the retention period, render wanted PDFs, send due e-mails.
 
     Run it every minute from cron or a systemd timer (see README).
     """
     from flask import current_app
 
-    from cosign import mail, pdfs, publishing, signing
+    from cosign import distribution, mail, pdfs, publishing, retention, signing
 
+    config = current_app.config
     published = publishing.publish_due(db.session)  # queues the press mail after commit
+    distribution.sweep(db.session, config)
     closed = signing.close_expired(db.session)
+    erased = retention.erase_expired_contacts(db.session, config)
     rendered = 0
     for statement_id in pdfs.wanted(db.session):
-        rendered += pdfs.render_wanted(db.session, statement_id, current_app.config) is not None
-    sent = mail.deliver_due(db.session, current_app.config)
+        rendered += pdfs.render_wanted(db.session, statement_id, config) is not None
+    sent = mail.deliver_due(db.session, config)
     click.echo(f"published {published} statement(s); closed {closed} statement(s) past their "
-               f"deadline; rendered {rendered} PDF(s); sent {sent} e-mail(s)")
+               f"deadline; erased contact data of {erased} signature(s); rendered {rendered} "
+               f"PDF(s); sent {sent} e-mail(s)")
 
 
 @cosign_cli.command("doctor")
@@ -183,6 +188,45 @@ def restore_command(file: str) -> None:
                f"from {file} (schema revision {info.revision}).")
     if info.revision not in doctor.migration_heads():
         click.echo("The backup is from an older schema: now run flask --app wsgi db upgrade.")
+
+
+@cosign_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty (after one sweep).")
+@click.option("--queues", "-q", "queue_names", multiple=True, metavar="NAMES",
+              help="Queues to work on, comma-separated or repeated: mail, default, pdf "
+                   "(default: all three, in that order).")
+def worker_command(burst: bool, queue_names: tuple[str, ...]) -> None:
+    """Run jobs from the Redis queues (REDIS_URL): e-mail, PDF renders, publication, press.
+
+    Runs on any number of hosts. Also does the periodic work of `tick` every
+    minute (one worker per site at a time). SIGTERM or Ctrl+C: finish the
+    current job, then stop; a second one stops at once.
+    """
+    import logging
+
+    from flask import current_app
+
+    from cosign import jobs, queue
+
+    if not queue.enabled(current_app.config):
+        raise click.ClickException("REDIS_URL is not set: without it jobs run inline in the web "
+                                   "server and no worker is needed (see README, 'Jobs and workers').")
+    try:
+        names = queue.chosen(queue_names)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from exc
+    cosign_log = logging.getLogger("cosign")
+    if not logging.getLogger().handlers:  # a plain process: cosign's lines on stderr, next to RQ's
+        if not cosign_log.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+            cosign_log.addHandler(handler)
+        if cosign_log.level == logging.NOTSET:
+            cosign_log.setLevel(logging.INFO)
+    try:
+        jobs.work(current_app._get_current_object(), names, burst=burst)
+    except queue.QueueUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def init_app(app: Flask) -> None:

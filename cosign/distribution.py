@@ -145,6 +145,36 @@ def resend(session: Session, statement: Statement, delivery_id: int, actor_id: i
     return delivery
 
 
+def sweep(session: Session, config: Mapping[str, Any]) -> int:
+    """Distributions that were due but never ran (the job failed, or its process died).
+
+    Only statements without any delivery of the copy due are picked up, so
+    contacts added to the press list after a publication are not sent it
+    unasked (the distribution page offers that). Run by ``tick``.
+    """
+    since = clock.now() - SWEEP_WINDOW
+    due = []
+    published = session.scalars(select(Statement.id).where(
+        Statement.status == "published", Statement.published_at >= since,
+        Statement.press_selection != "none"))
+    due += [(statement_id, "final") for statement_id in published]
+    embargoed = session.scalars(select(Statement.id).where(
+        Statement.status != "published", Statement.publish_at.is_not(None),
+        Statement.press_embargoed_copy.is_(True), Statement.press_selection != "none"))
+    due += [(statement_id, "embargoed") for statement_id in embargoed]
+    queued = 0
+    for statement_id, kind in due:
+        if session.scalar(select(PressDelivery.id).where(
+                PressDelivery.statement_id == statement_id, PressDelivery.kind == kind).limit(1)):
+            continue
+        queued += distribute(session, statement_id, kind, config)
+    session.rollback()
+    return queued
+
+
+SWEEP_WINDOW = dt.timedelta(days=2)
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the distribution page."""

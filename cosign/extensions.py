@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to an app in :func:`cosign.app.create_app`."""
 from __future__ import annotations
 
+import logging
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,10 +12,43 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from cosign.models import Base
+from cosign.queue import client_options
+
+log = logging.getLogger("cosign.ratelimit")
+
+
+class CosignLimiter(Limiter):
+    """Flask-Limiter, saying in cosign's log when its Redis storage goes away and comes back.
+
+    With ``REDIS_URL`` the limits are counted in Redis, shared by every web
+    server. If Redis stops answering, Flask-Limiter falls back to counting in
+    each process's memory (the same limits, per process) until Redis answers
+    again; its own warnings are silenced in :mod:`cosign.app` (others name
+    IP addresses), so the switch is logged here.
+    """
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        self._storage_dead = False  # a new storage: whatever the last app's state was
+
+    def _check_request_limit(self, *args, **kwargs) -> None:
+        was_dead = self._storage_dead
+        try:
+            super()._check_request_limit(*args, **kwargs)
+        finally:
+            if self._storage_dead and not was_dead:
+                log.warning("rate-limit storage (Redis) unreachable: counting in this process's "
+                            "memory until it answers again, so the limits hold per process only")
+            elif was_dead and not self._storage_dead:
+                log.warning("rate-limit storage (Redis) answers again: limits are shared again")
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Redis storage: short timeouts, one retry; if it is down, per-process memory (see above).
+limiter = CosignLimiter(key_func=get_remote_address, default_limits=[],
+                        in_memory_fallback_enabled=True, swallow_errors=True,
+                        storage_options=client_options())

@@ -159,7 +159,7 @@ def _send(message: OutboxMessage, config: Mapping[str, Any],
                           attachment)
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
-                          timeout=int(config.get("MAIL_TIMEOUT") or 30)) as smtp:
+                          timeout=float(config.get("MAIL_TIMEOUT") or 30)) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
@@ -194,13 +194,19 @@ def _claim(session: Session, message_id: int) -> bool:
 
 
 def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> OutboxMessage | None:
-    """Send one outbox message over SMTP and record the outcome.
+    """Send one outbox message (see :func:`attempt`); the message as it is now."""
+    return attempt(session, message_id, config)[0]
+
+
+def attempt(session: Session, message_id: int,
+            config: Mapping[str, Any]) -> tuple[OutboxMessage | None, bool]:
+    """Send one outbox message over SMTP and record the outcome: (message, sent by this call).
 
     Temporary failures (connection problems, 4xx) are retried later with
     backoff; permanent ones (5xx) and the last retry mark the message failed.
     """
     if not config.get("MAIL_SERVER") or not _claim(session, message_id):
-        return session.get(OutboxMessage, message_id)
+        return session.get(OutboxMessage, message_id), False  # another worker has it
     message = session.get(OutboxMessage, message_id)
     session.refresh(message)
     message.attempts += 1
@@ -219,7 +225,7 @@ def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> Out
         message.sent_at, message.last_error = now, ""
     message.claimed_until = None
     session.commit()
-    return message
+    return message, message.sent_at is not None
 
 
 def due(session: Session, limit: int = 100) -> list[int]:
@@ -239,6 +245,5 @@ def deliver_due(session: Session, config: Mapping[str, Any]) -> int:
         return 0
     sent = 0
     for message_id in due(session):
-        message = deliver(session, message_id, config)
-        sent += bool(message is not None and message.sent_at)
+        sent += attempt(session, message_id, config)[1]  # not those another worker sent
     return sent

@@ -345,3 +345,20 @@ def test_a_correction_is_a_new_version_with_a_public_note(session, client):
     assert changes.status_code == 200 and "<ins>five</ins>" in changes.get_data(as_text=True)
     assert client.get(f"/s/{statement.slug}/changes?from=2&to=1").status_code == 404
     assert client.get(f"/s/{statement.slug}/changes?from=1&to=9").status_code == 404
+
+
+def test_a_distribution_that_never_ran_is_picked_up_by_tick(session, app, runner, monkeypatch):
+    owner, statement = open_statement(session)
+    contact(session, owner, "a@news.example")
+    from cosign import jobs
+
+    # the job dies (e.g. the process was killed) before it queued anything
+    monkeypatch.setattr(jobs, "distribute", lambda *args: (_ for _ in ()).throw(RuntimeError("boom")))
+    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    assert session.scalar(select(func.count()).select_from(PressDelivery)) == 0
+    monkeypatch.undo()
+    assert distribution.sweep(session, app.config) == 1
+    assert session.scalars(select(PressDelivery.email)).all() == ["a@news.example"]
+    # contacts added later are not sent it unasked
+    contact(session, owner, "later@news.example")
+    assert distribution.sweep(session, app.config) == 0

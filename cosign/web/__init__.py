@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 
 def register_blueprints(app: Flask) -> None:
@@ -69,6 +70,28 @@ def register_blueprints(app: Flask) -> None:
         return render_template("errors/error.html", status=429,
                                heading=_("Too many attempts"),
                                message=_("Please wait a minute and try again.")), 429
+
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(error):
+        """A lost or refused database connection (a restart, a failover): 503, retry soon."""
+        from cosign.extensions import db
+
+        if not isinstance(error, (OperationalError, InterfaceError)) and \
+                not getattr(error, "connection_invalidated", False):
+            app.logger.error("database error", exc_info=error)  # a bug, not an outage
+            return _server_error(error)
+        app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+        db.session.remove()
+        if request.path.startswith("/api/"):
+            response = api.error_response(503, _("The database cannot be reached right now. "
+                                                 "Please try again in a minute."))
+        else:
+            response = app.make_response((render_template(
+                "errors/error.html", status=503, heading=_("Please try again in a minute"),
+                message=_("The site cannot reach its database right now. Sending the form "
+                          "again is safe: a signature is never counted twice.")), 503))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(500)
     def _server_error(_error):
