@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-deps db demo messages clean audit
+.PHONY: run test install system-deps db demo messages clean audit up down
 
 run: install system-deps db demo
 	COSIGN_DEV=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -65,6 +65,14 @@ system-deps:
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) \
 	    || echo "Could not install$$missing (not root?): browser or font features may be missing."; \
 	fi
+
+# The full local stack: PostgreSQL + Redis (installed and started if missing), two gunicorn
+# servers on 127.0.0.1:8101 and :8102, one job worker (scripts/stack.py; STACK_ARGS=--fresh).
+up: install
+	$(PY) scripts/stack.py up $(STACK_ARGS)
+
+down:
+	@test -x $(PY) && $(PY) scripts/stack.py stop || echo "No virtualenv: nothing was started."
 
 db: install
 	@mkdir -p instance
