@@ -118,6 +118,8 @@ class Config:
         cfg.update(overrides)
         if "REDIS_URL" in overrides and "RATELIMIT_STORAGE_URI" not in overrides:
             cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"  # limits follow REDIS_URL
+        # sites (and test runs) sharing one Redis keep their rate-limit counters apart
+        cfg.setdefault("RATELIMIT_KEY_PREFIX", cfg["COSIGN_QUEUE_PREFIX"])
         cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
         return cfg
 

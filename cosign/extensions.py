@@ -28,6 +28,8 @@ class CosignLimiter(Limiter):
     """
 
     def init_app(self, app) -> None:
+        # Flask-Limiter keeps the first app's key prefix; each app (site) has its own
+        self._key_prefix = ""
         super().init_app(app)
         self._storage_dead = False  # a new storage: whatever the last app's state was
 

@@ -99,3 +99,15 @@ def test_sqlite_read_then_write_transactions_do_not_fail_under_concurrency(sqlit
     assert errors == []
     with sqlite_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 6
+
+
+def test_each_app_counts_its_rate_limits_under_its_own_prefix(tmp_path):
+    """Sites (and test runs) sharing one Redis must not share rate-limit counters."""
+    from cosign.extensions import limiter
+
+    settings = {"SECRET_KEY": "x", "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    create_app({**settings, "COSIGN_QUEUE_PREFIX": "site-one"})
+    assert limiter._key_prefix == "site-one"
+    create_app({**settings, "COSIGN_QUEUE_PREFIX": "site-two"})
+    assert limiter._key_prefix == "site-two"
