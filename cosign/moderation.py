@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
@@ -10,23 +9,12 @@ from sqlalchemy.orm import Session
 
 from cosign import audit, clock
 from cosign.core.names import InvalidName, clean_name
+from cosign.core.paging import Page
 from cosign.errors import N_
 from cosign.models import SIGNATURE_STATUSES, Signature, Statement, User
 from cosign.signing import LinkFor, SignOn, SigningError, approve_one, check_sign_on, fill
 
 PER_PAGE = 50
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Signature]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def status_counts(session: Session, statement_id: int) -> dict[str, int]:
@@ -48,7 +36,7 @@ def flagged_count(session: Session, statement_id: int) -> int:
 def search(
     session: Session, statement_id: int, *, status: str, text: str = "", country: str = "",
     page: int = 1, per_page: int = PER_PAGE,
-) -> Page:
+) -> Page[Signature]:
     """One page of a statement's signatures in one status, filtered."""
     query = select(Signature).where(Signature.statement_id == statement_id,
                                     Signature.status == status, Signature.flagged.is_(False))

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from cosign import audit, clock, database
 from cosign.core.language import normalise_language_tag
 from cosign.core.names import clean_line
+from cosign.core.paging import Page
 from cosign.errors import N_, UserError
 from cosign.models import PRESS_CONTACT_STATUSES, PressContact
 from cosign.security import make_token
@@ -162,18 +163,6 @@ def _taken(contact: PressContact) -> PressError:
 
 # --- reading the list -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Page:
-    items: list[PressContact]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _has_tag(tag: str):
     return (("," + PressContact.tags + ",")).contains(f",{tag},", autoescape=True)
 
@@ -191,7 +180,7 @@ def get(session: Session, contact_id: int) -> PressContact:
 
 
 def search(session: Session, *, tag: str = "", status: str = "", text: str = "",
-           page: int = 1, per_page: int = PER_PAGE) -> Page:
+           page: int = 1, per_page: int = PER_PAGE) -> Page[PressContact]:
     """One page of the press list (every status unless ``status``), ordered by e-mail."""
     query = select(PressContact)
     if status:

@@ -1,45 +1,20 @@
 """`flask cosign doctor`: one line per check, exit 1 on a PROBLEM; real SMTP, Redis and databases."""
 import os
 import shutil
-import socket
 import sqlite3
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from cosign import certification, doctor
 from cosign.app import create_app
 from cosign.extensions import db
 from tests.conftest import app_config
+from tests.smtp_sink import free_port, smtp  # noqa: F401  (smtp: a fixture)
 
 REDIS_URL = os.environ.get("COSIGN_TEST_REDIS_URL")
 REDIS_SKIP = "COSIGN_TEST_REDIS_URL is not set: the check against a real Redis is skipped (.ci/run sets it)"
 STRONG_KEY = "Zq3v9-KdT1xWb7pNfH2sLm8cRj4yEu6aG0oVi5BtQw"
 PRODUCTION = {"SECRET_KEY": STRONG_KEY, "COSIGN_SITE_URL": "https://statements.example.org"}
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, sink
-    controller.stop()
 
 
 @pytest.fixture

@@ -37,14 +37,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from cosign.database import write_intent
 from cosign.models import OutboxMessage, Signature, Statement
 from cosign.signing import OpenOptions, open_for_signature
 from tests.factories import make_statement, make_user
-from tests.test_mail import Sink, free_port
+from tests.smtp_sink import Sink, free_port, smtp, start  # noqa: F401  (smtp: a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -393,8 +392,7 @@ def test_smtp_down_then_back_every_mail_delivered_exactly_once(
                for m in messages), {m["last_error"] for m in messages}
 
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()  # SMTP is back
+    controller = start(sink, port=smtp_port)  # SMTP is back
     try:
         # their retry is due (as if the backoff had passed)
         session.execute(update(OutboxMessage).values(next_attempt_at=OutboxMessage.created_at))
@@ -510,15 +508,6 @@ def test_redis_stopped_loses_no_sign_on_and_mail_goes_out_when_it_is_back(
     _rows, mails = check_store(session, statement_id, answers, datas)
     assert all(m["sent_at"] is not None for ms in mails.values() for m in ms)
     assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
-
-
-@pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, sink
-    controller.stop()
 
 
 # --- (d) PostgreSQL restarted under load ------------------------------------------------------

@@ -1,38 +1,13 @@
 """The outbox: mail is written with the change and delivered after commit to a real SMTP server."""
-import socket
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from cosign import mail, membership
 from cosign.models import Membership, OutboxMessage, Statement
 from tests.factories import make_statement, make_user
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, sink
-    controller.stop()
+from tests.smtp_sink import Sink, free_port, smtp, start  # noqa: F401  (smtp: a fixture)
 
 
 @pytest.fixture
@@ -116,12 +91,6 @@ class FlakySink(Sink):
         return await super().handle_DATA(server, session, envelope)
 
 
-def start(handler):
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    return controller
-
-
 def test_temporary_failure_is_retried_with_backoff_and_sent_once(session, app, frozen_clock):
     sink = FlakySink(["451 4.3.0 try again later"])
     controller = start(sink)
@@ -167,8 +136,7 @@ def test_smtp_down_then_back_delivers_every_message_exactly_once(session, app, f
     assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.sent_at.is_(None))) == 3
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = start(sink, port=port)
     try:
         frozen_clock.advance(hours=1)
         assert mail.deliver_due(session, app.config) == 3

@@ -1,45 +1,23 @@
 """Publication: now or at an embargo's end, and the press mail it sends (real SMTP server)."""
 import datetime as dt
-import email
-import email.policy
 import hashlib
 import io
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from cosign import distribution, press, publishing, signing, subscription
 from cosign.models import AuditEvent, IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
 from tests.factories import make_statement, make_user
-from tests.test_mail import free_port
-
-
-class PressSink:
-    """An SMTP server that refuses the addresses it is told to (550) and keeps the rest."""
-
-    def __init__(self, refuse=()):
-        self.refuse = set(refuse)
-        self.messages = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
+from tests.smtp_sink import Sink, start
 
 
 @pytest.fixture
 def sink():
-    handler = PressSink(refuse={"refused@bad.example"})
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    handler = Sink(refuse={"refused@bad.example"})
+    controller = start(handler)
     yield controller, handler
     controller.stop()
 
@@ -221,7 +199,7 @@ def test_publication_sends_each_contact_one_mail_with_the_pdf(session, sink, cli
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
 
     assert wait_for(lambda: len(handler.messages) == 3)
-    received = {m["To"]: m for m in handler.messages}
+    received = {m["To"]: m for m in handler.emails()}
     assert set(received) == {"a@news.example", "b@news.example", "other@news.example"}
     issued = session.scalar(select(IssuedPdf).where(IssuedPdf.statement_id == statement.id,
                                                     IssuedPdf.watermark == ""))
@@ -293,7 +271,7 @@ def test_embargoed_copy_goes_out_early_with_a_watermark(session, sink, runner, f
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(
         at=at, timezone="Europe/London", press_selection="all", embargoed_copy=True))
     assert wait_for(lambda: len(handler.messages) == 1)
-    early = handler.messages[0]
+    early = handler.emails()[0]
     assert early["Subject"].startswith("EMBARGOED UNTIL 2026-11-02 12:00 GMT")
     _name, data = _pdf_of(early)
     reader = PdfReader(io.BytesIO(data))
@@ -304,7 +282,7 @@ def test_embargoed_copy_goes_out_early_with_a_watermark(session, sink, runner, f
     frozen_clock.advance(days=1)
     runner.invoke(args=["cosign", "tick"])
     assert wait_for(lambda: len(handler.messages) == 2)
-    final = handler.messages[1]
+    final = handler.emails()[1]
     assert final["Subject"] == statement.title
     _name, data = _pdf_of(final)
     assert "EMBARGOED" not in "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)

@@ -17,27 +17,17 @@ import time
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from cosign import jobs, press, publishing, queue, signing
 from cosign.config import ROOT
 from cosign.models import OutboxMessage, PressDelivery, Signature, Statement
 from tests.factories import make_statement, make_user
-from tests.test_mail import Sink, free_port
+from tests.smtp_sink import smtp  # noqa: F401  (a fixture)
 from tests.test_publishing import open_statement
 from tests.test_queue import (  # noqa: F401  (logs, queue_prefix, redis, redis_url: fixtures)
     closed_port, logs, queue_prefix, redis, redis_overrides, redis_url, sign_form, waiting,
 )
-
-
-@pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, sink
-    controller.stop()
 
 
 @pytest.fixture

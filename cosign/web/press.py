@@ -20,6 +20,7 @@ from cosign import press, press_import, subscription
 from cosign.extensions import csrf, db, limiter
 from cosign.web import uploads
 from cosign.web.forms import ActionForm
+from cosign.web.links import link_problem
 from cosign.web.messages import error_text
 from cosign.web.press_forms import ContactForm, PressImportForm, SubscribeForm
 
@@ -246,13 +247,9 @@ def subscribe_sent():
 
 
 def _link_problem(exc: subscription.LinkInvalid):
-    if isinstance(exc, subscription.LinkExpired):
-        return render_template("public/link.html", heading=_("This link has expired"),
-                               message=_("Links in our e-mails work for a limited time. Subscribe "
-                                         "again to receive a new one.")), 410
-    return render_template("public/link.html", heading=_("This link is not valid"),
-                           message=_("The link is incomplete or has been altered. Check that you "
-                                     "opened the whole link from the e-mail.")), 404
+    return link_problem(exc, subscription.LinkExpired,
+                        _("Links in our e-mails work for a limited time. Subscribe "
+                          "again to receive a new one."))
 
 
 @bp.get("/press/confirm/<token>")

@@ -15,6 +15,7 @@ from cosign.core.pdf import RenderError
 from cosign.extensions import db, limiter
 from cosign.models import Statement
 from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
+from cosign.web.links import link_problem
 from cosign.web.messages import error_text
 
 bp = Blueprint("public", __name__)
@@ -190,14 +191,9 @@ def sign_sent(slug: str):
 
 
 def _link_problem(exc: Exception):
-    g.no_store = True
-    if isinstance(exc, signing.LinkExpired):
-        return render_template("public/link.html", heading=_("This link has expired"),
-                               message=_("Links in our e-mails work for a limited time. Sign the "
-                                         "statement again to receive a new one.")), 410
-    return render_template("public/link.html", heading=_("This link is not valid"),
-                           message=_("The link is incomplete or has been altered. Check that you "
-                                     "opened the whole link from the e-mail.")), 404
+    return link_problem(exc, signing.LinkExpired,
+                        _("Links in our e-mails work for a limited time. Sign the "
+                          "statement again to receive a new one."))
 
 
 def _closed_page(signature):
