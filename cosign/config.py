@@ -92,6 +92,7 @@ class Config:
             "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
             "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", 30)),
             "COSIGN_INLINE_MAIL_TIMEOUT": float(env.get("COSIGN_INLINE_MAIL_TIMEOUT", 5)),
+            "COSIGN_INLINE_MAIL_LIMIT": int(env.get("COSIGN_INLINE_MAIL_LIMIT", 20)),
             "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "cosign <noreply@localhost>"),
             "BABEL_DEFAULT_LOCALE": env.get("COSIGN_DEFAULT_LOCALE", "en"),
             "BABEL_DEFAULT_TIMEZONE": "UTC",

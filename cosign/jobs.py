@@ -264,8 +264,10 @@ def _after_commit(session: Session) -> None:
     if not messages or not config.get("MAIL_SERVER"):
         return
     # Run after this session's commit has finished; a new session does the work. Retries
-    # of earlier failures are left to `tick`: they must not hold up this request.
-    for message_id in _ids(messages):
+    # of earlier failures, and new mail beyond the first few (a publication to a long press
+    # list), are left to `tick`: they must not hold up this request.
+    limit = int(config.get("COSIGN_INLINE_MAIL_LIMIT") or 20)
+    for message_id in _ids(messages)[:limit]:
         run(deliver_mail_inline, message_id, app=app)
 
 

@@ -340,3 +340,20 @@ def test_a_distribution_that_never_ran_is_picked_up_by_tick(session, app, runner
     # contacts added later are not sent it unasked
     contact(session, owner, "later@news.example")
     assert distribution.sweep(session, app.config) == 0
+
+
+@pytest.mark.parametrize("app_overrides", [{"COSIGN_INLINE_MAIL_LIMIT": 3}])
+def test_without_a_queue_a_long_press_list_is_sent_by_tick(session, sink, app, runner,
+                                                           app_overrides):
+    """Inline (no Redis), a request sends only the first few new mails; tick sends the rest."""
+    controller, handler = sink
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    owner, statement = open_statement(session)
+    for n in range(8):
+        contact(session, owner, f"j{n}@news.example")
+    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    assert wait_for(lambda: len(handler.messages) == 3)
+    time.sleep(0.3)
+    assert len(handler.messages) == 3
+    assert "sent 5 e-mail(s)" in runner.invoke(args=["cosign", "tick"]).output
+    assert sorted(m.rcpt_tos[0] for m in handler.messages) == [f"j{n}@news.example" for n in range(8)]
