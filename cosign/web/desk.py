@@ -14,7 +14,7 @@ from cosign.core.markdown import render_markdown
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
-from cosign.web.messages import error_text
+from cosign.web.messages import error_text, show_error
 from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, LogoForm,
                               NewStatementForm, OpenForm, PreviewForm, SettingsForm)
 from cosign.web.public import link_for as public_link_for
@@ -34,14 +34,6 @@ def load_statement(slug: str):
         return membership.get_for_member(db.session, slug, current_user.id)
     except StatementNotFound:
         abort(404)
-
-
-def _show_error(form, exc: UserError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error_text(exc)]
-    else:
-        flash(error_text(exc), "error")
 
 
 def _form_status(form) -> int:
@@ -68,7 +60,7 @@ def new():
                 press_email=form.press_email.data or "", press_phone=form.press_phone.data or "",
             )
         except DraftingError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Draft created."), "success")
             return redirect(url_for(".statement", slug=statement.slug))
@@ -168,10 +160,10 @@ def edit(slug: str):
                 flash(error_text(exc), "info")
                 return redirect(url_for(".statement", slug=slug))
             except drafting.EditConflict as exc:
-                _show_error(form, exc)
+                show_error(form, exc)
                 status = 409
             except DraftingError as exc:
-                _show_error(form, exc)
+                show_error(form, exc)
                 status = 422
             else:
                 flash(_("Revision %(n)d saved.", n=revision.number), "success")
@@ -290,7 +282,7 @@ def settings(slug: str):
             )
         except DraftingError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Settings saved."), "success")
             return redirect(url_for(".settings", slug=stmt.slug))
@@ -340,7 +332,7 @@ def members(slug: str):
                                                    _external=True),
                 )
             except DraftingError as exc:
-                _show_error(form, exc)
+                show_error(form, exc)
                 status = 422
             else:
                 flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
@@ -376,7 +368,7 @@ def open_for_signature(slug: str):
         try:
             signing.open_for_signature(db.session, stmt, current_user.id, options)
         except UserError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The statement is open for signature. Share its public page."), "success")
             return redirect(url_for("moderation.index", slug=stmt.slug))

@@ -21,7 +21,7 @@ from cosign.extensions import csrf, db, limiter
 from cosign.web import uploads
 from cosign.web.forms import ActionForm
 from cosign.web.links import link_problem
-from cosign.web.messages import error_text
+from cosign.web.messages import error_text, show_error
 from cosign.web.press_forms import ContactForm, PressImportForm, SubscribeForm
 
 bp = Blueprint("press", __name__)
@@ -52,11 +52,6 @@ def link_for(purpose: str, token: str) -> str:
     endpoints = {subscription.CONFIRM: "press.confirm",
                  press.UNSUBSCRIBE: "press.unsubscribe"}
     return url_for(endpoints[purpose], token=token, _external=True)
-
-
-def _show_error(form, exc: press.PressError, default) -> None:
-    target = getattr(form, exc.field or "", None) or default
-    target.errors = list(target.errors) + [error_text(exc)]
 
 
 def _data(form) -> press.ContactData:
@@ -98,7 +93,7 @@ def add():
         try:
             contact = press.add(db.session, _data(form), current_user.id)
         except press.PressError as exc:
-            _show_error(form, exc, form.email)
+            show_error(form, exc, form.email)
         else:
             flash(_("%(email)s is on the press list.", email=contact.email), "success")
             return redirect(url_for(".contacts"), 303)
@@ -117,7 +112,7 @@ def edit(contact_id: int):
         try:
             contact = press.update(db.session, contact.id, _data(form), current_user.id)
         except press.PressError as exc:
-            _show_error(form, exc, form.email)
+            show_error(form, exc, form.email)
         else:
             flash(_("Changes to %(email)s saved.", email=contact.email), "success")
             return redirect(url_for(".contacts"), 303)
@@ -229,7 +224,7 @@ def subscribe():
                                    link_for=link_for, site=current_app.config["COSIGN_SITE_NAME"],
                                    honeypot=bool(form.fax.data))
         except press.PressError as exc:
-            _show_error(form, exc, form.email)
+            show_error(form, exc, form.email)
         else:
             return redirect(url_for(".subscribe_sent"), 303)
     return render_template("press/subscribe.html", form=form), 422 if form.errors else 200

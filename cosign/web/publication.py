@@ -11,7 +11,7 @@ from cosign.extensions import db
 from cosign.web.desk import load_statement
 from cosign.web.forms import ActionForm
 from cosign.web.labels import local_time
-from cosign.web.messages import error_text
+from cosign.web.messages import error_text, show_error
 from cosign.web.publication_forms import PublishForm
 
 bp = Blueprint("publication", __name__, url_prefix="/desk")
@@ -21,14 +21,6 @@ bp = Blueprint("publication", __name__, url_prefix="/desk")
 @login_required
 def _members_only():
     g.no_store = True
-
-
-def _show_error(form, exc: UserError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error_text(exc)]
-    else:
-        flash(error_text(exc), "error")
 
 
 @bp.route("/<slug>/publish", methods=["GET", "POST"])
@@ -57,10 +49,8 @@ def publish(slug: str):
                 embargoed_copy=form.embargoed_copy.data, confirm_empty=form.confirm_empty.data)
             publishing.publish(db.session, stmt, current_user.id, options)
             accounts.set_timezone(db.session, current_user.id, form.timezone.data)
-        except publishing.NeedsConfirmation as exc:
-            _show_error(form, exc)
-        except UserError as exc:
-            _show_error(form, exc)
+        except UserError as exc:  # NeedsConfirmation too: its message is on the checkbox
+            show_error(form, exc)
         else:
             if at is None:
                 flash(_("The statement is published."), "success")
@@ -68,16 +58,20 @@ def publish(slug: str):
                 flash(_("Publication is scheduled for %(when)s.",
                         when=local_time(stmt.publish_at, stmt.publish_timezone)), "success")
             return redirect(url_for(".distribution_page", slug=stmt.slug), 303)
+    everyone, per_tag = _recipient_counts(tags)
     return render_template("publication/publish.html", statement=stmt, member=member, form=form,
-                           approved=approved, tags=tags,
-                           recipients=_recipient_counts(tags)), 422 if form.errors else 200
+                           approved=approved, everyone=everyone,
+                           per_tag=per_tag), 422 if form.errors else 200
 
 
-def _recipient_counts(tags) -> dict[str, int]:
-    counts = {"all": len(press.recipients(db.session, "all"))}
-    for tag in tags:
-        counts[tag] = len(press.recipients(db.session, "tags", [tag]))
-    return counts
+def _recipient_counts(tags) -> tuple[int, dict[str, int]]:
+    """Active contacts in all, and per tag (one query)."""
+    contacts = press.recipients(db.session, "all")
+    per_tag = dict.fromkeys(tags, 0)
+    for contact in contacts:
+        for tag in contact.tag_list:
+            per_tag[tag] = per_tag.get(tag, 0) + 1
+    return len(contacts), per_tag
 
 
 @bp.post("/<slug>/publish/cancel")
