@@ -8,8 +8,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test install system-deps db demo messages clean audit up down
 
+# The site and its one background worker (PDF renders, press mail, embargo ends): the worker
+# stops with the site (Ctrl+C) and also when this shell goes away.
 run: install system-deps db demo
-	COSIGN_DEV=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@export COSIGN_DEV=1 COSIGN_SITE_URL="$${COSIGN_SITE_URL:-http://127.0.0.1:$(PORT)}"; \
+	$(FLASK) cosign worker --exit-with-parent & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install system-deps
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

@@ -12,6 +12,15 @@ time(20,000) / time(1,000) ≤ 22, peak memory ≤ 500 MB.
 
     .venv/bin/python -m benchmarks.pdf_render              # 1,000, 5,000, 20,000
     .venv/bin/python -m benchmarks.pdf_render 1000 5000    # other sizes
+    .venv/bin/python -m benchmarks.pdf_render --app 1000 10000   # the whole app path
+
+``--app`` times what the worker does for a statement, not the warmed pool
+alone: a statement with N approved signatories in a fresh SQLite database (made
+through the services, collation keys stored as sign-ons would), then
+``pdfs.render_wanted``: the lease, the snapshot read (text, ordered list from
+the stored keys), the cache key, the chunked render, the certification with a
+freshly generated key, the file and the record. Printed per phase; the first
+run (cold pool, cold fonts) is not counted.
 """
 from __future__ import annotations
 
@@ -196,5 +205,79 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(ok for _, ok, _ in checks) else 1
 
 
+def app_path(sizes: list[int]) -> int:
+    """The worker's whole path for one statement (see the module docstring)."""
+    import tempfile
+
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from cosign import certification, drafting, pdfs, signing
+    from cosign.app import create_app
+    from cosign.collation import key_of
+    from cosign.core import pdf as core_pdf
+    from cosign.extensions import db
+    from cosign.models import Signature, Statement, User
+
+    print(f"cosign PDF, the whole app path (worker), {os.cpu_count()} CPUs")
+    directory = Path(tempfile.mkdtemp(prefix="cosign-pdfbench-"))
+    certification.generate_key(directory, common_name="cosign benchmark")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'db.sqlite3'}",
+                      "SECRET_KEY": "benchmark", "COSIGN_STORAGE_DIR": str(directory / "storage"),
+                      "COSIGN_SIGNING_KEY": str(directory / "signing-key.pem"),
+                      "COSIGN_SIGNING_CERT": str(directory / "signing-cert.pem"),
+                      "COSIGN_PDF_DEBOUNCE": 0.0, "COSIGN_PDF_MIN_INTERVAL": 0.0})
+    core_pdf.configure(workers=2, timeout=900)
+    failures = 0
+    with app.app_context():
+        upgrade()
+        session = db.session
+        owner = User(email="bench@example.org", name="Bench", password_hash="x")
+        session.add(owner)
+        session.commit()
+        start = time.perf_counter()
+        core_pdf.default_pool().start()
+        print(f"pool started and warmed in {time.perf_counter() - start:.1f} s")
+        for count in [200] + sizes:  # the first one warms fonts, pyHanko and the database
+            statement = drafting.create_statement(session, owner.id, drafting.Text(
+                DOCUMENT.title, DOCUMENT.body, DOCUMENT.place, DOCUMENT.date))
+            signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
+            statement_id, revision = statement.id, statement.signed_revision
+            rows = []
+            for number, person in enumerate(signatories(count)):
+                row = Signature(statement_id=statement_id, name_key=f"k{number}",
+                                name=person.name or f"withheld {number}",
+                                public_name=person.name or f"withheld {number}",
+                                country=person.country, org_type=person.org_type,
+                                city=person.city, display=person.display, status="approved",
+                                revision=revision, provenance="imported")
+                row.sort_key = key_of(row, "en")
+                rows.append({c: getattr(row, c) for c in (
+                    "statement_id", "name_key", "name", "public_name", "country", "org_type",
+                    "city", "display", "status", "revision", "provenance", "sort_key")})
+            session.execute(insert(Signature), rows)
+            session.get(Statement, statement_id).pdf_wanted_at = dt.datetime(2000, 1, 1)
+            session.commit()
+            session.rollback()
+            read, snapshot = timed(lambda: pdfs.read_snapshot(session, statement_id, app.config))
+            seconds, issued = timed(lambda: pdfs.render_wanted(session, statement_id,
+                                                               app.config))
+            breakdown = dict(core_pdf.default_pool().timings)
+            if count == 200 and sizes:
+                continue
+            ok = issued is not None and issued.signatory_count == count and issued.certified
+            failures += not ok
+            detail = ", ".join(f"{k} {v:.2f} s" for k, v in breakdown.items()
+                               if isinstance(v, float))
+            print(f"{count:>7,} signatories: whole path {seconds:6.2f} s (snapshot read "
+                  f"{read:.2f} s; pool: {detail}); certified={issued.certified if issued else None}"
+                  f"{'' if ok else '  <-- WRONG'}", flush=True)
+    core_pdf.shutdown()
+    return 1 if failures else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--app"]:
+        sys.exit(app_path([int(a.replace(",", "").replace("_", "")) for a in sys.argv[2:]]
+                          or [1000, 10000]))
     sys.exit(main())

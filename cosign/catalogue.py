@@ -9,26 +9,23 @@ country and type.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from cosign import drafting, pdfs, publishing, signatories
-from cosign.core.countries import country_name
-from cosign.core.names import csv_safe
+from cosign import drafting, listing, pdfs, publishing, signatories
 from cosign.errors import N_, UserError
-from cosign.exports import WITHHELD
-from cosign.models import IssuedPdf, Revision, Signature, Statement
+from cosign.models import IssuedPdf, Revision, Statement
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
 FEED_SIZE = 50
-CSV_COLUMNS = ("name", "country", "country_code", "city", "type", "website", "signed_version")
+CSV_COLUMNS = listing.API_CSV_COLUMNS
 
 
 class BadPage(UserError):
@@ -124,74 +121,101 @@ def published(session: Session, slug: str) -> Statement | None:
     return session.scalar(publishing.published_query().where(Statement.slug == slug))
 
 
-@dataclass(frozen=True)
-class PublicSignatory:
-    """A signatory as the API shows it: no contact data; withheld ones have no name."""
+class PublishedState(NamedTuple):
+    """The columns of a published statement that its public answers are made from, and
+    a mark of its issued PDFs that changes whenever one is issued (how many, the newest
+    id): read in one query, they say whether a kept answer still holds."""
 
-    name: str | None
-    country: str
-    org_type: str
-    city: str
-    website: str
-    revision: int
+    id: int
+    slug: str
+    listing_version: int
+    signed_revision: int | None
+    signed_sha256: str
+    published_revision: int | None
+    status: str
+    keep_open: bool
+    deadline: dt.datetime | None
+    coalition: str
+    language: str
+    opened_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    published_at: dt.datetime | None
+    pdf_count: int
+    newest_pdf: int | None
 
-    @property
-    def withheld(self) -> bool:
-        return self.name is None
+
+@cache
+def _state_query():
+    # built once (building and caching a query costs more than running it): the
+    # published query is a condition on columns, with no moment of time in it
+    issued = (IssuedPdf.statement_id == Statement.id, IssuedPdf.watermark == "")
+    return publishing.published_query().with_only_columns(
+        *[getattr(Statement, name) for name in PublishedState._fields[:-2]],
+        select(func.count(IssuedPdf.id)).where(*issued).scalar_subquery(),
+        select(func.max(IssuedPdf.id)).where(*issued).scalar_subquery(),
+    ).where(Statement.slug == bindparam("slug"))
+
+
+def published_state(session: Session, slug: str) -> PublishedState | None:
+    """:class:`PublishedState` of the published statement at ``slug`` (one query, run as a
+    plain statement on the session's connection: no ORM work), or None."""
+    row = session.connection().execute(_state_query(), {"slug": slug}).first()
+    return PublishedState(*row) if row else None
+
+
+# A signatory as the API shows it: no contact data; withheld ones have no name.
+PublicSignatory = listing.Entry
 
 
 def public_signatories(session: Session, statement_id: int) -> list[PublicSignatory]:
     """Every approved signatory in public order (as on the statement's page), one query."""
-    rows = session.execute(
-        select(Signature.public_name, Signature.display, Signature.country, Signature.org_type,
-               Signature.city, Signature.website, Signature.revision)
-        .where(Signature.statement_id == statement_id, Signature.status == "approved",
-               Signature.flagged.is_(False))
-        .order_by(*signatories.public_order())
-    )
-    return [
-        PublicSignatory(name=None, country=country, org_type=org_type, city="", website="",
-                        revision=revision)
-        if display == "withheld" else
-        PublicSignatory(name=name, country=country, org_type=org_type, city=city,
-                        website=website, revision=revision)
-        for name, display, country, org_type, city, website, revision in rows
-    ]
+    return list(listing.build(session, statement_id).entries)
 
 
 @dataclass(frozen=True)
-class Detail:
-    """Everything the public may know about one published statement."""
+class About:
+    """What the public may know about one published statement, but its list."""
 
     statement: Statement
     revision: Revision  # the signed text
     correction: publishing.Correction | None
-    signatories: list[PublicSignatory]
     pdf: IssuedPdf | None
 
-    @property
-    def signatory_count(self) -> int:
-        return len(self.signatories)
 
-
-def detail(session: Session, statement: Statement) -> Detail:
-    return Detail(
+def about(session: Session, statement: Statement) -> About:
+    return About(
         statement=statement,
         revision=drafting.get_revision(session, statement.id, statement.signed_revision),
         correction=publishing.correction(session, statement),
-        signatories=public_signatories(session, statement.id),
         pdf=pdfs.latest(session, statement.id),
     )
 
 
-def signatories_csv(session: Session, statement: Statement) -> str:
+@dataclass(frozen=True)
+class Detail(About):
+    """Everything the public may know about one published statement."""
+
+    public_list: listing.Listing
+
+    @property
+    def signatories(self) -> tuple[PublicSignatory, ...]:
+        return self.public_list.entries
+
+    @property
+    def signatory_count(self) -> int:
+        return self.public_list.total
+
+
+def detail(session: Session, statement: Statement,
+           listings: listing.Cache | None = None) -> Detail:
+    """The statement's public detail; its list from ``listings`` (kept snapshots) if given."""
+    public_list = (listings.get(session, statement) if listings
+                   else listing.build(session, statement.id))
+    return Detail(**vars(about(session, statement)), public_list=public_list)
+
+
+def signatories_csv(session: Session, statement: Statement,
+                    listings: listing.Cache | None = None) -> str:
     """The public list as CSV (UTF-8, header row); spreadsheet formulas neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for s in public_signatories(session, statement.id):
-        country = country_name(s.country)
-        name = WITHHELD.format(country=country) if s.withheld else s.name
-        row = (name, country, s.country, s.city, s.org_type, s.website, str(s.revision))
-        writer.writerow([csv_safe(value) for value in row])
-    return out.getvalue()
+    found = listings.get(session, statement) if listings else listing.build(session, statement.id)
+    return found.api_csv().decode("utf-8")

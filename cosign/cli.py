@@ -118,7 +118,7 @@ def tick() -> None:
     erased = retention.erase_expired_contacts(db.session, config)
     rendered = 0
     for statement_id in pdfs.wanted(db.session):
-        rendered += pdfs.render_wanted(db.session, statement_id, config) is not None
+        rendered += pdfs.render_wanted(db.session, statement_id, config, force=True) is not None
     sent = mail.deliver_due(db.session, config)
     click.echo(f"published {published} statement(s); closed {closed} statement(s) past their "
                f"deadline; erased contact data of {erased} signature(s); rendered {rendered} "
@@ -195,12 +195,16 @@ def restore_command(file: str) -> None:
 @click.option("--queues", "-q", "queue_names", multiple=True, metavar="NAMES",
               help="Queues to work on, comma-separated or repeated: mail, default, pdf "
                    "(default: all three, in that order).")
-def worker_command(burst: bool, queue_names: tuple[str, ...]) -> None:
-    """Run jobs from the Redis queues (REDIS_URL): e-mail, PDF renders, publication, press.
+@click.option("--exit-with-parent", is_flag=True,
+              help="Stop when the process that started this one ends (used by `make run`).")
+def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: bool) -> None:
+    """Run the background work: PDF renders, press distribution, publication, e-mail.
 
-    Runs on any number of hosts. Also does the periodic work of `tick` every
-    minute (one worker per site at a time). SIGTERM or Ctrl+C: finish the
-    current job, then stop; a second one stops at once.
+    With REDIS_URL: jobs from the Redis queues, on any number of hosts; the
+    periodic work of `tick` every minute (one worker per site at a time).
+    Without it (the embedded default, started by `make run`): one worker on
+    the machine polls the database for PDFs to render and runs the periodic
+    work every few seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
     """
     import logging
 
@@ -208,11 +212,11 @@ def worker_command(burst: bool, queue_names: tuple[str, ...]) -> None:
 
     from cosign import jobs, queue
 
-    if not queue.enabled(current_app.config):
-        raise click.ClickException("REDIS_URL is not set: without it jobs run inline in the web "
-                                   "server and no worker is needed (see README, 'Jobs and workers').")
+    embedded = not queue.enabled(current_app.config)
+    if embedded and queue_names:
+        raise click.BadParameter("queues exist only with REDIS_URL", param_hint="--queues")
     try:
-        names = queue.chosen(queue_names)
+        names = [] if embedded else queue.chosen(queue_names)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--queues") from exc
     cosign_log = logging.getLogger("cosign")
@@ -223,8 +227,16 @@ def worker_command(burst: bool, queue_names: tuple[str, ...]) -> None:
             cosign_log.addHandler(handler)
         if cosign_log.level == logging.NOTSET:
             cosign_log.setLevel(logging.INFO)
+    app = current_app._get_current_object()
+    if embedded:
+        import os
+
+        parent = os.getppid()
+        jobs.work_embedded(app, burst=burst, should_stop=(lambda: os.getppid() != parent)
+                           if exit_with_parent else None)
+        return
     try:
-        jobs.work(current_app._get_current_object(), names, burst=burst)
+        jobs.work(app, names, burst=burst)
     except queue.QueueUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
 

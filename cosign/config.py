@@ -75,7 +75,8 @@ class Config:
             "REDIS_URL": env.get("REDIS_URL") or None,
             # with REDIS_URL: names of the RQ queues and of cosign's keys in Redis begin with it
             "COSIGN_QUEUE_PREFIX": env.get("COSIGN_QUEUE_PREFIX") or "cosign",
-            "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+            # in-process counters without a thread per request (cosign.extensions)
+            "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "cosign-memory://",
             "RATELIMIT_HEADERS_ENABLED": False,
             "COSIGN_STORAGE_DIR": env.get("COSIGN_STORAGE_DIR") or str(instance / "storage"),
             "COSIGN_SITE_URL": env.get("COSIGN_SITE_URL", "http://127.0.0.1:5000"),
@@ -118,7 +119,7 @@ class Config:
         cfg["SECRET_KEY"] = secret
         cfg.update(overrides)
         if "REDIS_URL" in overrides and "RATELIMIT_STORAGE_URI" not in overrides:
-            cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"  # limits follow REDIS_URL
+            cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "cosign-memory://"  # limits follow REDIS_URL
         # sites (and test runs) sharing one Redis keep their rate-limit counters apart
         cfg.setdefault("RATELIMIT_KEY_PREFIX", cfg["COSIGN_QUEUE_PREFIX"])
         cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from cosign import audit, clock, database, drafting, mail, pdfs, press, publishing
+from cosign import audit, clock, database, drafting, embargo, mail, pdfs, press
 from cosign.core.markdown import render_markdown
 from cosign.errors import N_, UserError
 from cosign.models import IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
@@ -38,8 +38,8 @@ def _watermark(statement: Statement, kind: str) -> str | None:
     """The watermark of this kind of copy, or None when it is not (or no longer) due."""
     if kind == "final":
         return "" if statement.status == "published" else None
-    if kind == "embargoed" and publishing.is_embargoed(statement) and statement.press_embargoed_copy:
-        return publishing.embargo_label(statement.publish_at, statement.publish_timezone)
+    if kind == "embargoed" and embargo.is_embargoed(statement) and statement.press_embargoed_copy:
+        return embargo.embargo_label(statement.publish_at, statement.publish_timezone)
     return None
 
 
@@ -48,8 +48,31 @@ def _selected(session: Session, statement: Statement) -> list[PressContact]:
     return press.recipients(session, statement.press_selection, tags)
 
 
-def distribute(session: Session, statement_id: int, kind: str, config: Mapping[str, Any]) -> int:
-    """Queue the statement for every selected contact who has not had it; how many were queued."""
+class PdfNotReady(DistributionError):
+    def __init__(self) -> None:
+        super().__init__(N_("The PDF is being brought up to date with the list of signatories. "
+                            "Nothing was sent: try again in a minute."))
+
+
+def _pdf(session: Session, statement: Statement, config: Mapping[str, Any], watermark: str,
+         render: bool) -> IssuedPdf:
+    """The PDF to send: rendered now if needed (the worker), or the current one
+    (a web request, which never renders: PdfNotReady, and the render is asked for)."""
+    if render:
+        return pdfs.issue(session, statement, config, watermark=watermark)  # renders unlocked
+    issued = pdfs.latest(session, statement.id, watermarked=bool(watermark))
+    if issued is None or not pdfs.is_current(statement, issued) or issued.watermark != watermark:
+        pdfs.request_render(session, statement)
+        raise PdfNotReady()
+    return issued
+
+
+def distribute(session: Session, statement_id: int, kind: str, config: Mapping[str, Any], *,
+               render: bool = True) -> int:
+    """Queue the statement for every selected contact who has not had it; how many were queued.
+
+    ``render=False`` (a coordinator's request): only with a current PDF, else
+    :class:`PdfNotReady`."""
     statement = session.get(Statement, statement_id)
     if statement is None or kind not in KINDS:
         return 0
@@ -63,7 +86,7 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
     if not todo:
         session.rollback()
         return 0
-    issued = pdfs.issue(session, statement, config, watermark=watermark)  # renders unlocked
+    issued = _pdf(session, statement, config, watermark, render)
     issued_id = issued.id
     database.begin_write(session)
     statement = session.get(Statement, statement_id)
@@ -117,8 +140,9 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
 
 
 def resend(session: Session, statement: Statement, delivery_id: int, actor_id: int,
-           config: Mapping[str, Any]) -> PressDelivery:
-    """A coordinator sends a delivery again (after a failure, or on request)."""
+           config: Mapping[str, Any], *, render: bool = True) -> PressDelivery:
+    """A coordinator sends a delivery again (after a failure, or on request); with
+    ``render=False`` only with a current PDF (else :class:`PdfNotReady`)."""
     delivery = session.get(PressDelivery, delivery_id)
     if delivery is None or delivery.statement_id != statement.id:
         raise DistributionError(N_("This recipient is not in the distribution."))
@@ -130,7 +154,7 @@ def resend(session: Session, statement: Statement, delivery_id: int, actor_id: i
     if watermark is None:
         raise DistributionError(N_("This copy is no longer current: the embargo is over or "
                                    "was called off."))
-    issued = pdfs.issue(session, statement, config, watermark=watermark)
+    issued = _pdf(session, statement, config, watermark, render)
     issued_id = issued.id
     database.begin_write(session)
     delivery = session.get(PressDelivery, delivery_id)
@@ -204,6 +228,16 @@ def rows(session: Session, statement_id: int) -> list[Row]:
         else:
             result.append(Row(delivery, "queued", message.next_attempt_at, "", message.last_error))
     return result
+
+
+def awaiting_first_run(session: Session, statement: Statement) -> bool:
+    """The statement's press distribution is due and has not run yet: the worker's sweep
+    is about to make the PDF and queue the mail (a request never does)."""
+    kind = "final" if statement.status == "published" else "embargoed"
+    if statement.press_selection == "none" or _watermark(statement, kind) is None:
+        return False
+    return session.scalar(select(PressDelivery.id).where(
+        PressDelivery.statement_id == statement.id, PressDelivery.kind == kind).limit(1)) is None
 
 
 def pending_count(session: Session, statement: Statement) -> int:

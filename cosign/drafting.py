@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock
+from cosign import audit, clock, collation, dispatch
 from cosign.core.document import StatementText, paragraph_key, paragraphs
 from cosign.core.language import normalise_language_tag
 from cosign.core.markdown import find_unsafe_content
@@ -344,8 +344,11 @@ def update_settings(
         raise SlugTaken(slug)
     for key, value in changed.items():
         setattr(statement, key, value)
+    if "language" in changed:  # withheld entries sort by country names in that language
+        collation.recompute(session, statement)
     statement.updated_at = clock.now()
     statement.updated_by_id = actor_id
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "settings", changed=sorted(changed))
     try:
         session.commit()

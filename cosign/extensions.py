@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -10,6 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 
 from cosign.models import Base
 from cosign.queue import client_options
@@ -43,6 +45,29 @@ class CosignLimiter(Limiter):
                             "memory until it answers again, so the limits hold per process only")
             elif was_dead and not self._storage_dead:
                 log.warning("rate-limit storage (Redis) answers again: limits are shared again")
+
+
+class QuietMemoryStorage(MemoryStorage):
+    """``cosign-memory://``: limits' in-memory storage without its expiry thread.
+
+    limits' ``MemoryStorage`` starts a ``threading.Timer`` (10 ms) on every
+    increment whose previous timer has finished: one new thread per rate-limited
+    request. Here expired counters are dropped inline instead, at most once a
+    second, by the request that finds them due.
+    """
+
+    STORAGE_SCHEME = ["cosign-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()
+        self._next_expiry = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer of the base class
+        now = time.time()
+        if now >= self._next_expiry:
+            self._next_expiry = now + 1.0
+            self._MemoryStorage__expire_events()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,34 +1,43 @@
-"""Background jobs: one function per job, taking ids.
+"""Background jobs: one function per job, taking ids; and the two ways of running them.
 
-Jobs queued during a transaction are handed on after it commits and dropped
-if it rolls back:
+Services say what changed (:mod:`cosign.dispatch`); the work is handed on
+after the transaction commits and dropped if it rolls back:
 
-- without ``REDIS_URL`` (the embedded default) they run inline, each in a
-  fresh app context and database session; PDF renders wait in a timer of this
-  process for the burst of changes to end;
-- with ``REDIS_URL`` they go to RQ queues (:mod:`cosign.queue`) once the
-  transaction has committed, and ``flask cosign worker`` runs them (:func:`work`),
-  each in a fresh app context of the worker's app. Renders are debounced in
-  Redis, so a burst of changes seen by many web servers gives one render.
+- with ``REDIS_URL`` jobs go to RQ queues (:mod:`cosign.queue`) and ``flask
+  cosign worker`` runs them (:func:`work`) on any number of hosts. A wanted PDF
+  becomes a render job, debounced in Redis;
+- without it (the embedded default) quick jobs (e-mail) run right after the
+  request's commit, and slow ones never run in a request: ``flask cosign
+  worker``, which ``make run`` starts beside the site, is the machine's one
+  background process (:func:`work_embedded`). It polls the database for PDFs
+  that are owed (the statements' ``pdf_wanted_at`` marks) and runs the sweep
+  (publication at an embargo's end, press distribution, mail that is due).
+
+Every render takes the statement's render lease in the database
+(:func:`cosign.pdfs.render_wanted`), so renders of one statement never
+overlap, whichever process or host runs them, and the minimum interval
+between two holds everywhere.
 
 If Redis cannot be reached, nothing is lost: new mail stays in the outbox and
 a wanted PDF stays marked, for the worker's :func:`sweep` or ``flask cosign
-tick``; a publication stays scheduled in the database; a press distribution
-(recorded nowhere else) runs inline, as without Redis.
+tick``; a publication stays scheduled in the database; a press distribution is
+picked up by the sweep (a published statement with no delivery yet).
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import logging
-import threading
+import signal
+import time
 from typing import Callable, Iterable, Iterator
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from cosign import database, mail, queue
+from cosign import clock, collation, database, dispatch, mail, queue
+from cosign.core import pdf as core_pdf
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,12 @@ def distribute(statement_id: int, kind: str) -> None:
     distribution.distribute(db.session, statement_id, kind, _config())
 
 
+# Jobs too slow for a web request (they may render a PDF): without a queue they are left to
+# the embedded worker's sweep (`distribution.sweep` picks up distributions that never ran).
+WORKER_ONLY = frozenset({distribute})
+LEFT_FOR_SWEEP = "the worker's sweep or `flask cosign tick` sends it (it renders the PDF)"
+
+
 def publish_due() -> None:
     from cosign import publishing
     from cosign.extensions import db
@@ -93,13 +108,38 @@ def publish_due() -> None:
 
 
 def render_pdf(statement_id: int) -> None:
+    """Render a statement's PDF if it is owed and due, under the render lease
+    (:func:`cosign.pdfs.render_wanted`); on the queue, schedule the next one
+    when changes came in meanwhile or the render was not due yet."""
     from cosign import pdfs
     from cosign.extensions import db
 
     config = _config()
     if queue.enabled(config):
         queue.render_started(config, statement_id)  # later changes queue a render of their own
-    pdfs.render_wanted(db.session, statement_id, config)
+    if pdfs.render_wanted(db.session, statement_id, config) is not None:
+        core_pdf.default_pool().trim(float(config.get("COSIGN_RENDER_POOL_MAX_MB") or 300))
+    if queue.enabled(config):
+        with database.write_intent(False):
+            when = pdfs.next_due(db.session, statement_id, config)
+            db.session.rollback()
+        if when is not None:
+            delay = max(0.0, (when - clock.now()).total_seconds())
+            queue.schedule_render(config, statement_id, delay)
+
+
+def render_due(app: Flask) -> int:
+    """Render every PDF that is owed and due now, one after the other (the embedded
+    worker's poll). Reading what is due takes no write lock."""
+    from cosign import pdfs
+    from cosign.extensions import db
+
+    with app.app_context(), database.write_intent(False):
+        due = pdfs.due(db.session, app.config)
+        db.session.rollback()
+    for statement_id in due:
+        run(render_pdf, statement_id, app=app)
+    return len(due)
 
 
 def sweep() -> dict[str, int]:
@@ -111,9 +151,8 @@ def sweep() -> dict[str, int]:
     was down when they changed) and sends the e-mail that is due (new mail that
     could not be queued, and retries).
     """
-    from cosign import clock, distribution, publishing, retention, signing
+    from cosign import distribution, pdfs, publishing, retention, signing
     from cosign.extensions import db
-    from cosign.models import Statement
 
     config = _config()
     session = db.session
@@ -121,12 +160,12 @@ def sweep() -> dict[str, int]:
     distributed = distribution.sweep(session, config)
     closed = signing.close_expired(session)
     erased = retention.erase_expired_contacts(session, config)
-    debounce = float(config.get("COSIGN_PDF_DEBOUNCE", 2.0))
-    overdue = list(session.scalars(select(Statement.id).where(
-        Statement.pdf_wanted_at.is_not(None),
-        Statement.pdf_wanted_at <= clock.now() - dt.timedelta(seconds=debounce))))
-    session.rollback()  # hold no lock while talking to Redis
-    renders = sum(bool(queue.schedule_render(config, statement_id, 0)) for statement_id in overdue)
+    renders = 0
+    if queue.enabled(config):  # renders owed and due whose job was lost (or Redis was down)
+        overdue = pdfs.due(session, config)
+        session.rollback()  # hold no lock while talking to Redis
+        renders = sum(bool(queue.schedule_render(config, statement_id, 0))
+                      for statement_id in overdue)
     sent = mail.deliver_due(session, config)
     counts = {"published": published, "distributed": distributed, "closed": closed,
               "erased": erased, "renders": renders, "sent": sent}
@@ -157,6 +196,56 @@ def run(job: Callable[..., None], *args, app: Flask | None = None) -> None:
             log.exception("job %s failed", job.__name__)
 
 
+def work_embedded(app: Flask, *, burst: bool = False, poll: float | None = None,
+                  sweep_every: float | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> bool:
+    """The embedded default's one background process (no Redis): renders and sweeps.
+
+    Polls the database every ``COSIGN_WORKER_POLL`` seconds (default 1) for
+    PDFs that are owed and due (:func:`render_due`), and runs :func:`sweep`
+    (publication at an embargo's end, press distributions, deadlines,
+    retention, mail that is due) every ``COSIGN_WORKER_SWEEP`` seconds
+    (default 10). The render pool is started once, here, and every render
+    reuses it; web processes never start one. SIGTERM or Ctrl+C: the current
+    render finishes, then the worker exits. ``burst``: one round, then return.
+    True if anything was done.
+    """
+    config = app.config
+    poll = float(poll if poll is not None else config.get("COSIGN_WORKER_POLL") or 1.0)
+    sweep_every = float(sweep_every if sweep_every is not None
+                        else config.get("COSIGN_WORKER_SWEEP") or 10.0)
+    stopping = []
+    handlers = {}
+    if not burst:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, lambda *_: stopping.append(True))
+    worked = False
+    next_sweep = 0.0
+    try:
+        if not burst:
+            core_pdf.default_pool().start()  # warm: the first render is not a cold one
+            log.info("embedded worker: rendering PDFs and running the sweep (no Redis)")
+        while not stopping and not (should_stop and should_stop()):
+            now = time.monotonic()
+            if now >= next_sweep:
+                next_sweep = now + sweep_every
+                with job_context(app):
+                    counts = sweep()
+                worked = worked or any(counts.values())
+            worked = bool(render_due(app)) or worked
+            if burst:
+                return worked
+            deadline = time.monotonic() + poll
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.1, poll))
+        return worked
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if not burst:
+            core_pdf.shutdown()
+
+
 def work(app: Flask, queues: Iterable[str] | None = None, *, burst: bool = False,
          logging_level: str | None = "INFO") -> bool:
     """Run an RQ worker for ``app`` on the given queues (all by default); see :mod:`cosign.queue`.
@@ -169,61 +258,7 @@ def work(app: Flask, queues: Iterable[str] | None = None, *, burst: bool = False
                       periodic=lambda: run(sweep, app=app))
 
 
-# --- PDFs: a change of the list or the text marks the statement; one render follows ---
-
-PDF_ACTIONS = frozenset({
-    "opened", "approved", "rejected", "withdrawn", "renamed", "duplicate", "added", "imported",
-    "new-version", "reconfirmed", "settings", "pdf-settings", "lead", "logo",
-})
-_timers: dict[int, threading.Timer] = {}
-_timers_lock = threading.Lock()
-
-
-def _schedule_render(app: Flask, statement_id: int, delay: float) -> None:
-    """Debounce (inline mode): a burst of changes to one statement gives one render."""
-    with _timers_lock:
-        if statement_id in _timers:
-            return
-
-        def fire():
-            with _timers_lock:
-                _timers.pop(statement_id, None)
-            run(render_pdf, statement_id, app=app)
-
-        timer = threading.Timer(delay, fire)
-        timer.daemon = True
-        _timers[statement_id] = timer
-        timer.start()
-
-
 # --- after commit ---------------------------------------------------------------------------
-
-def _after_flush(session: Session, _context) -> None:
-    from cosign.models import AuditEvent
-
-    for obj in session.new:
-        if not isinstance(obj, AuditEvent) or not obj.statement_id:
-            continue
-        if obj.action in PDF_ACTIONS:
-            session.info.setdefault("cosign.pdf_wanted", set()).add(obj.statement_id)
-        elif obj.action == "scheduled" and obj.detail.get("at"):
-            try:
-                at = dt.datetime.fromisoformat(obj.detail["at"])
-            except (TypeError, ValueError):
-                continue
-            session.info.setdefault("cosign.publish_at", set()).add(at)
-
-
-def _before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: wait for the real commit
-    session.flush()  # before_commit runs before the commit's own flush: collect its events too
-    ids = session.info.get("cosign.pdf_wanted")
-    if ids:
-        from cosign import pdfs
-
-        pdfs.want(session, ids)
-
 
 def after_commit(session: Session, job: Callable[..., None], *args) -> None:
     """Run ``job(*args)`` once the session's transaction commits (dropped on rollback)."""
@@ -243,9 +278,10 @@ def _ids(objects) -> list[int]:
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the transaction goes on
-    queued = session.info.pop("cosign.jobs", None)
-    wanted = session.info.pop("cosign.pdf_wanted", None)
-    publish_at = session.info.pop("cosign.publish_at", None)
+    queued = session.info.pop("cosign.jobs", None) or []
+    queued += [(distribute, args) for args in session.info.pop(dispatch.DISTRIBUTE, None) or ()]
+    wanted = session.info.pop(dispatch.WANTED, None)
+    publish_at = session.info.pop(dispatch.PUBLISH_AT, None)
     messages = session.info.pop("cosign.new_mail", None)
     if not (queued or wanted or publish_at or messages):
         return
@@ -257,10 +293,11 @@ def _after_commit(session: Session) -> None:
         _enqueue(app, queued, wanted, publish_at, _ids(messages))
         return
     for job, args in queued or ():
+        if job in WORKER_ONLY:  # slow (renders): the embedded worker's sweep runs it
+            continue
         run(job, *args, app=app)
-    if wanted and config.get("COSIGN_PDF_AUTO"):
-        for statement_id in wanted:
-            _schedule_render(app, statement_id, float(config.get("COSIGN_PDF_DEBOUNCE", 2.0)))
+    # Wanted renders wait for the embedded worker (`flask cosign worker`), which polls the
+    # statements' marks: a web request never renders.
     if not messages or not config.get("MAIL_SERVER"):
         return
     # Run after this session's commit has finished; a new session does the work. Retries
@@ -275,7 +312,10 @@ def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int]) -> 
     """Hand the committed transaction's jobs to RQ (see the module's docstring for failures)."""
     config = app.config
     for job, args in queued or ():
-        if not queue.enqueue(config, "default", job, *args, fallback="it runs here instead"):
+        slow = job in WORKER_ONLY
+        if not queue.enqueue(config, "default", job, *args,
+                             fallback=LEFT_FOR_SWEEP if slow else "it runs here instead") \
+                and not slow:
             run(job, *args, app=app)
     for at in sorted(publish_at or ()):
         # a second late, so that publish_due finds the time has come
@@ -296,16 +336,16 @@ def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int]) -> 
 def _after_rollback(session: Session) -> None:
     session.info.pop("cosign.jobs", None)
     session.info.pop("cosign.new_mail", None)
-    session.info.pop("cosign.pdf_wanted", None)
-    session.info.pop("cosign.publish_at", None)
+    session.info.pop(dispatch.WANTED, None)
+    session.info.pop(dispatch.PUBLISH_AT, None)
 
 
 def init_app(app: Flask) -> None:
     global _app
     _app = app
+    dispatch.init()
+    collation.init()
     if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback",
                      lambda s, previous: None if previous.nested else _after_rollback(s))

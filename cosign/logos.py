@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock
+from cosign import audit, clock, dispatch
 from cosign.errors import N_, UserError
 from cosign.models import Statement
 
@@ -128,6 +128,7 @@ def set_logo(session: Session, statement: Statement, actor_id: int, data: bytes 
     if name != statement.logo_file:
         statement.logo_file = name
         statement.updated_at, statement.updated_by_id = clock.now(), actor_id
+        dispatch.listing_changed(session, statement.id)
         audit.record(session, statement.id, actor_id, "logo", removed=not name)
     session.commit()
     return statement

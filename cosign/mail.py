@@ -10,6 +10,7 @@ in development.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -59,6 +60,44 @@ def render(template: str, context: Mapping[str, Any], locale: str = "en") -> tup
     if not first.startswith("Subject:"):
         raise ValueError(f"templates/email/{template}.txt must begin with a Subject: line")
     return first[len("Subject:"):].strip(), rest.lstrip("\n"), html
+
+
+LINK = "\x00cosign-link\x00"  # stands for a link known only after the insert (see prepare)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An e-mail rendered ahead of the transaction that sends it (:func:`prepare`)."""
+
+    template: str
+    subject: str
+    text: str
+    html: str
+
+
+def prepare(template: str, context: Mapping[str, Any], locale: str = "en") -> Prepared:
+    """Render an e-mail before the write transaction that queues it, so the write lock
+    is not held while templates render. A link that needs the new row's id (a signed
+    token) is given as :data:`LINK` and filled in by :func:`enqueue_prepared`."""
+    subject, text, html = render(template, context, locale)
+    return Prepared(template, subject, text, html)
+
+
+def enqueue_prepared(session: Session, prepared: Prepared, *, kind: str, recipient: str,
+                     link: str = "", statement_id: int | None = None) -> OutboxMessage:
+    """Queue a prepared e-mail in the caller's transaction, with its link filled in.
+    The link is an absolute URL of URL-safe characters (nothing to escape in HTML)."""
+    if any(c in link for c in "<>&\"'"):
+        raise ValueError("a prepared e-mail's link must not need escaping")
+    fill = lambda value: value.replace(LINK, link)  # noqa: E731
+    message = OutboxMessage(
+        kind=kind, recipient=recipient, subject=fill(prepared.subject),
+        body_text=fill(prepared.text), body_html=fill(prepared.html),
+        statement_id=statement_id, created_at=clock.now(), next_attempt_at=clock.now(),
+    )
+    session.add(message)
+    session.info.setdefault("cosign.new_mail", []).append(message)
+    return message
 
 
 def enqueue(

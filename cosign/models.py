@@ -103,6 +103,13 @@ class Statement(Base):
     pdf_order: Mapped[str] = mapped_column(String(20), default="alphabetical")
     # set when the list or the text changed and a new PDF is wanted
     pdf_wanted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # bumped in the same transaction as every change of what the public list or the PDF
+    # shows (cosign.dispatch): keys the cached public list and tells a stale PDF
+    listing_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the render lease: one render of this statement at a time, on every host (cosign.pdfs)
+    pdf_lease_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    pdf_lease_owner: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    pdf_rendered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # last render began
     # publication: now, or scheduled for the end of an embargo (times in UTC)
     published_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
     published_revision: Mapped[Optional[int]] = mapped_column(Integer)
@@ -315,6 +322,9 @@ class Signature(Base):
     withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     reconfirm_requested_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     lead_rank: Mapped[Optional[int]] = mapped_column(Integer)  # lead signatories first, by rank
+    # collation key of the public entry (cosign.core.ordering.sort_key), computed when the
+    # signature is written: lists are ordered by it without collating on every read
+    sort_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     statement: Mapped[Statement] = relationship()
 
@@ -343,6 +353,8 @@ class IssuedPdf(Base):
     size: Mapped[int] = mapped_column(Integer)
     certified: Mapped[bool] = mapped_column(Boolean, default=False)
     watermark: Mapped[str] = mapped_column(String(200), default="")
+    # the statement's listing_version this PDF was rendered from
+    listing_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
     statement: Mapped[Statement] = relationship()

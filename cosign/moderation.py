@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock
+from cosign import audit, clock, dispatch
 from cosign.core.names import InvalidName, clean_name
 from cosign.core.paging import Page
 from cosign.errors import N_
@@ -84,6 +84,7 @@ def reject(session: Session, statement: Statement, ids: Sequence[int], actor_id:
         if signature.status in ("unconfirmed", "confirmed", "approved"):
             signature.status = "rejected"
             signature.decided_at, signature.decided_by_id = clock.now(), actor_id
+            dispatch.listing_changed(session, statement.id)
             audit.record(session, statement.id, actor_id, "rejected", signature=signature.id,
                          name=signature.public_name)
             done += 1
@@ -109,6 +110,7 @@ def rename(session: Session, statement: Statement, signature_id: int, public_nam
     except InvalidName as exc:
         raise SigningError(N_("Enter the name as it should be shown."), "public_name") from exc
     if new != signature.public_name:
+        dispatch.listing_changed(session, statement.id)
         audit.record(session, statement.id, actor_id, "renamed", signature=signature.id,
                      original=signature.public_name, new=new)
         signature.public_name = new
@@ -129,6 +131,7 @@ def mark_duplicate(session: Session, statement: Statement, signature_id: int, of
     signature.duplicate_of_id = original.id
     signature.status = "rejected"
     signature.decided_at, signature.decided_by_id = clock.now(), actor_id
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "duplicate", signature=signature.id,
                  name=signature.public_name, of=original.id, of_name=original.public_name)
     session.commit()
@@ -152,6 +155,7 @@ def add(session: Session, statement: Statement, form: SignOn, actor_id: int) -> 
                            "added", _coordinator_name(session, actor_id))
     session.add(signature)
     session.flush()
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "added", signature=signature.id, name=name)
     session.commit()
     return signature
@@ -194,6 +198,7 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
     detail = f"imported from {filename}"
     for form, name, key in prepared:
         session.add(_new_added(statement, form, name, key, actor_id, "imported", detail))
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "imported", count=len(prepared), file=filename)
     session.commit()
     return len(prepared)
@@ -222,6 +227,7 @@ def set_pdf_layout(session: Session, statement: Statement, actor_id: int, *, pag
         raise SigningError(N_("Choose one of the offered layouts."))
     statement.pdf_page_size, statement.pdf_columns = page_size, columns
     statement.pdf_grouping, statement.pdf_order = grouping, order
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "pdf-settings", page_size=page_size,
                  columns=columns, grouping=grouping, order=order)
     session.commit()
@@ -236,6 +242,7 @@ def set_lead_rank(session: Session, statement: Statement, signature_id: int, ran
         raise SigningError(N_("The position must be a number from 1 to 999."), "lead_rank")
     if signature.lead_rank != rank:
         signature.lead_rank = rank
+        dispatch.listing_changed(session, statement.id)
         audit.record(session, statement.id, actor_id, "lead", signature=signature.id,
                      name=signature.public_name, rank=rank)
     session.commit()

@@ -12,11 +12,14 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from dataclasses import asdict, replace
+import os
+import socket
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,24 +56,33 @@ def document_for(session: Session, statement: Statement, storage: str | Path | N
 
 def signatories_for(session: Session, statement: Statement) -> list[Signatory]:
     """Approved signatories, public fields only, in print order: lead signatories
-    first (by the coordinators' rank), then the rest alphabetically or by time
-    of signing; withheld ones last."""
+    first (by the coordinators' rank), then the rest alphabetically (by the stored
+    collation key: nothing is collated here) or by time of signing; withheld ones
+    last."""
+    alphabetical = statement.pdf_order != "signed"
+    order = ((Signature.sort_key, Signature.id) if alphabetical
+             else (Signature.created_at, Signature.id))
+    if alphabetical and session.get_bind().dialect.name == "postgresql":
+        order = (Signature.sort_key.collate("C"), Signature.id)
     rows = session.execute(
         select(Signature.public_name, Signature.country, Signature.org_type, Signature.display,
                Signature.city, Signature.lead_rank)
         .where(Signature.statement_id == statement.id, Signature.status == "approved",
                Signature.flagged.is_(False))
-        .order_by(Signature.created_at, Signature.id)
+        .order_by(*order)
     ).all()
-    leads, rest = [], []
+    leads, named, withheld = [], [], []
     for name, country, org_type, display, city, rank in rows:
         signatory = Signatory(name=name, country=country, org_type=org_type, display=display,
                               city="" if display == "withheld" else city)
-        (leads if rank is not None and display == "named" else rest).append((rank, signatory))
+        if rank is not None and display == "named":
+            leads.append((rank, signatory))
+        else:
+            (withheld if display == "withheld" else named).append(signatory)
     leads.sort(key=lambda pair: pair[0])
-    order = "as-given" if statement.pdf_order == "signed" else "alphabetical"
-    ordered_rest = order_signatories([s for _rank, s in rest], order, statement.language)
-    return [s for _rank, s in leads] + ordered_rest
+    if not alphabetical:  # withheld ones after the named, by country and type, in any order
+        withheld = order_signatories(withheld, "as-given", statement.language)
+    return [s for _rank, s in leads] + named + withheld
 
 
 def options_for(statement: Statement) -> RenderOptions:
@@ -105,6 +117,51 @@ def file_path(config: Mapping, issued: IssuedPdf) -> Path:
     return storage_dir(config) / issued.file_name
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a render needs, read in one consistent read transaction."""
+
+    statement_id: int
+    document: PdfDocument
+    signatories: list[Signatory]
+    options: RenderOptions
+    key: str
+    listing_version: int
+    existing: tuple[int, str, str, int] | None  # (id, file name, code, listing version)
+
+
+def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
+                  watermark: str = "") -> Snapshot:
+    """Read the statement's PDF inputs in one read-only transaction, then end it.
+
+    SQLite: a deferred transaction (a WAL snapshot: no lock that blocks
+    writers); PostgreSQL: REPEATABLE READ, so the text, the settings and the
+    list come from one moment even while sign-ons commit.
+    """
+    session.rollback()
+    with database.write_intent(False):
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        statement = session.get(Statement, statement_id)
+        if statement is None:
+            session.rollback()
+            raise LookupError(f"no statement {statement_id}")
+        if statement.signed_revision is None:
+            session.rollback()
+            raise drafting.NotEditable()
+        document = document_for(session, statement, config["COSIGN_STORAGE_DIR"])
+        signatories = signatories_for(session, statement)
+        options = options_for(statement)
+        key = cache_key(document, signatories, options, watermark)
+        existing = session.execute(
+            select(IssuedPdf.id, IssuedPdf.file_name, IssuedPdf.code, IssuedPdf.listing_version)
+            .where(IssuedPdf.cache_key == key)).first()
+        snapshot = Snapshot(statement_id, document, signatories, options, key,
+                            statement.listing_version, tuple(existing) if existing else None)
+        session.rollback()  # end the read: nothing stays open during the render
+    return snapshot
+
+
 def issue(
     session: Session,
     statement: Statement,
@@ -113,57 +170,66 @@ def issue(
     watermark: str = "",
     render: Callable[..., bytes] = render_statement,
 ) -> IssuedPdf:
-    """The PDF for the statement as it is now: the stored one, or a new render."""
-    if statement.signed_revision is None:
-        raise drafting.NotEditable()
-    document = document_for(session, statement, config["COSIGN_STORAGE_DIR"])
-    signatories = signatories_for(session, statement)
-    options = options_for(statement)
-    key = cache_key(document, signatories, options, watermark)
-    existing = session.scalar(select(IssuedPdf).where(IssuedPdf.cache_key == key))
-    if existing is not None and file_path(config, existing).exists():
-        return existing
-    code = existing.code if existing is not None else new_code()
-    statement_id = statement.id
-    # No transaction stays open during the render (seconds for long lists); the
-    # record is then written in a short write transaction.
-    database.begin_write(session)
+    """The PDF for the statement as it is now: the stored one, or a new render.
+
+    For the job worker (and the command line), never a web request. The inputs
+    are read in a read-only transaction that ends before the render; the
+    render, the certification and the file write run with no transaction open;
+    the record is then written in a short write transaction of its own.
+    """
+    statement_id = inspect(statement).identity[0]  # without loading it again
+    snapshot = read_snapshot(session, statement_id, config, watermark=watermark)
+    existing = snapshot.existing
+    if existing is not None and (storage_dir(config) / existing[1]).exists():
+        # the same PDF (an unchanged list, or a change undone): it shows this version too
+        database.begin_write(session)
+        if existing[3] < snapshot.listing_version:
+            session.execute(update(IssuedPdf).where(IssuedPdf.id == existing[0])
+                            .values(listing_version=snapshot.listing_version))
+            session.commit()
+        return session.get(IssuedPdf, existing[0])
+    code = existing[2] if existing is not None else new_code()
     site = config["COSIGN_SITE_URL"].rstrip("/")
     now = clock.now()
-    options = replace(options, verification_code=code, verification_url=f"{site}/verify/{code}",
-                      issued_at=now, watermark=watermark,
-                      site_name=config.get("COSIGN_SITE_NAME", "cosign"))
-    pdf = render(document, signatories, options)
+    options = replace(snapshot.options, verification_code=code,
+                      verification_url=f"{site}/verify/{code}", issued_at=now,
+                      watermark=watermark, site_name=config.get("COSIGN_SITE_NAME", "cosign"))
+    pdf = render(snapshot.document, snapshot.signatories, options)
     certified = False
     key_path, cert_path = signing_files(config)
     if key_path is not None:
-        from cosign import certification
+        from cosign import certification  # pyHanko: loaded only where PDFs are certified
 
         pdf = certification.certify(pdf, key_path=key_path, cert_path=cert_path,
                                     reason=f"Issued by {options.site_name}")
         certified = True
-    file_name = f"{key}.pdf"
+    file_name = f"{snapshot.key}.pdf"
     target = storage_dir(config) / file_name
     temporary = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
     temporary.write_bytes(pdf)
     temporary.replace(target)
+    # the record: a short write transaction
+    database.begin_write(session)
     if existing is not None:  # the file had gone missing: same inputs, new bytes
-        existing.sha256, existing.size, existing.certified = _digest(pdf), len(pdf), certified
+        record = session.get(IssuedPdf, existing[0])
+        record.sha256, record.size, record.certified = _digest(pdf), len(pdf), certified
+        record.listing_version = max(record.listing_version, snapshot.listing_version)
         session.commit()
-        return existing
+        return record
+    document = snapshot.document
     issued = IssuedPdf(
-        statement_id=statement_id, cache_key=key, code=code, sha256=_digest(pdf),
-        revision=document.version, text_sha256=document.text_sha256,
-        signatory_count=len(signatories), template_version=TEMPLATE_VERSION,
+        statement_id=snapshot.statement_id, cache_key=snapshot.key, code=code,
+        sha256=_digest(pdf), revision=document.version, text_sha256=document.text_sha256,
+        signatory_count=len(snapshot.signatories), template_version=TEMPLATE_VERSION,
         file_name=file_name, size=len(pdf), certified=certified, watermark=watermark,
-        created_at=now,
+        listing_version=snapshot.listing_version, created_at=now,
     )
     session.add(issued)
     try:
         session.commit()
     except IntegrityError:  # another process issued the same PDF meanwhile
         session.rollback()
-        return session.scalar(select(IssuedPdf).where(IssuedPdf.cache_key == key))
+        return session.scalar(select(IssuedPdf).where(IssuedPdf.cache_key == snapshot.key))
     return issued
 
 
@@ -181,7 +247,9 @@ def signing_files(config: Mapping) -> tuple[Path | None, Path | None]:
 def latest(session: Session, statement_id: int, *, watermarked: bool = False) -> IssuedPdf | None:
     query = select(IssuedPdf).where(IssuedPdf.statement_id == statement_id)
     query = query.where(IssuedPdf.watermark != "") if watermarked else query.where(IssuedPdf.watermark == "")
-    return session.scalars(query.order_by(IssuedPdf.created_at.desc(), IssuedPdf.id.desc())).first()
+    # the newest list first: a PDF whose list came back (a change undone) is current again
+    return session.scalars(query.order_by(IssuedPdf.listing_version.desc(),
+                                          IssuedPdf.id.desc()).limit(1)).first()
 
 
 def by_code(session: Session, code: str) -> IssuedPdf | None:
@@ -194,24 +262,192 @@ def by_file(session: Session, data: bytes) -> IssuedPdf | None:
                            .order_by(IssuedPdf.id)).first()
 
 
-def want(session: Session, statement_ids) -> None:
-    """Mark statements whose PDF should be made again (in the caller's transaction)."""
-    for statement in session.scalars(select(Statement).where(Statement.id.in_(list(statement_ids)))):
-        statement.pdf_wanted_at = clock.now()
+@dataclass(frozen=True)
+class Download:
+    """What a PDF download needs, read in one query (no ORM objects)."""
+
+    statement_id: int
+    status: str
+    visibility: str
+    publish_at: dt.datetime | None
+    signed_revision: int | None
+    listing_version: int
+    pdf_wanted_at: dt.datetime | None
+    file_name: str | None  # None: no PDF issued yet
+    sha256: str = ""
+    code: str = ""
+    created_at: dt.datetime | None = None
+    current: bool = False
 
 
-def render_wanted(session: Session, statement_id: int, config: Mapping) -> IssuedPdf | None:
-    """Issue the PDF of a statement marked as wanted; clear the mark if nothing changed meanwhile."""
-    statement = session.get(Statement, statement_id)
-    if statement is None or statement.pdf_wanted_at is None or statement.signed_revision is None:
+@lru_cache(maxsize=1)
+def _download_query():
+    """Built once: constructing a statement costs more than running it (a download is
+    the busiest request there is)."""
+    newest = (select(IssuedPdf.id).where(IssuedPdf.statement_id == Statement.id,
+                                         IssuedPdf.watermark == "")
+              .order_by(IssuedPdf.listing_version.desc(), IssuedPdf.id.desc())
+              .limit(1).correlate(Statement).scalar_subquery())
+    return (select(Statement.id, Statement.status, Statement.visibility, Statement.publish_at,
+                   Statement.signed_revision, Statement.listing_version, Statement.pdf_wanted_at,
+                   IssuedPdf.file_name, IssuedPdf.sha256, IssuedPdf.code, IssuedPdf.created_at,
+                   IssuedPdf.listing_version, IssuedPdf.revision, IssuedPdf.template_version)
+            .outerjoin(IssuedPdf, IssuedPdf.id == newest)
+            .where(Statement.slug == bindparam("slug")))
+
+
+def download(session: Session, slug: str) -> Download | None:
+    """The statement at ``slug`` and its newest issued PDF (no watermark), in one
+    indexed query; None for an unknown slug."""
+    row = session.execute(_download_query(), {"slug": slug}).first()
+    if row is None:
         return None
-    wanted_at = statement.pdf_wanted_at
-    issued = issue(session, statement, config)
-    session.refresh(statement)
-    if statement.pdf_wanted_at == wanted_at:
-        statement.pdf_wanted_at = None
-        session.commit()
-    return issued
+    (statement_id, status, visibility, publish_at, signed_revision, version, wanted_at,
+     file_name, sha256, code, created_at, pdf_version, revision, template) = row
+    current = (file_name is not None and pdf_version == version and revision == signed_revision
+               and template == TEMPLATE_VERSION)
+    return Download(statement_id, status, visibility, publish_at, signed_revision, version,
+                    wanted_at, file_name, sha256 or "", code or "", created_at, current)
+
+
+def is_current(statement: Statement, issued: IssuedPdf | None) -> bool:
+    """Whether ``issued`` shows the statement as it is now (no render is owed)."""
+    return (issued is not None and issued.listing_version == statement.listing_version
+            and issued.revision == statement.signed_revision
+            and issued.template_version == TEMPLATE_VERSION)
+
+
+def current(session: Session, statement: Statement) -> IssuedPdf | None:
+    """The issued PDF (no watermark) that shows the statement as it is now, if any."""
+    issued = latest(session, statement.id)
+    return issued if is_current(statement, issued) else None
+
+
+def request_render(session: Session, statement: Statement | Download) -> bool:
+    """Ask for a render of a statement whose PDF is missing or out of date (a short
+    write; the change signals do this themselves). True if the mark was set now."""
+    if statement.signed_revision is None or statement.pdf_wanted_at is not None:
+        return False
+    statement_id = statement.statement_id if isinstance(statement, Download) else statement.id
+    database.begin_write(session)
+    changed = session.execute(
+        update(Statement).where(Statement.id == statement_id, Statement.pdf_wanted_at.is_(None))
+        .values(pdf_wanted_at=clock.now()).execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return bool(changed)
+
+
+# --- the render lease: one render of a statement at a time, on every host -----------------
+
+def _seconds(config: Mapping, name: str, default: float) -> float:
+    return float(config.get(name) if config.get(name) is not None else default)
+
+
+def timing(config: Mapping) -> tuple[float, float, float]:
+    """(debounce, minimum interval, lease) in seconds, from the configuration."""
+    return (_seconds(config, "COSIGN_PDF_DEBOUNCE", 2.0),
+            _seconds(config, "COSIGN_PDF_MIN_INTERVAL", 30.0),
+            _seconds(config, "COSIGN_PDF_LEASE", 600.0))
+
+
+def _due_condition(now: dt.datetime, config: Mapping, *, force: bool = False):
+    debounce, interval, _lease = timing(config)
+    if force:  # `flask cosign tick`: whatever is owed, unless a render is running
+        return and_(Statement.pdf_wanted_at.is_not(None), Statement.signed_revision.is_not(None),
+                    or_(Statement.pdf_lease_until.is_(None), Statement.pdf_lease_until < now))
+    return and_(
+        Statement.pdf_wanted_at.is_not(None),
+        Statement.signed_revision.is_not(None),
+        Statement.pdf_wanted_at <= now - dt.timedelta(seconds=debounce),
+        or_(Statement.pdf_lease_until.is_(None), Statement.pdf_lease_until < now),
+        or_(Statement.pdf_rendered_at.is_(None),
+            Statement.pdf_rendered_at <= now - dt.timedelta(seconds=interval)),
+    )
+
+
+def due(session: Session, config: Mapping) -> list[int]:
+    """Statements whose render is owed and may start now (read only)."""
+    return list(session.scalars(select(Statement.id).where(_due_condition(clock.now(), config))
+                                .order_by(Statement.pdf_wanted_at)))
+
+
+def next_due(session: Session, statement_id: int, config: Mapping) -> dt.datetime | None:
+    """When a render of the statement may start (None: none is owed)."""
+    debounce, interval, _lease = timing(config)
+    row = session.execute(select(Statement.pdf_wanted_at, Statement.pdf_rendered_at,
+                                 Statement.pdf_lease_until, Statement.signed_revision)
+                          .where(Statement.id == statement_id)).first()
+    if row is None or row[0] is None or row[3] is None:
+        return None
+    wanted_at, rendered_at, lease_until, _revision = row
+    times = [wanted_at + dt.timedelta(seconds=debounce)]
+    if rendered_at is not None:
+        times.append(rendered_at + dt.timedelta(seconds=interval))
+    if lease_until is not None:
+        times.append(lease_until)
+    return max(times)
+
+
+def claim(session: Session, statement_id: int, config: Mapping, owner: str, *,
+          force: bool = False) -> bool:
+    """Take the render lease if the statement's render is due and nobody holds it.
+
+    One conditional UPDATE in a short write transaction: on SQLite the write
+    lock, on PostgreSQL the row lock, make two claimants take turns, and the
+    second finds the condition false. The lease expires by itself
+    (``COSIGN_PDF_LEASE``), so a render process killed mid-render delays the
+    next render, never stops it.
+    """
+    _debounce, _interval, lease = timing(config)
+    now = clock.now()
+    session.rollback()
+    database.begin_write(session)
+    claimed = session.execute(
+        update(Statement).where(Statement.id == statement_id,
+                                _due_condition(now, config, force=force))
+        .values(pdf_lease_until=now + dt.timedelta(seconds=lease), pdf_lease_owner=owner,
+                pdf_rendered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return bool(claimed)
+
+
+def release(session: Session, statement_id: int, owner: str, rendered_version: int | None) -> None:
+    """Give the lease back; clear the wish if the render covered every change made so far
+    (changes committed during the render keep it, and one more render follows)."""
+    session.rollback()
+    database.begin_write(session)
+    values: dict = {"pdf_lease_until": None, "pdf_lease_owner": ""}
+    if rendered_version is not None:
+        values["pdf_wanted_at"] = case(
+            (Statement.listing_version == rendered_version, None),
+            else_=Statement.pdf_wanted_at)
+    session.execute(update(Statement)
+                    .where(Statement.id == statement_id, Statement.pdf_lease_owner == owner)
+                    .values(**values).execution_options(synchronize_session=False))
+    session.commit()
+
+
+def render_wanted(session: Session, statement_id: int, config: Mapping, *,
+                  render: Callable[..., bytes] = render_statement,
+                  force: bool = False) -> IssuedPdf | None:
+    """Render the statement's PDF if one is owed and due, under the lease; None if not
+    (not wanted, not due yet, or another process is rendering it). ``force``: due now,
+    whatever the debounce and the minimum interval say."""
+    owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+    if not claim(session, statement_id, config, owner, force=force):
+        return None
+    rendered_version = None
+    try:
+        with database.write_intent(False):  # reading it must not take the write lock
+            statement = session.get(Statement, statement_id)
+        issued = issue(session, statement, config, render=render)
+        rendered_version = issued.listing_version
+        return issued
+    finally:
+        release(session, statement_id, owner, rendered_version)
 
 
 def wanted(session: Session) -> list[int]:

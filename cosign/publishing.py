@@ -8,18 +8,20 @@ come, whether or not anybody visits the site. Until then the statement is
 under embargo: its page is reachable only by its link, never listed.
 
 Sending the statement to the press is :mod:`cosign.distribution`'s work; this
-module queues it after the publication commits.
+module asks for it (:func:`cosign.dispatch.distribution_wanted`) and the job
+runs after the publication commits. Time zones and the embargo label live in
+:mod:`cosign.embargo`.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock, database, jobs, signatories
+from cosign import audit, clock, database, dispatch, signatories
+from cosign.embargo import BadTimeZone, is_embargoed, zone
 from cosign.errors import N_, UserError
 from cosign.models import PRESS_SELECTIONS, Revision, Statement
 
@@ -50,40 +52,6 @@ class PublishOptions:
     confirm_empty: bool = False
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PublishError(N_("Choose a time zone from the list."), "timezone") from exc
-
-
-def to_utc(local: dt.datetime, zone_name: str) -> dt.datetime:
-    """A wall-clock time in ``zone_name`` as naive UTC (how times are stored)."""
-    aware = local.replace(tzinfo=zone(zone_name)) if local.tzinfo is None else local
-    return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
-def in_zone(moment: dt.datetime, zone_name: str) -> dt.datetime:
-    """A stored (naive UTC) moment as an aware time in ``zone_name``."""
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone(zone_name))
-
-
-def embargo_label(moment: dt.datetime, zone_name: str) -> str:
-    """``EMBARGOED UNTIL 2026-12-01 10:00 CET (09:00 UTC)`` for subjects and the PDF."""
-    local = in_zone(moment, zone_name)
-    text = f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone_name}"
-    if local.utcoffset():
-        text += f" ({moment:%Y-%m-%d %H:%M} UTC)" if local.date() != moment.date() \
-            else f" ({moment:%H:%M} UTC)"
-    # Kept in English on purpose: the wire-service convention journalists look for.
-    return N_("EMBARGOED UNTIL %(when)s") % {"when": text}
-
-
-def is_embargoed(statement: Statement) -> bool:
-    """Scheduled for publication and not yet published: listed nowhere."""
-    return statement.status != "published" and statement.publish_at is not None
-
-
 def publish(session: Session, statement: Statement, actor_id: int | None,
             options: PublishOptions) -> Statement:
     """Publish now, or schedule publication for ``options.at`` (an embargo)."""
@@ -97,7 +65,10 @@ def publish(session: Session, statement: Statement, actor_id: int | None,
     if options.at is not None and options.at <= now:
         raise PublishError(N_("The publication time has passed. Choose a time in the future, "
                               "or publish now."), "at")
-    zone(options.timezone)
+    try:
+        zone(options.timezone)
+    except BadTimeZone as exc:
+        raise PublishError(exc.message, "timezone") from exc
     if options.press_selection not in PRESS_SELECTIONS:
         raise PublishError(N_("Choose who on the press list receives the statement."),
                            "press_selection")
@@ -123,6 +94,7 @@ def publish(session: Session, statement: Statement, actor_id: int | None,
         _publish_now(session, statement, actor_id, now)
     else:
         statement.publish_at = options.at
+        dispatch.publication_scheduled(session, options.at)
         audit.record(session, statement.id, actor_id, "scheduled", at=options.at.isoformat(),
                      timezone=options.timezone, keep_open=options.keep_open,
                      press=options.press_selection, embargoed_copy=options.embargoed_copy)
@@ -162,7 +134,7 @@ def _publish_now(session: Session, statement: Statement, actor_id: int | None,
 
 
 def _queue_distribution(session: Session, statement_id: int, kind: str) -> None:
-    jobs.after_commit(session, jobs.distribute, statement_id, kind)
+    dispatch.distribution_wanted(session, statement_id, kind)
 
 
 def publish_due(session: Session) -> int:

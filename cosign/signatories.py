@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Text, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from cosign.models import Signature
 
-PUBLIC_PER_PAGE = 200
+PUBLIC_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,32 @@ def _approved(statement_id: int):
             Signature.flagged.is_(False))
 
 
+class binary_order(FunctionElement):
+    """A text column compared byte by byte (code point order), on every database:
+    ``COLLATE "C"`` on PostgreSQL (whose default collation follows the locale),
+    the column itself on SQLite (which compares text with BINARY)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(binary_order)
+def _binary_order(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(binary_order, "postgresql")
+def _binary_order_postgresql(element, compiler, **kw):
+    return f'{compiler.process(element.clauses, **kw)} COLLATE "C"'
+
+
 def public_order():
-    """Named signatories by name, then the withheld ones by country. A withheld
-    signatory's place in the list must not hint at its hidden name."""
-    withheld = Signature.display == "withheld"
-    return (withheld, case((withheld, ""), else_=func.lower(Signature.public_name)),
-            Signature.country, Signature.id)
+    """The public order: by the stored collation key (:mod:`cosign.collation`) in binary
+    order, then by id. That is named signatories by the Unicode Collation Algorithm, then
+    the withheld ones by country and type (a withheld signatory's place in the list must
+    not hint at its hidden name), as :func:`cosign.core.ordering.order_signatories`
+    orders them; no query collates names."""
+    return (binary_order(Signature.sort_key), Signature.id)
 
 
 def approved_count(session: Session, statement_id: int) -> int:
@@ -62,7 +84,8 @@ def approved_counts(session: Session, statement_ids: list[int]) -> dict[int, int
 
 def public_page(session: Session, statement_id: int, page: int = 1,
                 per_page: int = PUBLIC_PER_PAGE) -> list[PublicSignatory]:
-    """One page of approved signatories by name, withheld ones after the named ones."""
+    """One page of approved signatories in public order (by a query; the statement page
+    reads :mod:`cosign.listing` instead)."""
     rows = session.execute(
         select(Signature.public_name, Signature.display, Signature.country, Signature.org_type,
                Signature.city, Signature.kind, Signature.revision)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock, database, drafting, mail
+from cosign import audit, clock, database, dispatch, drafting, mail
 from cosign.core.countries import is_country
 from cosign.core.names import InvalidName, clean_line, clean_name, name_key
 from cosign.errors import N_, UserError
@@ -119,6 +119,7 @@ def open_for_signature(
     if options.visibility == "unlisted":
         statement.slug = f"{statement.slug[:66]}-{secrets.token_hex(6)}"
     statement.updated_at, statement.updated_by_id = now, actor_id
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "opened", revision=revision.number,
                  sha256=revision.sha256, visibility=options.visibility,
                  deadline=options.deadline.isoformat() if options.deadline else None,
@@ -223,14 +224,20 @@ def _signature_token(secret_key: str, purpose: str, signature: Signature) -> str
     return make_token(secret_key, purpose, {"s": signature.id, "e": signature.email})
 
 
-def _send_confirmation(session, statement, signature, secret_key, link_for: LinkFor) -> None:
+def _confirmation(statement: Statement, name: str) -> mail.Prepared:
+    """The confirmation e-mail, rendered before the write transaction (its link, which
+    needs the new row's id, is filled in inside it)."""
+    return mail.prepare("signature_confirm", {"name": name, "title": statement.title,
+                                              "link": mail.LINK,
+                                              "coalition": statement.coalition})
+
+
+def _send_confirmation(session, statement_id: int, signature, prepared: mail.Prepared,
+                       secret_key, link_for: LinkFor) -> None:
     token = _signature_token(secret_key, CONFIRM, signature)
-    mail.enqueue(
-        session, kind="signature-confirm", recipient=signature.email, template="signature_confirm",
-        context={"name": signature.name, "title": statement.title,
-                 "link": link_for(CONFIRM, token), "coalition": statement.coalition},
-        statement_id=statement.id,
-    )
+    mail.enqueue_prepared(session, prepared, kind="signature-confirm",
+                          recipient=signature.email, link=link_for(CONFIRM, token),
+                          statement_id=statement_id)
 
 
 def sign(
@@ -243,37 +250,47 @@ def sign(
     ip: str | None = None,
     honeypot: bool = False,
 ) -> Signature:
-    """Record a sign-on; the same organisation twice gives the first row back."""
-    database.begin_write(session)
+    """Record a sign-on; the same organisation twice gives the first row back.
+
+    Checking the form, cleaning the name and rendering the confirmation
+    e-mail happen before the write transaction; SQLite's write lock covers
+    only the look-up by key, the inserts and the commit.
+    """
     if not is_open(statement):
         raise SigningClosed()
     name, key = check_sign_on(statement, form)
+    statement_id, revision = statement.id, statement.signed_revision
+    prepared = None if honeypot else _confirmation(statement, name)
+    ip_hash = ip_fingerprint(secret_key, ip)
+    database.begin_write(session)
+    if not is_open(statement):  # read again under the lock: it may have closed meanwhile
+        raise SigningClosed()
     now = clock.now()
     if honeypot:  # kept for abuse review, never shown, never mailed, blocks nobody
-        flagged = Signature(statement_id=statement.id, name_key=None, flagged=True,
-                            revision=statement.signed_revision, created_at=now,
-                            ip_hash=ip_fingerprint(secret_key, ip))
+        flagged = Signature(statement_id=statement_id, name_key=None, flagged=True,
+                            revision=revision, created_at=now, ip_hash=ip_hash)
         fill(flagged, form, name)
         session.add(flagged)
         session.commit()
         return flagged
 
-    existing = _by_key(session, statement.id, key)
+    existing = _by_key(session, statement_id, key)
     if existing is not None:
-        return _signed_again(session, statement, existing, form, name, secret_key, link_for)
-    signature = Signature(statement_id=statement.id, name_key=key, status="unconfirmed",
-                          revision=statement.signed_revision, provenance="web",
-                          created_at=now, ip_hash=ip_fingerprint(secret_key, ip))
+        return _signed_again(session, statement, existing, form, name, secret_key, link_for,
+                             prepared)
+    signature = Signature(statement_id=statement_id, name_key=key, status="unconfirmed",
+                          revision=revision, provenance="web", created_at=now, ip_hash=ip_hash)
     fill(signature, form, name)
     session.add(signature)
     try:
         session.flush()
     except IntegrityError:  # a concurrent sign-on of the same organisation won
         session.rollback()
-        existing = _by_key(session, statement.id, key)
-        return _signed_again(session, statement, existing, form, name, secret_key, link_for)
-    _send_confirmation(session, statement, signature, secret_key, link_for)
-    audit.record(session, statement.id, None, "signed", signature=signature.id, name=name)
+        existing = _by_key(session, statement_id, key)
+        return _signed_again(session, statement, existing, form, name, secret_key, link_for,
+                             prepared)
+    _send_confirmation(session, statement_id, signature, prepared, secret_key, link_for)
+    audit.record(session, statement_id, None, "signed", signature=signature.id, name=name)
     session.commit()
     return signature
 
@@ -284,7 +301,8 @@ def _by_key(session: Session, statement_id: int, key: str) -> Signature | None:
     )
 
 
-def _signed_again(session, statement, existing, form, name, secret_key, link_for) -> Signature:
+def _signed_again(session, statement, existing, form, name, secret_key, link_for,
+                  prepared: mail.Prepared) -> Signature:
     if existing.status == "withdrawn":
         # Only the signatory can undo a withdrawal: by signing again and confirming.
         fill(existing, form, name)
@@ -292,7 +310,7 @@ def _signed_again(session, statement, existing, form, name, secret_key, link_for
         existing.revision = statement.signed_revision
         existing.withdrawn_at = existing.confirmed_at = existing.decided_at = None
         existing.created_at = clock.now()
-        _send_confirmation(session, statement, existing, secret_key, link_for)
+        _send_confirmation(session, statement.id, existing, prepared, secret_key, link_for)
         audit.record(session, statement.id, None, "signed-after-withdrawal",
                      signature=existing.id, name=name)
     else:
@@ -319,10 +337,25 @@ def _from_token(session: Session, secret_key: str, purpose: str, token: str, max
 
 def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
             max_age: int = CONFIRM_MAX_AGE) -> tuple[Signature, bool]:
-    """Confirm by the e-mail link: (signature, whether this click changed it)."""
+    """Confirm by the e-mail link: (signature, whether this click changed it).
+
+    The link is read and the approval e-mail (auto-approve) rendered in a read
+    transaction; the write lock is then taken for the update and the commit
+    only, and the state is checked again under it (two clicks: one change).
+    """
     signature = _from_token(session, secret_key, CONFIRM, token, max_age)
+    if signature.status != "unconfirmed":
+        return signature, False
+    if not is_open(signature.statement):
+        raise SigningClosed()
+    signature_id = signature.id
+    prepared = (_approval(signature.statement, signature, secret_key, link_for)
+                if signature.statement.auto_approve else None)
+    database.begin_write(session)  # ends the read: the next statement takes the write lock
+    signature = session.get(Signature, signature_id)
     statement = signature.statement
     if signature.status != "unconfirmed":
+        session.rollback()
         return signature, False
     if not is_open(statement):
         raise SigningClosed()
@@ -331,26 +364,33 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
     audit.record(session, statement.id, None, "confirmed", signature=signature.id,
                  name=signature.public_name)
     if statement.auto_approve:
-        approve_one(session, statement, signature, None, secret_key, link_for)
+        approve_one(session, statement, signature, None, secret_key, link_for,
+                    prepared=prepared)
     session.commit()
     return signature, True
 
 
-def approve_one(session, statement, signature, actor_id, secret_key, link_for: LinkFor) -> None:
+def _approval(statement: Statement, signature: Signature, secret_key: str,
+              link_for: LinkFor) -> mail.Prepared:
+    token = _signature_token(secret_key, WITHDRAW, signature)
+    return mail.prepare("signature_approved", {
+        "name": signature.public_name, "title": statement.title,
+        "withdraw_link": link_for(WITHDRAW, token),
+        "statement_link": link_for("statement", statement.slug)})
+
+
+def approve_one(session, statement, signature, actor_id, secret_key, link_for: LinkFor, *,
+                prepared: mail.Prepared | None = None) -> None:
+    """Approve (the caller commits); ``prepared``: the approval e-mail rendered ahead."""
     signature.status = "approved"
     signature.decided_at, signature.decided_by_id = clock.now(), actor_id
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "approved", signature=signature.id,
                  name=signature.public_name)
     if signature.email:
-        token = _signature_token(secret_key, WITHDRAW, signature)
-        mail.enqueue(
-            session, kind="signature-approved", recipient=signature.email,
-            template="signature_approved",
-            context={"name": signature.public_name, "title": statement.title,
-                     "withdraw_link": link_for(WITHDRAW, token),
-                     "statement_link": link_for("statement", statement.slug)},
-            statement_id=statement.id,
-        )
+        mail.enqueue_prepared(
+            session, prepared or _approval(statement, signature, secret_key, link_for),
+            kind="signature-approved", recipient=signature.email, statement_id=statement.id)
 
 
 def read_withdrawal(session: Session, token: str, *, secret_key: str) -> Signature:
@@ -365,6 +405,7 @@ def withdraw(session: Session, token: str, *, secret_key: str) -> tuple[Signatur
     if not is_open(signature.statement):
         raise SigningClosed()
     signature.status, signature.withdrawn_at = "withdrawn", clock.now()
+    dispatch.listing_changed(session, signature.statement_id)
     audit.record(session, signature.statement_id, None, "withdrawn", signature=signature.id,
                  name=signature.public_name)
     session.commit()
@@ -417,6 +458,7 @@ def save_new_version(
                          "old_version": signature.revision},
                 statement_id=statement.id,
             )
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, author_id, "new-version", revision=revision.number,
                  sha256=revision.sha256, asked=len(earlier))
     session.commit()
@@ -433,8 +475,16 @@ def reconfirm(session: Session, token: str, *, secret_key: str) -> tuple[Signatu
         return signature, False
     if statement.status not in CORRECTABLE:
         raise SigningClosed()
+    signature_id = signature.id
+    database.begin_write(session)  # a GET: take the write lock for the update only
+    signature = session.get(Signature, signature_id)
+    statement = signature.statement
+    if signature.revision == statement.signed_revision:
+        session.rollback()
+        return signature, False
     old = signature.revision
     signature.revision = statement.signed_revision
+    dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, None, "reconfirmed", signature=signature.id,
                  name=signature.public_name, old_version=old, version=signature.revision)
     session.commit()

@@ -32,6 +32,9 @@ def app_config(url: str, **extra) -> dict:
         "MAIL_SERVER": None,
         "COSIGN_DEV": False,
         "COSIGN_PDF_AUTO": False,  # tests render PDFs explicitly
+        # renders due at once (tests that are about the debounce set their own)
+        "COSIGN_PDF_DEBOUNCE": 0.0,
+        "COSIGN_PDF_MIN_INTERVAL": 0.0,
     }
     config.update(extra)
     return config
@@ -131,6 +134,33 @@ def session(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def render_pdfs(app, session):
+    """What the embedded worker does on each poll: render every PDF owed and due.
+    Returns how many statements it rendered. The test's own session ends its
+    transaction first (on SQLite it would hold the write lock the worker needs)."""
+    from cosign import jobs
+
+    def render() -> int:
+        session.rollback()
+        return jobs.render_due(app)
+
+    return render
+
+
+@pytest.fixture
+def run_worker(app, session):
+    """One round of the embedded worker (`flask cosign worker` without Redis): the
+    sweep (publication, press distribution, mail due) and the renders due."""
+    from cosign import jobs
+
+    def work() -> bool:
+        session.rollback()
+        return jobs.work_embedded(app, burst=True)
+
+    return work
 
 
 @pytest.fixture

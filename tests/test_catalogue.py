@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from cosign import catalogue, drafting, moderation, publishing, signing
+from cosign import catalogue, drafting, embargo, moderation, publishing, signing
 from cosign.models import OutboxMessage, Signature
 from tests.factories import make_statement, make_user
 
@@ -105,7 +105,7 @@ def not_public(session, frozen_clock):
     add_named(session, embargoed, owner, "Embargoed Signatory Org")
     publish(session, embargoed, owner, at=frozen_clock.now + dt.timedelta(days=2),
             timezone="Europe/London")
-    assert publishing.is_embargoed(embargoed)
+    assert embargo.is_embargoed(embargoed)
     return {"draft": draft, "open": is_open, "closed": closed, "embargoed": embargoed}
 
 

@@ -335,27 +335,55 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
             done.append(answer)
         return mine
 
-    originals = server.workers()  # both busy from the start; a replacement may still boot
+    def cuts() -> int:
+        return sum(a.status is None for a in list(done))
+
+    def busy(pid: int) -> bool:
+        """On a CPU now (state R): in the middle of a request, not waiting in accept()."""
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
+        except OSError:
+            return False
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(client, i) for i in range(threads)]
-        for after in (40, 100):  # two kills: one early, one late, each of a busy worker
+        # Kill a worker seen running, again and again (at most six times, spread over the
+        # run), until two kills have cut a request: on a loaded machine a worker may be
+        # between two requests when the signal lands, and that kill proves nothing.
+        for after in (30, 55, 80, 100, 120, 140):
+            if len(killed) >= 2 and cuts() >= 2:
+                break
             deadline = time.monotonic() + 60
             while len(done) < after and time.monotonic() < deadline:
                 time.sleep(0.002)
-            victims = [pid for pid in originals if pid in server.workers() and pid not in killed]
-            assert victims, "no gunicorn worker to kill"
-            os.kill(victims[0], signal.SIGKILL)
-            killed.append(victims[0])
-        answers = [a for future in futures for a in future.result(timeout=120)]
+            seen_cuts = cuts()
+            victim = None
+            deadline = time.monotonic() + 5
+            while victim is None and time.monotonic() < deadline:
+                candidates = [pid for pid in server.workers() if pid not in killed]
+                victim = next((pid for pid in candidates if busy(pid)), None)
+                if victim is None:
+                    time.sleep(0.001)
+            if victim is None:
+                candidates = [pid for pid in server.workers() if pid not in killed]
+                assert candidates, "no gunicorn worker to kill"
+                victim = candidates[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+            # the cut request answers (with nothing) soon; count it before the next kill
+            deadline = time.monotonic() + 10
+            while cuts() == seen_cuts and time.monotonic() < deadline and len(done) < len(datas):
+                time.sleep(0.005)
+        answers = [a for future in futures for a in future.result(timeout=180)]
 
-    assert len(killed) == 2 and len(answers) == len(datas)
+    assert len(killed) >= 2 and len(answers) == len(datas)
     cut = [a for a in answers if a.status is None]
     assert cut, "no request was cut by the kills: the test did not kill a busy worker"
     for answer in answers:
         if not answer.signed:
             assert_clean_error(answer)
     check_store(session, statement_id, answers, datas)
-    assert sum(a.signed for a in answers) >= len(datas) - 2 * threads  # most got through
+    assert sum(a.signed for a in answers) >= len(datas) - len(killed) * threads  # most got through
 
     # the master replaced the killed workers and serves on
     deadline = time.monotonic() + 20

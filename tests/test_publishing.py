@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from cosign import distribution, press, publishing, signing, subscription
+from cosign import distribution, embargo, press, publishing, signing, subscription
 from cosign.models import AuditEvent, IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
 from tests.factories import make_statement, make_user
 from tests.smtp_sink import Sink, start
@@ -124,12 +124,12 @@ def test_only_open_or_closed_statements_can_be_published(session):
 
 def test_times_are_stored_in_utc_and_shown_in_the_zone():
     local = dt.datetime(2026, 12, 1, 10, 0)
-    assert publishing.to_utc(local, "Europe/Berlin") == dt.datetime(2026, 12, 1, 9, 0)
-    assert publishing.to_utc(local, "Asia/Baghdad") == dt.datetime(2026, 12, 1, 7, 0)
-    assert publishing.in_zone(dt.datetime(2026, 12, 1, 9, 0), "Europe/Berlin").hour == 10
-    label = publishing.embargo_label(dt.datetime(2026, 12, 1, 9, 0), "Europe/Berlin")
+    assert embargo.to_utc(local, "Europe/Berlin") == dt.datetime(2026, 12, 1, 9, 0)
+    assert embargo.to_utc(local, "Asia/Baghdad") == dt.datetime(2026, 12, 1, 7, 0)
+    assert embargo.in_zone(dt.datetime(2026, 12, 1, 9, 0), "Europe/Berlin").hour == 10
+    label = embargo.embargo_label(dt.datetime(2026, 12, 1, 9, 0), "Europe/Berlin")
     assert label == "EMBARGOED UNTIL 2026-12-01 10:00 CET (09:00 UTC)"
-    assert publishing.embargo_label(dt.datetime(2026, 12, 1, 9, 0), "UTC") == \
+    assert embargo.embargo_label(dt.datetime(2026, 12, 1, 9, 0), "UTC") == \
         "EMBARGOED UNTIL 2026-12-01 09:00 UTC"
 
 
@@ -190,13 +190,14 @@ def _pdf_of(message):
     return parts[0].get_filename(), parts[0].get_content()
 
 
-def test_publication_sends_each_contact_one_mail_with_the_pdf(session, sink, client):
+def test_publication_sends_each_contact_one_mail_with_the_pdf(session, run_worker, sink, client):
     _controller, handler = sink
     owner, statement = open_statement(session)
     for address in ("a@news.example", "b@news.example", "refused@bad.example"):
         contact(session, owner, address)
     press.add(session, press.ContactData(email="other@news.example"), owner.id)
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    run_worker()  # the embedded worker sends the press mail
 
     assert wait_for(lambda: len(handler.messages) == 3)
     received = {m["To"]: m for m in handler.emails()}
@@ -239,11 +240,12 @@ def test_publication_sends_each_contact_one_mail_with_the_pdf(session, sink, cli
         PressContact.email == "a@news.example")) == "unsubscribed"
 
 
-def test_a_resend_sends_the_same_statement_again(session, sink, app):
+def test_a_resend_sends_the_same_statement_again(session, run_worker, sink, app):
     _controller, handler = sink
     owner, statement = open_statement(session)
     contact(session, owner, "a@news.example")
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    run_worker()  # the embedded worker sends the press mail
     assert wait_for(lambda: len(handler.messages) == 1)
     delivery = session.scalar(select(PressDelivery))
     distribution.resend(session, statement, delivery.id, owner.id, app.config)
@@ -252,24 +254,26 @@ def test_a_resend_sends_the_same_statement_again(session, sink, app):
     assert delivery.sends == 2 and delivery.resent_at is not None
 
 
-def test_only_contacts_with_a_chosen_tag_receive_it(session, app):
+def test_only_contacts_with_a_chosen_tag_receive_it(session, run_worker, app):
     owner, statement = open_statement(session)
     contact(session, owner, "iraq@news.example", tags="iraq, human rights")
     contact(session, owner, "sports@news.example", tags="sports")
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(
         press_selection="tags", press_tags=("iraq",)))
+    run_worker()  # the embedded worker sends the press mail
     recipients = session.scalars(select(OutboxMessage.recipient).where(
         OutboxMessage.kind == "press-final")).all()
     assert recipients == ["iraq@news.example"]
 
 
-def test_embargoed_copy_goes_out_early_with_a_watermark(session, sink, runner, frozen_clock):
+def test_embargoed_copy_goes_out_early_with_a_watermark(session, run_worker, sink, runner, frozen_clock):
     _controller, handler = sink
     owner, statement = open_statement(session)
     contact(session, owner, "a@news.example")
     at = frozen_clock.now + dt.timedelta(days=1)
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(
         at=at, timezone="Europe/London", press_selection="all", embargoed_copy=True))
+    run_worker()  # the embedded worker sends the press mail
     assert wait_for(lambda: len(handler.messages) == 1)
     early = handler.emails()[0]
     assert early["Subject"].startswith("EMBARGOED UNTIL 2026-11-02 12:00 GMT")
@@ -292,13 +296,14 @@ def test_embargoed_copy_goes_out_early_with_a_watermark(session, sink, runner, f
     assert len(handler.messages) == 2
 
 
-def test_unsubscribed_contacts_receive_nothing(session, app):
+def test_unsubscribed_contacts_receive_nothing(session, run_worker, app):
     owner, statement = open_statement(session)
     gone = contact(session, owner, "gone@news.example")
     contact(session, owner, "stays@news.example")
     token = press.unsubscribe_token(app.config["SECRET_KEY"], gone)
     subscription.unsubscribe(session, token, secret_key=app.config["SECRET_KEY"])
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    run_worker()  # the embedded worker sends the press mail
     assert session.scalars(select(PressDelivery.email)).all() == ["stays@news.example"]
 
 
@@ -343,17 +348,18 @@ def test_a_distribution_that_never_ran_is_picked_up_by_tick(session, app, runner
 
 
 @pytest.mark.parametrize("app_overrides", [{"COSIGN_INLINE_MAIL_LIMIT": 3}])
-def test_without_a_queue_a_long_press_list_is_sent_by_tick(session, sink, app, runner,
-                                                           app_overrides):
-    """Inline (no Redis), a request sends only the first few new mails; tick sends the rest."""
+def test_without_a_queue_the_worker_sends_a_long_press_list(session, run_worker, sink, app,
+                                                            app_overrides):
+    """Without Redis the embedded worker distributes: the first few mails right after its
+    commit, the rest in the same round (mail that is due); a web request sends none."""
     controller, handler = sink
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
     owner, statement = open_statement(session)
     for n in range(8):
         contact(session, owner, f"j{n}@news.example")
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
-    assert wait_for(lambda: len(handler.messages) == 3)
     time.sleep(0.3)
-    assert len(handler.messages) == 3
-    assert "sent 5 e-mail(s)" in runner.invoke(args=["cosign", "tick"]).output
+    assert len(handler.messages) == 0  # publishing (a request) neither renders nor sends
+    run_worker()
+    assert wait_for(lambda: len(handler.messages) == 8)
     assert sorted(m.rcpt_tos[0] for m in handler.messages) == [f"j{n}@news.example" for n in range(8)]

@@ -161,9 +161,11 @@ def test_worker_command(app, runner, session, queue_prefix, redis):
     assert bad.exit_code == 2 and "unknown queue(s) nope" in bad.output
 
 
-def test_worker_command_needs_redis(app, runner):
+def test_worker_command_without_redis_is_the_embedded_worker(app, runner):
     result = runner.invoke(args=["cosign", "worker", "--burst"])
-    assert result.exit_code == 1 and "REDIS_URL is not set" in result.output
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["cosign", "worker", "--burst", "--queues", "pdf"])
+    assert result.exit_code == 2 and "queues exist only with REDIS_URL" in result.output
     app.config.update(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
     result = runner.invoke(args=["cosign", "worker", "--burst"])
     assert result.exit_code == 1 and "cannot reach Redis at redis://127.0.0.1" in result.output

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "KEY_MAX_LENGTH",
@@ -21,7 +22,9 @@ __all__ = [
     "InvalidName",
     "clean_name",
     "csv_safe",
+    "initial",
     "name_key",
+    "search_text",
 ]
 
 MAX_LENGTH = 200
@@ -148,16 +151,25 @@ def clean_name(raw: str, max_length: int = MAX_LENGTH) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
+def _mark_kind(char: str) -> tuple[bool, bool]:
+    """(is a non-spacing mark, is a letter of a script whose marks are folded)."""
+    if unicodedata.category(char) == "Mn":
+        return True, False
+    return False, unicodedata.name(char, "").partition(" ")[0] in _MARK_FOLDED_SCRIPTS
+
+
 def _fold_marks(text: str) -> str:
     """Drop the marks on Latin, Greek, Arabic and Hebrew letters (NFD, then NFC)."""
     kept: list[str] = []
-    base_script = ""
+    folds = False
     for char in unicodedata.normalize("NFD", text):
-        if unicodedata.category(char) == "Mn":
-            if base_script in _MARK_FOLDED_SCRIPTS:
+        mark, base_folds = _mark_kind(char)
+        if mark:
+            if folds:
                 continue
         else:
-            base_script = unicodedata.name(char, "").partition(" ")[0]
+            folds = base_folds
         kept.append(char)
     return unicodedata.normalize("NFC", "".join(kept))
 
@@ -194,6 +206,49 @@ def name_key(raw: str) -> str:
     if not text:
         raise InvalidName("empty", "The name must contain at least one letter or digit.")
     return text[:KEY_MAX_LENGTH].rstrip(" ")
+
+
+# Letter variants that searches and initials treat as one letter (as name_key does).
+_LETTER_FOLD = str.maketrans({
+    _ZWNJ: None,
+    "\u0640": None,  # tatweel
+    "\u0671": "\u0627",  # alef wasla → alef
+    "\u0649": "\u064a",  # alef maksura → yeh
+    "\u06cc": "\u064a",  # Farsi yeh → Arabic yeh
+    "\u06a9": "\u0643",  # keheh → Arabic kaf
+})
+DIGIT_INITIAL = "#"
+
+
+def search_text(text: str) -> str:
+    """``text`` folded for case- and accent-insensitive substring search.
+
+    Unicode NFKC, case-folded (``"ß"`` → ``"ss"``), accents and vowel marks
+    dropped from Latin, Greek, Arabic and Hebrew letters (``"Émile"`` →
+    ``"emile"``, ``"أ"`` → ``"ا"``), Arabic letter variants joined as in
+    :func:`name_key`, whitespace runs → one space. Names and queries go
+    through the same folding, so ``search_text(query) in search_text(name)``
+    is the search. Punctuation is kept: ``"U.K."`` finds ``"U.K."`` only.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = _fold_marks(text.translate(_LETTER_FOLD))
+    return " ".join(text.split())
+
+
+def initial(name: str) -> str | None:
+    """The letter a name is indexed under (an A–Z strip, in any script): its first
+    letter without accents or marks, upper-cased (``"émile"`` → ``"E"``,
+    ``"إتحاد"`` → ``"ا"``); :data:`DIGIT_INITIAL` when a digit comes first;
+    leading punctuation and symbols are skipped. None when there is no letter
+    or digit at all."""
+    for char in unicodedata.normalize("NFD", unicodedata.normalize("NFKC", name)):
+        category = unicodedata.category(char)
+        if category[0] == "N":
+            return DIGIT_INITIAL
+        if category[0] == "L":
+            return char.translate(_LETTER_FOLD).upper()[:1]
+    return None
 
 
 def csv_safe(value: str) -> str:

@@ -438,8 +438,36 @@ _WARM_HTML = """<html lang="en"><head><link rel="stylesheet" href="cosign-static
 <div class="names cols-2"><div class="e">A<div class="c">B</div></div></div></body></html>"""
 
 
-def _worker_init(memory_limit: int | None) -> None:
-    """Pool initializer: limits, WeasyPrint loaded once, fonts warmed, gc frozen."""
+def _rss_mb(pid: int | None) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this render process when its parent dies, even by
+    ``kill -9`` (a worker killed mid-render leaves no orphan render processes)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_init(memory_limit: int | None, parent: int | None = None) -> None:
+    """Pool initializer: dies with its parent, limits, WeasyPrint loaded once, fonts
+    warmed, gc frozen."""
+    if parent is not None:
+        _die_with_parent(parent)
     if memory_limit:
         import resource
 
@@ -553,7 +581,7 @@ class RenderPool:
             if self._executor is None or self._pid != os.getpid():
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_worker_init, initargs=(self.memory_limit,))
+                    initializer=_worker_init, initargs=(self.memory_limit, os.getpid()))
                 self._pid = os.getpid()
             return self._executor
 
@@ -562,6 +590,18 @@ class RenderPool:
         executor = self.executor()
         futures = [executor.submit(_task_ping) for _ in range(self.workers * 2)]
         self._wait(futures, time.monotonic() + max(self.timeout, 60.0))
+
+    def trim(self, max_rss_mb: float) -> bool:
+        """Stop the pool if one of its processes has grown beyond ``max_rss_mb`` (a long
+        list leaves tens of MB per thousand names behind in each); the next render
+        starts it again. True if it was stopped."""
+        with self._lock:
+            executor = self._executor
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        if not processes or max(_rss_mb(p.pid) for p in processes) <= max_rss_mb:
+            return False
+        self.shutdown()
+        return True
 
     def shutdown(self) -> None:
         with self._lock:

@@ -1,10 +1,17 @@
 """The web layer: blueprints, forms and request/response handling only."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+
+def listings():
+    """This application's snapshots of public lists (:mod:`cosign.listing`), in this process."""
+    from cosign import listing
+
+    return listing.cache_in(current_app.extensions)
 
 
 def register_blueprints(app: Flask) -> None:

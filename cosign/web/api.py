@@ -6,23 +6,28 @@ response allows any origin to read it (CORS for GET).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from functools import cache
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from cosign import catalogue, signing
 from cosign.core.markdown import render_markdown
 from cosign.extensions import db
-from cosign.web import openapi
+from cosign.models import Statement
+from cosign.web import listings, openapi
 from cosign.web.messages import error_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 ALLOWED_METHODS = "GET, OPTIONS"
 CACHE = "public, max-age=60"
+# part of the ETags of lists: bump it when the JSON or CSV of a list changes shape
+LIST_FORMAT = "1"
+_JSON_HTML_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 
 
 def cors(response: Response) -> Response:
@@ -116,35 +121,28 @@ def statements():
     ))
 
 
-def _published(slug: str):
-    statement = catalogue.published(db.session, slug)
-    if statement is None:
-        abort(404)  # the same answer for unknown, unpublished and embargoed statements
-    return statement
+def _list_etag(kind: str, statement_id: int, version: int, *parts: bytes) -> str:
+    """An ETag from the list's version (and the small rest of the answer): a conditional
+    request is answered without touching the list."""
+    digest = hashlib.sha256(f"{LIST_FORMAT}:{kind}:{statement_id}:{version}".encode())
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()[:32]
 
 
-def _signatory(s: catalogue.PublicSignatory) -> dict:
-    if s.withheld:
-        return {"withheld": True, "country": s.country, "type": s.org_type}
-    return {"name": s.name, "country": s.country, "type": s.org_type, "city": s.city,
-            "website": s.website, "signed_version": s.revision}
-
-
-@bp.get("/statements/<slug>")
-def statement(slug: str):
-    found = catalogue.detail(db.session, _published(slug))
-    stmt, revision, pdf = found.statement, found.revision, found.pdf
-    return _cached(jsonify({
+def _head(about: catalogue.About) -> bytes:
+    """The statement's answer without its list, as JSON (``< > &`` escaped as the app's
+    JSON always is, so the whole answer needs no second pass)."""
+    stmt, revision, pdf, correction = about.statement, about.revision, about.pdf, about.correction
+    data = current_app.json.dumps({
         "slug": stmt.slug, "title": revision.title, "coalition": stmt.coalition,
         "language": stmt.language, "status": "published", "signing_open": signing.is_open(stmt),
         "opened_at": _time(stmt.opened_at), "closed_at": _time(stmt.closed_at),
         "published_at": _time(stmt.published_at),
-        "corrected_at": _time(found.correction.corrected_at) if found.correction else None,
+        "corrected_at": _time(correction.corrected_at) if correction else None,
         "date": revision.date.isoformat() if revision.date else None, "place": revision.place,
         "version": revision.number, "text_markdown": revision.body,
         "text_html": render_markdown(revision.body), "text_sha256": revision.sha256,
-        "signatory_count": found.signatory_count,
-        "signatories": [_signatory(s) for s in found.signatories],
         "pdf": {
             "url": url_for("public.statement_pdf", slug=stmt.slug, _external=True),
             "verification_code": pdf.code if pdf else None,
@@ -155,16 +153,71 @@ def statement(slug: str):
         },
         **_links(stmt.slug),
         "signatories_csv_url": url_for(".signatories_csv", slug=stmt.slug, _external=True),
-    }))
+    }).encode("utf-8")
+    for char, escaped in _JSON_HTML_ESCAPES:
+        data = data.replace(char, escaped)
+    return data
+
+
+def _unchanged(etag: str) -> Response | None:
+    """The 304 answer when the client has this version already."""
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
+        response = Response(status=200)
+        response.set_etag(etag)
+        return _cached(response)
+    return None
+
+
+def _published_state(slug: str) -> catalogue.PublishedState:
+    state = catalogue.published_state(db.session, slug)
+    if state is None:
+        abort(404)  # the same answer for unknown, unpublished and embargoed statements
+    return state
+
+
+@bp.get("/statements/<slug>")
+def statement(slug: str):
+    """The statement with its signatories. One query reads the statement's state; the
+    answer is made once per version of the list and state of the statement (its text,
+    dates, PDFs; kept with the list's snapshot, :mod:`cosign.listing`), so a read of an
+    unchanged statement costs that query, and a conditional one a 304."""
+    state = _published_state(slug)
+    key = (state, signing.is_open(state))
+    etag = _list_etag("json", state.id, state.listing_version, repr(key).encode())
+    unchanged = _unchanged(etag)
+    if unchanged is not None:
+        return unchanged
+    public_list = listings().get(db.session, state)
+    if public_list.version != state.listing_version:  # a change committed meanwhile
+        etag = _list_etag("json", state.id, public_list.version, repr(key).encode())
+    body = public_list.memo(("api.statement", key),
+                            lambda: _statement_body(state.id, public_list))
+    # passed through as it is: made HTML-safe once (the app's after_request would scan
+    # the whole body again on every request)
+    response = Response(body, mimetype="application/json", direct_passthrough=True)
+    response.set_etag(etag)
+    return _cached(response)
+
+
+def _statement_body(statement_id: int, public_list) -> bytes:
+    """The list's JSON (made once per version) joined to the rest of the answer."""
+    head = _head(catalogue.about(db.session, db.session.get(Statement, statement_id)))
+    return b"".join((head[:-1], b',"signatories":', public_list.api_json(),
+                     b',"signatory_count":%d}' % public_list.total))
 
 
 @bp.get("/statements/<slug>/signatories.csv")
 def signatories_csv(slug: str):
-    stmt = _published(slug)
-    response = Response(catalogue.signatories_csv(db.session, stmt),
-                        content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{stmt.slug}-signatories.csv"'
-    return _cached(response)
+    state = _published_state(slug)
+    etag = _list_etag("csv", state.id, state.listing_version, state.slug.encode())
+    response = _unchanged(etag)
+    if response is None:
+        public_list = listings().get(db.session, state)
+        response = Response(public_list.api_csv(), content_type="text/csv; charset=utf-8")
+        response.set_etag(_list_etag("csv", state.id, public_list.version, state.slug.encode()))
+        response = _cached(response)
+    response.headers["Content-Disposition"] = f'attachment; filename="{state.slug}-signatories.csv"'
+    return response
 
 
 @cache

@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 
 from cosign import drafting
-from cosign.core.countries import country_choices
+from cosign.core.countries import country_choices, is_country
 from cosign.core.language import normalise_language_tag
 from cosign.core.markdown import find_unsafe_content
 from cosign.security import MIN_PASSWORD_LENGTH
@@ -229,6 +229,15 @@ ORG_TYPE_LABELS = {
 }
 
 
+class CountryField(SelectField):
+    """The country select, checked against the set of country codes: WTForms' own
+    check walks all 250 choices (and their lazy labels) on every submission."""
+
+    def pre_validate(self, form) -> None:
+        if self.data and not is_country(self.data):
+            raise ValidationError(self.gettext("Not a valid choice."))
+
+
 class SignForm(FlaskForm):
     """The public sign-on form. ``fax`` is a honeypot: hidden from people, filled by bots."""
 
@@ -240,7 +249,7 @@ class SignForm(FlaskForm):
         validators=[DataRequired(_l("Enter the name of the organisation.")),
                     Length(max=200, message=_l("The name may have at most %(max)d characters."))],
         filters=[_strip])
-    country = SelectField(_l("Country"), validators=[DataRequired(_l("Choose a country."))])
+    country = CountryField(_l("Country"), validators=[DataRequired(_l("Choose a country."))])
     city = StringField(_l("City (optional)"), validators=[Optional(), Length(max=100)],
                        filters=[_strip])
     org_type = SelectField(_l("Type of organisation"), default="ngo",
@@ -280,7 +289,7 @@ class SignForm(FlaskForm):
 
     def __init__(self, *args, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = list(countries)
+        self.country.choices = countries  # built once per locale (country_options)
 
 
 @lru_cache(maxsize=32)

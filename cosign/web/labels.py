@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from cosign import embargo
 from cosign.core.language import text_direction
 
 STATUS = {
@@ -150,11 +151,9 @@ def local_time(value: datetime | None, zone_name: str = "UTC") -> str:
     """A stored moment (naive UTC) in a coordinator's time zone, with UTC beside it."""
     if value is None:
         return ""
-    from cosign import publishing
-
     try:
-        local = publishing.in_zone(value, zone_name or "UTC")
-    except publishing.PublishError:
+        local = embargo.in_zone(value, zone_name or "UTC")
+    except embargo.BadTimeZone:
         return when(value)
     if not local.utcoffset():
         return when(value)

@@ -21,6 +21,7 @@ from cosign.drafting import StatementNotFound
 from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.models import SIGNATURE_STATUSES
+from cosign.web import listings
 from cosign.web.desk import load_statement
 from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm, LeadForm,
                               PdfLayoutForm, RenameForm, country_options)
@@ -313,11 +314,12 @@ def export(slug: str, fmt: str):
     statement, _member = load_statement(slug)
     full = request.args.get("full") == "1"
     name = f"{statement.slug}-signatories{'-full' if full else ''}"
+    public_lists = None if full else listings()  # the public export: from the kept snapshot
     if fmt == "csv":
-        body = exports.to_csv(db.session, statement, full=full)
+        body = exports.to_csv(db.session, statement, full=full, listings=public_lists)
         mimetype = "text/csv"
     elif fmt == "xlsx":
-        body = exports.to_xlsx(db.session, statement, full=full)
+        body = exports.to_xlsx(db.session, statement, full=full, listings=public_lists)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)

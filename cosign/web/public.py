@@ -1,17 +1,20 @@
 """Public pages: the index, a statement, signing on, and the links from signatories' e-mails."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
-                   send_file, url_for)
+import datetime as dt
+from pathlib import Path
+from typing import NamedTuple
+
+from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template,
+                   request, send_file, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cosign import database, drafting, pdfs, publishing, signatories, signing
+from cosign import database, drafting, embargo, pdfs, publishing, signatories, signing
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
-from cosign.core.pdf import RenderError
 from cosign.extensions import db, limiter
 from cosign.models import Statement
 from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
@@ -37,7 +40,7 @@ def _public_statement(slug: str) -> Statement:
     if statement is None or statement.status not in VISIBLE:
         abort(404)
     if statement.status != "published" and (statement.visibility == "unlisted"
-                                             or publishing.is_embargoed(statement)):
+                                             or embargo.is_embargoed(statement)):
         g.robots = "noindex"  # reachable through its link only, until published
     return statement
 
@@ -51,29 +54,56 @@ def link_for(purpose: str, value: str) -> str:
     return url_for(endpoints[purpose], token=value, _external=True)
 
 
-def _page_number() -> int:
-    value = request.args.get("page", "1")
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
-        abort(404)
-    return int(value)
-
-
 @bp.get("/s/<slug>")
 def statement(slug: str):
+    """The statement, and its list from the snapshot kept in memory (:mod:`cosign.listing`):
+    pages of 100 names, a search, an initials strip and a country filter
+    (:mod:`cosign.web.signatory_list`); no query reads the list unless it changed."""
+    from cosign.web import listings, signatory_list
+
     stmt = _public_statement(slug)
-    revision = drafting.get_revision(db.session, stmt.id, stmt.signed_revision)
-    page = _page_number()
-    total = signatories.approved_count(db.session, stmt.id)
+    text = _signed_text(stmt)
+    public_list = listings().get(db.session, stmt)
     show_list = stmt.public_list or stmt.status == "published"
-    names = signatories.public_page(db.session, stmt.id, page) if show_list else []
-    pages = max(1, -(-total // signatories.PUBLIC_PER_PAGE))
+    list_html = (signatory_list.html(public_list, slug, stmt.signed_revision,
+                                     str(get_locale() or "en"))
+                 if show_list and public_list.total else None)
     return render_template(
-        "public/statement.html", statement=stmt, revision=revision,
+        "public/statement.html", statement=stmt, revision=text,
         pdf=pdfs.latest(db.session, stmt.id), correction=publishing.correction(db.session, stmt),
-        html=render_markdown(revision.body), total=total, names=names, page=page, pages=pages,
-        show_list=show_list, is_open=signing.is_open(stmt), direction=text_direction(stmt.language),
-        summary=summary_of(revision.body),
+        html=text.html, total=public_list.total, list_html=list_html, show_list=show_list,
+        is_open=signing.is_open(stmt), direction=text_direction(stmt.language),
+        summary=text.summary,
     )
+
+
+class SignedText(NamedTuple):
+    """What the statement page shows of its signed revision."""
+
+    number: int
+    title: str
+    place: str
+    date: dt.date | None
+    html: str
+    summary: str
+
+
+_SIGNED_TEXTS: dict[tuple[str, int], SignedText] = {}
+
+
+def _signed_text(stmt: Statement) -> SignedText:
+    """The signed text, rendered once per text rather than per view: kept by its SHA-256
+    (which covers title, place, date and body), so it can never be another text's."""
+    key = (stmt.signed_sha256, stmt.signed_revision)
+    found = _SIGNED_TEXTS.get(key)
+    if found is None:
+        revision = drafting.get_revision(db.session, stmt.id, stmt.signed_revision)
+        found = SignedText(revision.number, revision.title, revision.place, revision.date,
+                           render_markdown(revision.body), summary_of(revision.body))
+        if len(_SIGNED_TEXTS) >= 256:
+            _SIGNED_TEXTS.clear()
+        _SIGNED_TEXTS[key] = found
+    return found
 
 
 def summary_of(body: str, limit: int = 200) -> str:
@@ -293,19 +323,49 @@ def org_type_label(code: str) -> str:
 
 @bp.get("/s/<slug>.pdf")
 def statement_pdf(slug: str):
-    """The statement's PDF with the approved signatories of this moment."""
-    stmt = _public_statement(slug)
-    try:
-        issued = pdfs.issue(db.session, stmt, current_app.config)
-    except RenderError:
-        current_app.logger.exception("PDF render failed for statement %s", stmt.id)
-        return render_template("public/link.html", heading=_("The PDF could not be made"),
-                               message=_("Please try again in a few minutes."),
-                               statement=stmt), 503
-    path = pdfs.file_path(current_app.config, issued)
-    date = issued.created_at.date().isoformat()
-    response = send_file(path, mimetype="application/pdf", as_attachment=False,
-                         download_name=f"{stmt.slug}-{date}.pdf", etag=issued.sha256,
-                         conditional=True, max_age=60)
-    response.headers["X-Verification-Code"] = issued.code
+    """The statement's PDF, served from the issued file: never rendered here.
+
+    The newest issued PDF is found with one indexed lookup and sent with its
+    ETag (the file's SHA-256), Last-Modified, conditional GET and Range. When
+    the list changed since, that PDF is still served (it is genuine for its
+    own list, and its header says it is not the newest) while the worker makes
+    the new one; when none exists yet, a page that refreshes itself answers
+    503 with Retry-After.
+    """
+    info = pdfs.download(db.session, slug)  # one query, no ORM objects
+    if info is None or info.status not in VISIBLE:
+        abort(404)
+    if info.status != "published" and (info.visibility == "unlisted"
+                                        or info.publish_at is not None):
+        g.robots = "noindex"  # as on the statement's page
+    config = current_app.config
+    if not info.current and info.pdf_wanted_at is None:
+        pdfs.request_render(db.session, info)  # rare: a template change, a lost mark
+    if info.file_name is None:
+        retry = int(config.get("COSIGN_PDF_RETRY_AFTER") or 10)  # a first render takes seconds
+        response = make_response(render_template(
+            "public/pdf_pending.html", slug=slug, retry=retry), 503)
+        response.headers["Retry-After"] = str(retry)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    name = f"{slug}-{info.created_at.date().isoformat()}.pdf"
+    modified = info.created_at.replace(tzinfo=dt.timezone.utc)
+    accel = config.get("COSIGN_PDF_ACCEL_REDIRECT")
+    if accel:  # nginx sends the file (internal location); conditional GET and Range are its job
+        response = make_response("")
+        response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{info.file_name}"
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+        response.headers["ETag"] = f'"{info.sha256}"'
+        response.last_modified = modified
+    else:
+        path = Path(config["COSIGN_STORAGE_DIR"]) / "pdfs" / info.file_name
+        response = send_file(path, mimetype="application/pdf", as_attachment=False,
+                             download_name=name, etag=info.sha256, last_modified=modified,
+                             conditional=True, max_age=60 if info.current else 0)
+    response.headers["X-Verification-Code"] = info.code
+    # "current": shows the list as it is now; "previous": a newer one is being made
+    response.headers["X-Cosign-PDF"] = "current" if info.current else "previous"
     return response
+
+

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import accounts, distribution, press, publishing, signatories
+from cosign import accounts, distribution, embargo, press, publishing, signatories
 from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.web.desk import load_statement
@@ -34,14 +34,14 @@ def publish(slug: str):
         form.timezone.data = stmt.publish_timezone if stmt.publish_at else current_user.timezone
         if stmt.publish_at:
             form.when.data = "later"
-            form.at.data = publishing.in_zone(stmt.publish_at, stmt.publish_timezone).replace(tzinfo=None)
+            form.at.data = embargo.in_zone(stmt.publish_at, stmt.publish_timezone).replace(tzinfo=None)
             form.keep_open.data, form.press_selection.data = stmt.keep_open, stmt.press_selection
             form.press_tags.data = [t for t in stmt.press_tags.split(",") if t]
             form.embargoed_copy.data = stmt.press_embargoed_copy
     approved = signatories.approved_count(db.session, stmt.id)
     if form.validate_on_submit():
         try:
-            at = publishing.to_utc(form.at.data, form.timezone.data) if form.when.data == "later" else None
+            at = embargo.to_utc(form.at.data, form.timezone.data) if form.when.data == "later" else None
             options = publishing.PublishOptions(
                 at=at, timezone=form.timezone.data, keep_open=form.keep_open.data,
                 press_selection=form.press_selection.data,
@@ -95,6 +95,7 @@ def distribution_page(slug: str):
         "publication/distribution.html", statement=stmt, member=member,
         rows=distribution.rows(db.session, stmt.id),
         pending=distribution.pending_count(db.session, stmt),
+        preparing=distribution.awaiting_first_run(db.session, stmt),
         scheduled=local_time(stmt.publish_at, stmt.publish_timezone) if stmt.publish_at else "",
         correction=publishing.correction(db.session, stmt))
 
@@ -106,7 +107,7 @@ def resend(slug: str, delivery_id: int):
         abort(400)
     try:
         delivery = distribution.resend(db.session, stmt, delivery_id, current_user.id,
-                                       current_app.config)
+                                       current_app.config, render=False)
     except UserError as exc:
         flash(error_text(exc), "error")
     else:
@@ -121,6 +122,11 @@ def send_pending(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     kind = "final" if stmt.status == "published" else "embargoed"
-    count = distribution.distribute(db.session, stmt.id, kind, current_app.config)
-    flash(_("Queued for %(num)d more recipients.", num=count), "success")
+    try:
+        count = distribution.distribute(db.session, stmt.id, kind, current_app.config,
+                                        render=False)
+    except UserError as exc:
+        flash(error_text(exc), "error")
+    else:
+        flash(_("Queued for %(num)d more recipients.", num=count), "success")
     return redirect(url_for(".distribution_page", slug=slug), 303)

@@ -19,12 +19,23 @@ def opened_demo(session, demo):
 
 
 @pytest.mark.browser
-def test_journalist_downloads_and_verifies_the_pdf(page, opened_demo, tmp_path, screenshot):
+def test_journalist_downloads_and_verifies_the_pdf(page, opened_demo, tmp_path, screenshot,
+                                                  render_pdfs):
     page.goto(f"/s/{DEMO_SLUG}")
     link = page.get_by_role("link", name="Download the PDF")
     expect(link).to_be_visible()
-    response = page.request.get(link.get_attribute("href"))
+    # before the worker has made the first PDF: a page that says so and asks again by itself
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("The PDF is being prepared")
+    screenshot(page, "pdf-pending")
+    assert render_pdfs() == 1  # what `flask cosign worker` does on its next poll
+    with page.expect_response(lambda r: r.url.endswith(".pdf") and r.request.method == "GET"
+                              and r.status == 200, timeout=30_000):
+        pass  # the page's script finds the PDF (HEAD) and opens it
+    response = page.request.get(f"/s/{DEMO_SLUG}.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-cosign-pdf"] == "current"
+    page.goto(f"/s/{DEMO_SLUG}")
     pdf = tmp_path / "statement.pdf"
     pdf.write_bytes(response.body())
 

@@ -31,7 +31,8 @@ def full_demo(session, demo):
 
 
 @pytest.mark.browser
-def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, screenshot):
+def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, screenshot,
+                                                     run_worker):
     title = full_demo
     login(page)
     page.goto(f"/desk/{DEMO_SLUG}/")
@@ -44,6 +45,10 @@ def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, scr
     page.get_by_role("button", name="Publish or schedule").click()
 
     expect(page.locator(".flash-success")).to_contain_text("The statement is published.")
+    # the request published; the worker makes the PDF and queues the press mail
+    expect(page.locator(".preparing")).to_contain_text("Being prepared")
+    run_worker()  # what `flask cosign worker` does on its next round
+    page.reload()
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(3)
     expect(page.locator("main")).to_contain_text("omar.saleh@example.org")

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
@@ -474,3 +475,18 @@ def test_a_planning_error_falls_back_to_one_render(pool, monkeypatch):
     for number, text in enumerate(texts, start=1):
         assert f"Page {number} of {len(texts)}" in text
     assert "join" not in pool.timings
+
+
+def test_a_grown_pool_is_trimmed_and_starts_again():
+    """The worker stops a pool whose processes grew beyond a limit; the next render works."""
+    pool = pdf.RenderPool(workers=1, timeout=120)
+    try:
+        pool.start()
+        processes = list(pool.executor()._processes.values())
+        assert pool.trim(max_rss_mb=100_000) is False and pool._executor is not None
+        assert pool.trim(max_rss_mb=1) is True and pool._executor is None
+        assert all(not process.is_alive() for process in processes)
+        pid = pool.run(pdf._task_ping, deadline=time.monotonic() + 60)
+        assert pid not in {process.pid for process in processes}  # a new process
+    finally:
+        pool.shutdown()

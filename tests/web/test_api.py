@@ -8,6 +8,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from cosign import pdfs
@@ -379,3 +380,37 @@ def test_the_contract_catches_what_the_document_does_not_allow(contract):
     with pytest.raises(ValidationError):  # a withheld signatory with a name
         contract.validate({"withheld": True, "country": "IQ", "type": "ngo", "name": "X"},
                           "components/schemas/Statement/properties/signatories/items")
+
+
+def test_answers_follow_the_list_and_a_304_reads_no_list(session, api, client):
+    from cosign import moderation
+    from tests.test_catalogue import add_named
+
+    statement, owner = published(session, names=("Org A",))
+    path = f"{API}/statements/{statement.slug}"
+    first, first_csv = api(path), api(f"{path}/signatories.csv")
+    queries = []
+
+    def record(conn, cursor, sql, parameters, context, executemany):
+        queries.append(sql.lower())
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert api(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+        assert api(f"{path}/signatories.csv",
+                   headers={"If-None-Match": first_csv.headers["ETag"]}).status_code == 304
+        assert api(path).get_data() == first.get_data()  # kept: the statement's row only
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert queries and not [q for q in queries if "from signature" in q]
+    add_named(session, statement, owner, "Org B")  # commits: a new version of the list
+    second = api(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    assert [s["name"] for s in second.get_json()["signatories"]] == ["Org A", "Org B"]
+    assert second.get_json()["signatory_count"] == 2
+    csv_now = api(f"{path}/signatories.csv", headers={"If-None-Match": first_csv.headers["ETag"]})
+    assert csv_now.status_code == 200 and "Org B" in csv_now.get_data(as_text=True)
+    moderation.reject(session, statement, [session.scalar(
+        select(Signature.id).where(Signature.public_name == "Org A"))], owner.id)
+    assert [s["name"] for s in api(path).get_json()["signatories"]] == ["Org B"]

@@ -280,7 +280,9 @@ def test_every_route_carries_the_security_headers_and_loads_nothing_from_elsewhe
         response = client.get(url)
         where = f"GET {url} -> {response.status_code}"
         statuses.setdefault(rule.endpoint, set()).add(response.status_code)
-        assert response.status_code < 500, where
+        pdf_pending = (rule.endpoint == "public.statement_pdf" and response.status_code == 503
+                       and response.headers.get("Retry-After"))  # not rendered yet: by design
+        assert response.status_code < 500 or pdf_pending, where
         private = url.startswith(("/desk", "/dev/")) or rule.endpoint in NO_STORE_ENDPOINTS
         check_headers(response, where, token_page=is_token_rule(rule), private=private)
         if response.mimetype == "text/html":

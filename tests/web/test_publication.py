@@ -44,7 +44,7 @@ def test_publish_page_needs_a_member(client, session):
     assert state(session, statement)[0] == "open"
 
 
-def test_publish_now_from_the_desk(client, session, desk):
+def test_publish_now_from_the_desk(client, session, desk, run_worker):
     owner, statement = desk
     press.add(session, press.ContactData(email="j@news.example", tags="iraq"), owner.id)
     page = client.get(f"/desk/{statement.slug}/publish").get_data(as_text=True)
@@ -54,6 +54,7 @@ def test_publish_now_from_the_desk(client, session, desk):
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/desk/{statement.slug}/distribution")
     assert state(session, statement)[0] == "published"
+    run_worker()  # the embedded worker renders the PDF and queues the press mail
     page = client.get(f"/desk/{statement.slug}/distribution").get_data(as_text=True)
     assert "j@news.example" in page and "queued" in page  # no MAIL_SERVER in tests: it waits
     # the coordinator can resend it
@@ -131,10 +132,12 @@ def test_a_published_statement_goes_to_its_distribution_page(client, session, de
     assert response.status_code == 302 and response.headers["Location"].endswith("/distribution")
 
 
-def test_contacts_added_after_publication_can_be_sent_the_statement(client, session, desk):
+def test_contacts_added_after_publication_can_be_sent_the_statement(client, session, desk,
+                                                                   run_worker):
     owner, statement = desk
     press.add(session, press.ContactData(email="first@news.example"), owner.id)
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    run_worker()
     press.add(session, press.ContactData(email="later@news.example"), owner.id)
     page = client.get(f"/desk/{statement.slug}/distribution").get_data(as_text=True)
     assert "1 selected contact has not received it yet" in page
@@ -163,7 +166,7 @@ def app_overrides(request):
     return {}
 
 
-def test_publication_forms_refuse_posts_without_csrf_token(client, session):
+def test_publication_forms_refuse_posts_without_csrf_token(client, session, run_worker):
     from tests.web.test_csrf import csrf_login
 
     owner = make_user(session)
@@ -181,6 +184,7 @@ def test_publication_forms_refuse_posts_without_csrf_token(client, session):
     assert state(session, statement)[1] == dt.datetime(2030, 1, 1)
     publishing.cancel_schedule(session, statement, owner.id)
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    run_worker()
     delivery = session.scalar(select(PressDelivery))
     assert client.post(f"/desk/{slug}/distribution/{delivery.id}/resend").status_code == 400
     session.refresh(delivery)
