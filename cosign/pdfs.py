@@ -317,12 +317,6 @@ def is_current(statement: Statement, issued: IssuedPdf | None) -> bool:
             and issued.template_version == TEMPLATE_VERSION)
 
 
-def current(session: Session, statement: Statement) -> IssuedPdf | None:
-    """The issued PDF (no watermark) that shows the statement as it is now, if any."""
-    issued = latest(session, statement.id)
-    return issued if is_current(statement, issued) else None
-
-
 def request_render(session: Session, statement: Statement | Download) -> bool:
     """Ask for a render of a statement whose PDF is missing or out of date (a short
     write; the change signals do this themselves). True if the mark was set now."""

@@ -29,6 +29,7 @@ def app_config(url: str, **extra) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "cosign.test",
+        "COSIGN_SITE_URL": "http://cosign.test",  # absolute links come from here, not the Host
         "MAIL_SERVER": None,
         "COSIGN_DEV": False,
         "COSIGN_PDF_AUTO": False,  # tests render PDFs explicitly

@@ -10,7 +10,7 @@ import hashlib
 import json
 from functools import cache
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +19,7 @@ from cosign.core.markdown import render_markdown
 from cosign.extensions import db
 from cosign.models import Statement
 from cosign.web import listings, openapi
+from cosign.web.links import site_url
 from cosign.web.messages import error_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -89,12 +90,12 @@ def _time(moment: dt.datetime | None) -> str | None:
 
 
 def _links(slug: str) -> dict[str, str]:
-    return {"url": url_for("public.statement", slug=slug, _external=True),
-            "api_url": url_for(".statement", slug=slug, _external=True)}
+    return {"url": site_url("public.statement", slug=slug),
+            "api_url": site_url("api.statement", slug=slug)}
 
 
 def _page_link(page: int, per_page: int) -> str:
-    return url_for(".statements", page=page, per_page=per_page, _external=True)
+    return site_url("api.statements", page=page, per_page=per_page)
 
 
 @bp.get("/statements")
@@ -144,15 +145,15 @@ def _head(about: catalogue.About) -> bytes:
         "version": revision.number, "text_markdown": revision.body,
         "text_html": render_markdown(revision.body), "text_sha256": revision.sha256,
         "pdf": {
-            "url": url_for("public.statement_pdf", slug=stmt.slug, _external=True),
+            "url": site_url("public.statement_pdf", slug=stmt.slug),
             "verification_code": pdf.code if pdf else None,
             "sha256": pdf.sha256 if pdf else None,
             "issued_at": _time(pdf.created_at) if pdf else None,
-            "verify_url": (url_for("verification.by_code", code=pdf.code, _external=True) if pdf
-                           else url_for("verification.verify", _external=True)),
+            "verify_url": (site_url("verification.by_code", code=pdf.code) if pdf
+                           else site_url("verification.verify")),
         },
         **_links(stmt.slug),
-        "signatories_csv_url": url_for(".signatories_csv", slug=stmt.slug, _external=True),
+        "signatories_csv_url": site_url("api.signatories_csv", slug=stmt.slug),
     }).encode("utf-8")
     for char, escaped in _JSON_HTML_ESCAPES:
         data = data.replace(char, escaped)

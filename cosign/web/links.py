@@ -1,7 +1,8 @@
-"""The page for a link from one of our e-mails that has expired or is not valid."""
+"""Absolute links, and the page for a link from one of our e-mails that has expired or is not
+valid."""
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import current_app, g, render_template, url_for
 from flask_babel import gettext as _
 
 
@@ -14,3 +15,9 @@ def link_problem(exc: Exception, expired: type[Exception], again: str):
     return render_template("public/link.html", heading=_("This link is not valid"),
                            message=_("The link is incomplete or has been altered. Check that you "
                                      "opened the whole link from the e-mail.")), 404
+
+
+def site_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` on the public site: ``COSIGN_SITE_URL`` and the
+    route's path, never the request's Host header (anyone can send any Host)."""
+    return current_app.config["COSIGN_SITE_URL"].rstrip("/") + url_for(endpoint, **values)

@@ -414,3 +414,17 @@ def test_answers_follow_the_list_and_a_304_reads_no_list(session, api, client):
     moderation.reject(session, statement, [session.scalar(
         select(Signature.id).where(Signature.public_name == "Org A"))], owner.id)
     assert [s["name"] for s in api(path).get_json()["signatories"]] == ["Org B"]
+
+
+class TestHostHeader:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"SERVER_NAME": None}  # any Host is served, as behind a careless proxy
+
+    def test_links_come_from_the_site_url_not_the_host_header(self, session, client):
+        statement, _owner = published(session, names=("Org A",))
+        for path in (f"{API}/statements/{statement.slug}", f"{API}/statements"):
+            response = client.get(path, headers={"Host": "evil.example"})
+            assert response.status_code == 200
+            text = response.get_data(as_text=True)
+            assert "evil.example" not in text and "http://cosign.test/" in text
