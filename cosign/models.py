@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cosign import clock
@@ -42,6 +43,10 @@ PRESS_SELECTIONS = ("none", "all", "tags")
 PRESS_CONTACT_STATUSES = ("active", "pending", "unsubscribed")
 PRESS_CONTACT_SOURCES = ("desk", "import", "subscribe")
 DELIVERY_KINDS = ("final", "embargoed")
+# what the PDF, page, API and press mail do with signatories of an earlier text version who
+# have not re-confirmed the current one: print them apart, under the version they signed, or
+# leave them out (cosign.listing)
+EARLIER_SIGNERS = ("section", "omit")
 
 
 class Base(DeclarativeBase):
@@ -58,6 +63,15 @@ class User(UserMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # IANA name, for showing times
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # bumped when the password changes (or on "log out everywhere"): a session made under an
+    # older epoch is no longer valid (cosign.accounts)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # TOTP second factor: the base32 secret (empty: not enabled) and the hashes of the unused
+    # recovery codes, as a JSON list
+    totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    totp_enabled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    recovery_codes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -73,6 +87,7 @@ class Statement(Base):
         CheckConstraint("pdf_grouping IN ('none', 'country', 'type')", name="pdf_grouping"),
         CheckConstraint("pdf_order IN ('alphabetical', 'signed')", name="pdf_order"),
         CheckConstraint(f"press_selection IN {PRESS_SELECTIONS!r}", name="press_selection"),
+        CheckConstraint(f"earlier_signers IN {EARLIER_SIGNERS!r}", name="earlier_signers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +131,12 @@ class Statement(Base):
     publish_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     publish_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     keep_open: Mapped[bool] = mapped_column(Boolean, default=False)  # "open letter" mode
+    # signatories of an earlier version who have not re-confirmed: printed apart or left out
+    earlier_signers: Mapped[str] = mapped_column(String(20), default="section",
+                                                 server_default="section")
+    # only sign-ons whose confirmed e-mail domain is the organisation's website's are approved
+    require_domain_verified: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                          server_default=sa_false())
     # who receives the statement on publication
     press_selection: Mapped[str] = mapped_column(String(20), default="none")
     press_tags: Mapped[str] = mapped_column(String(500), default="")
@@ -276,13 +297,16 @@ class Signature(Base):
 
     ``name_key`` (see :func:`cosign.core.names.name_key`) is unique per
     statement, so the same organisation can never appear twice; honeypot hits
-    are kept with ``flagged`` and no key, and are never shown.
+    are kept with ``flagged`` and no key, and are never shown. An unconfirmed
+    sign-on does not hold the name: its key is in ``pending_key`` (not unique),
+    so several people may claim a name and the first to confirm gets it.
     """
 
     __tablename__ = "signature"
     __table_args__ = (
         UniqueConstraint("statement_id", "name_key", name="uq_signature_statement_name_key"),
         Index("ix_signature_statement_status", "statement_id", "status"),
+        Index("ix_signature_statement_pending_key", "statement_id", "pending_key"),
         CheckConstraint(f"status IN {SIGNATURE_STATUSES!r}", name="status"),
         CheckConstraint(f"kind IN {SIGNER_KINDS!r}", name="kind"),
         CheckConstraint(f"display IN {DISPLAYS!r}", name="display"),
@@ -292,6 +316,7 @@ class Signature(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
     name_key: Mapped[Optional[str]] = mapped_column(String(200))
+    pending_key: Mapped[Optional[str]] = mapped_column(String(200))  # while unconfirmed
     kind: Mapped[str] = mapped_column(String(20), default="organisation")
     name: Mapped[str] = mapped_column(String(200))
     public_name: Mapped[str] = mapped_column(String(200))
@@ -315,6 +340,15 @@ class Signature(Base):
     duplicate_of_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL")
     )
+    # a near-duplicate found when the sign-on was written ("possibly the same as ..."), and why
+    # (abbreviation, spelling, website, e-mail domain, translation); moderators decide
+    similar_to_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("signature.id", ondelete="SET NULL")
+    )
+    similar_reason: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # the confirmed e-mail address's registrable domain is the website's (cosign.core.domain)
+    domain_verified: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
