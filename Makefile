@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
+# every absolute link (mail, PDF QR code, feed, API) is made from COSIGN_SITE_URL
+SITE_URL := $(or $(COSIGN_SITE_URL),http://127.0.0.1:$(PORT))
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test install system-deps db demo messages clean audit up down
@@ -11,7 +13,7 @@ STAMP  := $(VENV)/.installed
 # The site and its one background worker (PDF renders, press mail, embargo ends): the worker
 # stops with the site (Ctrl+C) and also when this shell goes away.
 run: install system-deps db demo
-	@export COSIGN_DEV=1 COSIGN_SITE_URL="$${COSIGN_SITE_URL:-http://127.0.0.1:$(PORT)}"; \
+	@export COSIGN_DEV=1 COSIGN_SITE_URL="$(SITE_URL)"; \
 	$(FLASK) cosign worker --exit-with-parent & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -57,14 +59,15 @@ audit: install
 	  else exit 1; fi; \
 	fi
 
-# Debian packages: Chromium for the browser tests, Noto fonts (Arabic script) and
-# poppler for looking at PDFs. Installed only when missing; needs root and apt.
+# Debian packages: Chromium for the browser tests, Noto fonts (Arabic script),
+# poppler for looking at PDFs and Java for the Nu HTML checker (tests/test_html_validity.py). Installed only when missing; needs root and apt.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	test -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf || missing="$$missing fonts-noto-core"; \
 	test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) \
@@ -72,7 +75,8 @@ system-deps:
 	fi
 
 # The full local stack: PostgreSQL + Redis (installed and started if missing), two gunicorn
-# servers on 127.0.0.1:8101 and :8102, one job worker (scripts/stack.py; STACK_ARGS=--fresh).
+# servers on 127.0.0.1:8101 and :8102, one job worker, restarted if it dies (scripts/stack.py;
+# STACK_ARGS=--fresh). `scripts/stack.py status`: what runs, with pids and /healthz.
 up: install
 	$(PY) scripts/stack.py up $(STACK_ARGS)
 
@@ -84,7 +88,7 @@ db: install
 	COSIGN_DEV=1 $(FLASK) db upgrade
 
 demo: db
-	COSIGN_DEV=1 $(FLASK) cosign demo
+	COSIGN_DEV=1 COSIGN_SITE_URL="$(SITE_URL)" $(FLASK) cosign demo
 
 messages: install
 	mkdir -p cosign/translations

@@ -120,6 +120,7 @@ def open_statement(database_url: str, secret_key: str, storage: Path) -> tuple[i
         "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret_key,
         "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://", "MAIL_SERVER": None,
         "COSIGN_PDF_AUTO": False, "COSIGN_STORAGE_DIR": str(storage),
+        "COSIGN_SITE_URL": "http://127.0.0.1",
     })
     with app.app_context():
         session = db.session

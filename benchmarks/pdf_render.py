@@ -226,7 +226,8 @@ def app_path(sizes: list[int]) -> int:
                       "SECRET_KEY": "benchmark", "COSIGN_STORAGE_DIR": str(directory / "storage"),
                       "COSIGN_SIGNING_KEY": str(directory / "signing-key.pem"),
                       "COSIGN_SIGNING_CERT": str(directory / "signing-cert.pem"),
-                      "COSIGN_PDF_DEBOUNCE": 0.0, "COSIGN_PDF_MIN_INTERVAL": 0.0})
+                      "COSIGN_PDF_DEBOUNCE": 0.0, "COSIGN_PDF_MIN_INTERVAL": 0.0,
+                      "COSIGN_SITE_URL": "http://127.0.0.1"})
     core_pdf.configure(workers=2, timeout=900)
     failures = 0
     with app.app_context():

@@ -13,6 +13,12 @@ loop. After a warm-up, each phase is measured for a fixed time:
   client + server + machine: what a request costs with no work in the view);
 * sign: POSTs to ``/s/<slug>/sign``, each of which must get a 303.
 
+With ``--signatories 10000`` a third phase signs on to a second statement that already has
+that many approved signatories: every sign-on then compares itself with all of them
+(look-alike key, near-duplicates by name, website and e-mail domain) before its write
+transaction; its ratio to the sign-ons on the empty statement is that look-up's cost on
+the whole path.
+
 Prints requests per second, latency p50/p99 and errors of both, the ratio
 sign/bare, CPU seconds used by server and clients, and checks that the number
 of signature rows equals the number of 303 answers. Target: ratio >= 0.5 with
@@ -74,8 +80,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare_database(env: dict[str, str]) -> str:
-    """Migrate the database named in ``env`` and open a statement; returns its slug."""
+def prepare_database(env: dict[str, str], signatories: int = 0) -> tuple[str, str | None]:
+    """Migrate the database named in ``env`` and open a statement; with ``signatories``, a
+    second one with that many approved signatories (website and e-mail each, so that every
+    sign-on's near-duplicate look-up does its whole work). Returns both slugs."""
     os.environ.update(env)
     from flask_migrate import upgrade
 
@@ -96,11 +104,36 @@ def prepare_database(env: dict[str, str]) -> str:
                 "We, the undersigned organisations, strongly condemn the killing of "
                 "peaceful protesters.\n\nWe call for an independent investigation."))
         signing.open_for_signature(session, statement, user.id, signing.OpenOptions())
-        slug = statement.slug
+        slug, big_slug = statement.slug, None
         session.commit()
+        if signatories:
+            big_slug = _statement_with_signatories(session, user, signatories)
         db.session.remove()
         db.engine.dispose()
-    return slug
+    return slug, big_slug
+
+
+def _statement_with_signatories(session, user, count: int) -> str:
+    from cosign import drafting, signing
+    from cosign.core.names import name_key
+    from cosign.models import Signature
+
+    statement = drafting.create_statement(session, user.id, drafting.Text(
+        "Release the detained journalists", "We call for the release of every detained "
+        "journalist.\n\nWe call for an independent investigation."))
+    signing.open_for_signature(session, statement, user.id, signing.OpenOptions())
+    session.commit()
+    rows = []
+    for i in range(count):
+        name = f"Association {i} for Civil Rights and Free Media"
+        rows.append(dict(statement_id=statement.id, name=name, public_name=name,
+                         name_key=name_key(name),
+                         country="IQ", status="approved", revision=1,
+                         email=f"office@civil-rights-{i}.org",
+                         website=f"https://civil-rights-{i}.org"))
+    session.execute(Signature.__table__.insert(), rows)
+    session.commit()
+    return statement.slug
 
 
 def start_server(env: dict[str, str], port: int, workers: int, threads: int, log: Path):
@@ -331,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1,
                         help="gunicorn threads per worker (1 = the sync worker)")
+    parser.add_argument("--signatories", type=int, default=0,
+                        help="also sign on to a statement with this many approved signatories "
+                             "(the near-duplicate look-up's cost on the whole path)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
 
@@ -342,13 +378,14 @@ def main(argv: list[str] | None = None) -> int:
         "COSIGN_SIGN_LIMIT_IP": LIMIT,
         "COSIGN_SIGN_LIMIT_DOMAIN": LIMIT,
         "COSIGN_DEV": "",
+        "COSIGN_SITE_URL": "http://127.0.0.1",
         "MAIL_SERVER": "",
         "REDIS_URL": "",
     }
     log = tmp / "gunicorn.log"
     server = None
     try:
-        slug = prepare_database(env)
+        slug, big_slug = prepare_database(env, args.signatories)
         port = free_port()
         server = start_server(env, port, args.workers, args.threads, log)
         worker_kind = "sync" if args.threads == 1 else f"gthread x{args.threads}"
@@ -362,6 +399,15 @@ def main(argv: list[str] | None = None) -> int:
         sign = run_phase("sign", port, slug, server.pid, args.clients, args.client_procs,
                          args.warmup, args.duration)
         report(sign, args.duration)
+        big = None
+        if big_slug:
+            big = run_phase("sign", port, big_slug, server.pid, args.clients, args.client_procs,
+                            args.warmup, args.duration)
+            big.kind = f"sign on a statement with {args.signatories} signatories:\n       "
+            report(big, args.duration)
+            print(f"  ratio to sign-ons on an empty statement: {big.rate / sign.rate:.2f} "
+                  f"(server CPU per sign-on {1000 * big.server_cpu / max(big.ok, 1):.1f} ms "
+                  f"vs {1000 * sign.server_cpu / max(sign.ok, 1):.1f} ms)")
         stop_server(server)
         server = None
 
@@ -374,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  server log: {tracebacks} tracebacks ({log})")
         ratio = sign.rate / bare.rate if bare.rate else 0.0
         print(f"sign-ons {sign.rate:.1f}/s vs bare {bare.rate:.1f}/s: ratio {ratio:.2f}")
-        errors = len(sign.errors) + len(bare.errors) + tracebacks
+        errors = len(sign.errors) + len(bare.errors) + tracebacks + (len(big.errors) if big else 0)
         met = ratio >= 0.5 and errors == 0 and rows_ok
         print("target (ratio >= 0.5, 0 errors, rows = 303s):", "target met" if met else "NOT met")
         if errors or not rows_ok:

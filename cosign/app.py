@@ -53,19 +53,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     jobs.init_app(app)
 
-    from cosign.web import proxy, uploads
+    from cosign.web import converters, proxy, uploads
 
+    converters.init_app(app)  # <int:...> and <slug> bounded: no 500 on huge numbers
     proxy.init_app(app)  # X-Forwarded-For only from COSIGN_TRUSTED_PROXIES
     uploads.init_app(app)  # oversized bodies and NUL characters are refused first
 
     with app.app_context():
         database.configure_engine(db.engine)
 
-    from cosign.models import User
-
     @login_manager.user_loader
     def _load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        from cosign.web.auth import load_user  # refuses a session of an older epoch
+
+        return load_user(user_id)
 
     @app.before_request
     def _start_request() -> None:

@@ -42,7 +42,8 @@ def _whole(value: str | None, name: str, low: int, high: int, default: int) -> i
     if value is None:
         return default
     value = value.strip()
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(high)) \
+            or not low <= int(value) <= high:
         raise BadPage(N_("%(name)s must be a whole number from %(low)d to %(high)d."), name,
                       name=name, low=low, high=high)
     return int(value)

@@ -1,18 +1,37 @@
 """Certify issued PDFs with the site's own key, and check such certifications.
 
 A certified PDF carries a PAdES signature with a DocMDP "no changes allowed"
-transform: any later incremental update (an added annotation, form field,
-page label, ...) breaks the certification, and journalists can check a file
-with the stock pyHanko command line, trusting only the site's certificate::
+transform (P=1).  What that does and does not give a reader:
+
+* The signature covers every byte of the file as issued (its ``/ByteRange``
+  runs from byte 0 to the last byte, minus the signature value itself), so
+  flipping any of those bytes breaks it.
+* It does *not* stop anyone from adding bytes: a PDF can be changed by an
+  incremental update appended after the signed revision, and validators
+  tolerate some of those.  pyHanko's diff analysis accepts an update that
+  rewrites the Info dictionary (title, author, subject: "signed by 999
+  signatories") or the XMP metadata as "LTA updates", and bytes appended after
+  ``%%EOF`` without a new revision; the stock command line
+  (``pyhanko sign validate``, from ``pyhanko-cli``) calls such files VALID and
+  exits 0.  It rejects (exit 1) other updates, e.g. an added annotation or a
+  replaced page content stream, and a broken or untrusted signature.
+
+So "certified" is only worth something when the certified revision is the
+whole file.  :func:`validate` demands exactly that: no revision after the
+signed one (pyHanko's xref sections), the ``/ByteRange`` ending at the last
+byte of the file, pyHanko's coverage level ``ENTIRE_FILE``, and the signature
+value's hex string (the one unsigned gap) exactly as written, zero padding
+included.  With the stock command line the nearest condition is its summary
+line ending in ``:INTACT:TRUSTED,UNTOUCHED`` (``UNTOUCHED`` = the signature
+covers the entire file; it does not look at the padding); an exit status of 0
+alone proves nothing::
 
     pyhanko sign validate --no-revocation-check --trust signing-cert.pem \
-        --trust-replace --pretty-print statement.pdf
+        --trust-replace statement.pdf
 
-(``pip install pyhanko-cli``; pyHanko itself has no command line.)  The CLI's
-verdict (``VALID``, exit status 0) does *not* cover bytes appended after
-``%%EOF`` without a new revision: ``--pretty-print`` then says "The signature
-does not cover the entire file." and the plain summary lacks ``UNTOUCHED``.
-:func:`validate` treats that case as a failure.
+The site's own check, ``/verify`` and ``flask cosign verify FILE``, compares
+the file's SHA-256 with the PDFs it issued (and the latter runs
+:func:`validate` as well).
 
 Key storage: ``signing-key.pem`` is an *unencrypted* PKCS#8 PEM file.  Its only
 protection is the file mode (0600, owner = the account running cosign) and the
@@ -237,10 +256,17 @@ class Verdict:
       chains to it) and was valid at validation time.
     * ``certified``: the (first) signature is a certification signature with
       DocMDP level "no changes".
-    * ``covers_whole_file``: not a single byte follows the signed range (this
-      catches bytes appended after ``%%EOF``, which pyHanko alone tolerates).
-    * ``modified``: incremental updates follow the signed revision (or
-      diff analysis flagged them), or DocMDP was violated.
+    * ``covers_whole_file``: the certified revision is the whole file: it is
+      the last revision (no xref section follows it), the ``/ByteRange`` ends
+      at the last byte, and pyHanko's coverage level is ``ENTIRE_FILE``.  This
+      catches bytes appended after ``%%EOF`` and metadata-only updates, both of
+      which pyHanko's own verdict tolerates.
+    * ``modified``: incremental updates follow the signed revision (whatever
+      they change, metadata included), or diff analysis flagged changes, or
+      DocMDP was violated.
+    * ``later_revisions``: how many revisions (incremental updates) follow the
+      certified one.
+    * ``extra_bytes``: how many bytes follow the end of the signed range.
     * ``signer``: the signer certificate's common name (or whole subject).
     * ``signed_at``: the signing time *claimed by the signer* (no timestamp
       authority is involved), UTC.
@@ -255,6 +281,8 @@ class Verdict:
     summary: str
     trusted: bool = False
     certified: bool = False
+    later_revisions: int = 0
+    extra_bytes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -295,12 +323,10 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
     """
     from asn1crypto import pem as asn1_pem
     from asn1crypto import x509 as asn1_x509
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.fields import MDPPerm
     from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -312,8 +338,8 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
     try:
         reader = PdfFileReader(BytesIO(pdf))
         signatures = reader.embedded_regular_signatures
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-        return _unsigned(f"Not a readable PDF: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails, it never crashes the check
+        return _unsigned(f"Not a readable PDF: {exc or type(exc).__name__}")
     if not signatures:
         return _unsigned("The PDF is not signed.")
 
@@ -338,21 +364,28 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
     )
     try:
         status = validate_pdf_signature(emb, signer_validation_context=vc)
-    except (SignatureValidationError, PdfError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - SignatureValidationError, PdfError, zlib.error, ...
         return Verdict(
             intact=False, signed=True, covers_whole_file=False, modified=False,
             signer=signer, signed_at=signed_at, certified=certified,
-            summary=f"The signature could not be validated: {exc}",
+            summary=f"NOT VALID: the signature could not be validated: {exc or type(exc).__name__}",
         )
 
     intact = bool(status.intact and status.valid)
     trusted = bool(status.trusted)
+    later_revisions, extra_bytes = _beyond_signed_revision(reader, emb, len(pdf))
+    clean_container = _signature_container_is_clean(pdf, emb)
     covers_whole_file = (
-        status.coverage == SignatureCoverageLevel.ENTIRE_FILE and len(signatures) == 1
+        status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        and later_revisions == 0
+        and extra_bytes == 0
+        and clean_container
+        and len(signatures) == 1
     )
     level = status.modification_level
     modified = bool(
         len(signatures) > 1
+        or later_revisions > 0
         or status.docmdp_ok is False
         or level is None
         or level != ModificationLevel.NONE
@@ -366,9 +399,15 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
     if not certified:
         problems.append("it is not a 'no changes allowed' certification")
     if modified:
-        problems.append("the document was changed after certification")
+        updates = f" ({later_revisions} incremental update(s))" if later_revisions else ""
+        problems.append(f"the document was changed after certification{updates}")
     elif not covers_whole_file:
-        problems.append("extra data follows the signed part of the file")
+        if extra_bytes > 0:
+            problems.append(f"extra data follows the signed part of the file ({extra_bytes} bytes)")
+        elif not clean_container:
+            problems.append("the unsigned space around the signature value was altered")
+        else:
+            problems.append("the signature does not cover the whole file")
     if problems:
         summary = "NOT VALID: " + "; ".join(problems) + f" (pyHanko: {status.summary()})."
     else:
@@ -378,5 +417,45 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
         intact=intact, signed=True, covers_whole_file=covers_whole_file,
         modified=modified, signer=signer, signed_at=signed_at, summary=summary,
         trusted=trusted, certified=certified,
+        later_revisions=later_revisions, extra_bytes=extra_bytes,
     )
     return verdict
+
+
+def _signature_container_is_clean(pdf: bytes, emb) -> bool:
+    """The one part of the file the signature cannot cover, the ``/Contents`` hex string
+    between the two byte ranges, holds the signature value exactly as a signer writes it:
+    hex digits of one case, the DER-encoded CMS object, then zero bytes of padding only.
+    (Otherwise its padding or letter case could be changed and the copy differ from the
+    issued file while the signature still checks out.)"""
+    from asn1crypto.parser import parse
+
+    try:
+        _, len1, start2, _ = (int(v) for v in emb.byte_range)
+        raw = emb.pkcs7_content
+        _, _, _, header, contents, _ = parse(raw)
+    except Exception:  # noqa: BLE001 - not a standard signature value: not clean
+        return False
+    gap = pdf[len1:start2]
+    if gap not in (b"<" + raw.hex().upper().encode() + b">", b"<" + raw.hex().encode() + b">"):
+        return False
+    return raw[len(header) + len(contents):].strip(b"\x00") == b""
+
+
+def _beyond_signed_revision(reader, emb, size: int) -> tuple[int, int]:
+    """``(revisions, bytes)`` that follow the revision ``emb`` signed.
+
+    Revisions are counted from pyHanko's xref sections (one per incremental
+    update); bytes from the end of the signature's ``/ByteRange``, which must
+    be a standard one (``[0 a b c]`` with ``a < b``) ending at the last byte.
+    An odd byte range counts as ``size`` extra bytes: nothing it covers can be
+    trusted to be the whole file.
+    """
+    later = max(0, reader.xrefs.total_revisions - 1 - emb.signed_revision)
+    try:
+        start1, len1, start2, len2 = (int(v) for v in emb.byte_range)
+    except (TypeError, ValueError):
+        return later, size
+    if start1 != 0 or min(len1, start2, len2) < 0 or start2 < len1:
+        return later, size
+    return later, size - (start2 + len2)

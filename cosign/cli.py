@@ -99,6 +99,23 @@ def keygen(force: bool) -> None:
     click.echo("Issued PDFs are now certified; publish the certificate so readers can check them.")
 
 
+@cosign_cli.command("verify")
+@click.argument("file", type=click.File("rb"))
+def verify(file) -> None:
+    """Check a PDF: exactly one this site issued (its SHA-256 against the issued-PDF
+    records), with its certification whole (no incremental update, no byte after the
+    certified revision). Exits with 1 unless the file is genuine."""
+    from flask import current_app
+
+    from cosign import verification
+
+    check = verification.check_file(db.session, file.read(), current_app.config)
+    for line in check.lines():
+        click.echo(line)
+    if not check.ok:
+        sys.exit(1)
+
+
 @cosign_cli.command("tick")
 def tick() -> None:
     """Periodic work: publish statements whose embargo has ended (and run press
@@ -201,8 +218,9 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
     """Run the background work: PDF renders, press distribution, publication, e-mail.
 
     With REDIS_URL: jobs from the Redis queues, on any number of hosts; the
-    periodic work of `tick` every minute (one worker per site at a time).
-    Without it (the embedded default, started by `make run`): one worker on
+    periodic work of `tick` every minute (one worker per site at a time); while
+    Redis is down it sends due mail and renders PDFs from the database, and
+    goes back to the queues when Redis answers (it does not exit). Without it (the embedded default, started by `make run`): one worker on
     the machine polls the database for PDFs to render and runs the periodic
     work every few seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
     """

@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,44 @@ def _hops(value: str | None) -> int:
             f"{text!r}. Set it to the number of reverse proxies in front of cosign (1 for one "
             "nginx), or leave it unset when clients connect to gunicorn directly.")
     return int(text)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
+
+
+def site_url(value: str | None, *, dev: bool, testing: bool) -> str:
+    """COSIGN_SITE_URL, checked: every absolute link (mail, PDF, QR code, feed, API) is built
+    from it, never from a request's Host header. Outside development it must be set, and be
+    https:// unless the site only listens on this machine (a local stack, a benchmark)."""
+    text = (value or "").strip()
+    if not text:
+        if dev or testing:
+            return DEVELOPMENT_SITE_URL
+        raise ConfigurationError(
+            "COSIGN_SITE_URL is not set. Set it to the site's public address, for example "
+            "https://statements.example.org: every link in e-mails, PDFs and the API is made "
+            "from it (never from the Host header a visitor sends).")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or (parts.path not in ("", "/")):
+        raise ConfigurationError(
+            f"COSIGN_SITE_URL must be a site address such as https://statements.example.org "
+            f"(scheme and host, no path), not {text!r}.")
+    if parts.scheme != "https" and not (dev or testing) and parts.hostname not in LOOPBACK_HOSTS:
+        raise ConfigurationError(
+            f"COSIGN_SITE_URL must begin with https:// outside development, not {text!r}: "
+            "links to confirm a signature carry a secret token.")
+    return text.rstrip("/")
+
+
+def trusted_hosts(site: str, extra: str | None) -> list[str]:
+    """Flask's TRUSTED_HOSTS: the site's host, this machine, and COSIGN_TRUSTED_HOSTS
+    (comma-separated, e.g. the name a load balancer's health check uses). Requests for any
+    other host are answered 400."""
+    hosts = [urlsplit(site).hostname or "", *LOOPBACK_HOSTS]
+    hosts += [h.strip() for h in (extra or "").split(",") if h.strip()]
+    return list(dict.fromkeys(h for h in hosts if h))
 
 
 def database_url(url: str) -> str:
@@ -79,7 +118,7 @@ class Config:
             "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "cosign-memory://",
             "RATELIMIT_HEADERS_ENABLED": False,
             "COSIGN_STORAGE_DIR": env.get("COSIGN_STORAGE_DIR") or str(instance / "storage"),
-            "COSIGN_SITE_URL": env.get("COSIGN_SITE_URL", "http://127.0.0.1:5000"),
+            "COSIGN_SITE_URL": env.get("COSIGN_SITE_URL", ""),
             "COSIGN_RETENTION_DAYS": env.get("COSIGN_RETENTION_DAYS") or 365,
             "COSIGN_PDF_AUTO": _bool(env.get("COSIGN_PDF_AUTO"), default=True),
             "COSIGN_PDF_DEBOUNCE": float(env.get("COSIGN_PDF_DEBOUNCE", 2.0)),
@@ -123,6 +162,12 @@ class Config:
         # sites (and test runs) sharing one Redis keep their rate-limit counters apart
         cfg.setdefault("RATELIMIT_KEY_PREFIX", cfg["COSIGN_QUEUE_PREFIX"])
         cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+        cfg["COSIGN_SITE_URL"] = site_url(cfg["COSIGN_SITE_URL"], dev=dev,
+                                          testing=bool(cfg.get("TESTING")))
+        if not cfg["COSIGN_DEV"] and "TRUSTED_HOSTS" not in overrides:
+            # development answers any host (http://localhost:5000 and 127.0.0.1 alike)
+            cfg["TRUSTED_HOSTS"] = trusted_hosts(cfg["COSIGN_SITE_URL"],
+                                                 env.get("COSIGN_TRUSTED_HOSTS"))
         return cfg
 
 

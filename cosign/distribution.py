@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from cosign import audit, clock, database, drafting, embargo, mail, pdfs, press
+from cosign import audit, clock, database, drafting, embargo, mail, pdfs, press, publishing
 from cosign.core.markdown import render_markdown
 from cosign.errors import N_, UserError
 from cosign.models import IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
@@ -95,6 +95,7 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
         session.rollback()
         return 0
     issued = session.get(IssuedPdf, issued_id)
+    earlier = _earlier(session, statement, issued)  # one query for every contact
     queued = 0
     for contact in todo:
         delivery = PressDelivery(statement_id=statement_id, contact_id=contact.id,
@@ -105,7 +106,8 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
                 session.add(delivery)
         except IntegrityError:  # another run sent it meanwhile
             continue
-        delivery.message = _enqueue(session, statement, contact, issued, kind, config)
+        delivery.message = _enqueue(session, statement, contact, issued, kind, config,
+                                    earlier=earlier)
         queued += 1
     if queued:
         audit.record(session, statement_id, None, "press-sent", kind=kind, count=queued,
@@ -114,14 +116,26 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
     return queued
 
 
+def _earlier(session: Session, statement: Statement,
+             issued: IssuedPdf) -> tuple[tuple[int, int], ...]:
+    """(earlier version, approved for it) of the signatories the PDF lists apart: the mail
+    counts only the PDF's signatories of its text version and mentions these."""
+    if statement.earlier_signers != "section" or issued.revision != statement.signed_revision:
+        return ()
+    return publishing.version_counts(session, statement).earlier
+
+
 def _enqueue(session: Session, statement: Statement, contact: PressContact, issued: IssuedPdf,
-             kind: str, config: Mapping[str, Any]) -> OutboxMessage:
+             kind: str, config: Mapping[str, Any],
+             earlier: tuple[tuple[int, int], ...] | None = None) -> OutboxMessage:
     revision = drafting.get_revision(session, statement.id, issued.revision)
     site = _site(config)
     unsubscribe = f"{site}/press/unsubscribe/{press.unsubscribe_token(config['SECRET_KEY'], contact)}"
     embargo = issued.watermark if kind == "embargoed" else ""
     date = issued.created_at.date().isoformat()
     name = f"{statement.slug}-{'embargoed-' if embargo else ''}{date}.pdf"
+    if earlier is None:
+        earlier = _earlier(session, statement, issued)
     context = {
         "title": revision.title, "coalition": statement.coalition, "place": revision.place,
         "date": revision.date, "text": revision.body, "html": Markup(render_markdown(revision.body)),
@@ -131,6 +145,7 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
         "verify_url": f"{site}/verify/{issued.code}", "statement_url": f"{site}/s/{statement.slug}",
         "pdf_url": f"{site}/s/{statement.slug}.pdf", "unsubscribe_url": unsubscribe,
         "file_name": name, "sha256": issued.sha256, "version": issued.revision,
+        "earlier": earlier,
         "site_name": config.get("COSIGN_SITE_NAME", "cosign"),
     }
     return mail.enqueue(session, kind=f"press-{kind}", recipient=contact.email,

@@ -17,6 +17,7 @@ from cosign import audit, clock, collation, dispatch
 from cosign.core.document import StatementText, paragraph_key, paragraphs
 from cosign.core.language import normalise_language_tag
 from cosign.core.markdown import find_unsafe_content
+from cosign.core.names import clean_text
 from cosign.core.slug import is_valid_slug, slugify
 from cosign.errors import N_, UserError
 from cosign.models import Comment, Membership, Revision, Statement, User
@@ -83,7 +84,8 @@ class Text:
 
 
 def _clean_line(value: str) -> str:
-    return " ".join((value or "").split())
+    """One line without bidi controls or zero-width characters, as names are cleaned."""
+    return clean_text(value)
 
 
 def check_text(text: Text) -> Text:
@@ -364,7 +366,7 @@ def add_comment(
     session: Session, statement: Statement, author_id: int, key: str, body: str
 ) -> Comment:
     """Comment on the paragraph of the current revision whose key is ``key``."""
-    body = (body or "").strip()
+    body = clean_text(body, multiline=True)
     if not body:
         raise DraftingError(N_("The comment is empty."), "body")
     if len(body) > MAX_COMMENT:

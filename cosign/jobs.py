@@ -21,7 +21,9 @@ between two holds everywhere.
 If Redis cannot be reached, nothing is lost: new mail stays in the outbox and
 a wanted PDF stays marked, for the worker's :func:`sweep` or ``flask cosign
 tick``; a publication stays scheduled in the database; a press distribution is
-picked up by the sweep (a published statement with no delivery yet).
+picked up by the sweep (a published statement with no delivery yet). The RQ
+worker itself does not stop (:func:`work`): until Redis answers again it does
+that database work, as the embedded worker does.
 """
 from __future__ import annotations
 
@@ -142,14 +144,15 @@ def render_due(app: Flask) -> int:
     return len(due)
 
 
-def sweep() -> dict[str, int]:
+def sweep(*, use_queue: bool = True) -> dict[str, int]:
     """The worker's periodic work, what ``flask cosign tick`` does; every step is idempotent.
 
     Publishes statements whose embargo has ended, runs press distributions
     that never ran, closes statements past their deadline, queues renders of
     PDFs wanted for longer than the debounce (their render was lost, or Redis
     was down when they changed) and sends the e-mail that is due (new mail that
-    could not be queued, and retries).
+    could not be queued, and retries). ``use_queue=False``: Redis is down, queue
+    no renders (the worker renders them itself, :func:`render_due`).
     """
     from cosign import distribution, pdfs, publishing, retention, signing
     from cosign.extensions import db
@@ -161,7 +164,7 @@ def sweep() -> dict[str, int]:
     closed = signing.close_expired(session)
     erased = retention.erase_expired_contacts(session, config)
     renders = 0
-    if queue.enabled(config):  # renders owed and due whose job was lost (or Redis was down)
+    if use_queue and queue.enabled(config):  # renders due whose job was lost (or Redis was down)
         overdue = pdfs.due(session, config)
         session.rollback()  # hold no lock while talking to Redis
         renders = sum(bool(queue.schedule_render(config, statement_id, 0))
@@ -246,16 +249,119 @@ def work_embedded(app: Flask, *, burst: bool = False, poll: float | None = None,
             core_pdf.shutdown()
 
 
+RECONNECT_FIRST = 1.0  # seconds before the first attempt to reach Redis again
+RECONNECT_MAX = 30.0  # the longest wait between two attempts
+STABLE_AFTER = 60.0  # a queue worker that ran this long starts the next outage at RECONNECT_FIRST
+
+
+class Backoff:
+    """Capped exponential waits: ``first``, twice that, ... up to ``cap``; :meth:`reset` starts over."""
+
+    def __init__(self, first: float = RECONNECT_FIRST, cap: float = RECONNECT_MAX):
+        self.first, self.cap = first, cap
+        self.current = first
+
+    def next(self) -> float:
+        wait, self.current = self.current, min(self.cap, self.current * 2)
+        return wait
+
+    def reset(self) -> None:
+        self.current = self.first
+
+
 def work(app: Flask, queues: Iterable[str] | None = None, *, burst: bool = False,
-         logging_level: str | None = "INFO") -> bool:
+         logging_level: str | None = "INFO", should_stop: Callable[[], bool] | None = None,
+         backoff: Backoff | None = None) -> bool:
     """Run an RQ worker for ``app`` on the given queues (all by default); see :mod:`cosign.queue`.
 
     Every job runs in :func:`job_context`; the worker whose turn it is runs
     :func:`sweep` every minute. True if any job was done.
+
+    Redis going away does not end the worker (except in ``burst`` mode, which
+    raises :class:`cosign.queue.QueueUnavailable`): until Redis answers again
+    it does what needs no Redis (:func:`work_without_redis`: mail that is due,
+    PDFs owed, the sweep), asking Redis again after 1, 2, 4 ... 30 seconds
+    (:class:`Backoff`), then goes back to the queues. One line in the log when
+    Redis goes, one when it is back. SIGTERM or Ctrl+C: the current job
+    finishes, then the worker exits.
     """
-    return queue.work(app.config, queues, burst=burst, logging_level=logging_level,
-                      job_context=lambda: job_context(app),
-                      periodic=lambda: run(sweep, app=app))
+    def run_queues() -> bool:
+        return queue.work(app.config, queues, burst=burst, logging_level=logging_level,
+                          job_context=lambda: job_context(app),
+                          periodic=lambda: run(sweep, app=app))
+
+    if burst:
+        return run_queues()
+    url = queue.redact(app.config["REDIS_URL"])
+    backoff = backoff or Backoff()
+    stopping: list[bool] = []
+    handlers = {sig: signal.signal(sig, lambda *_: stopping.append(True))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = lambda: bool(stopping) or bool(should_stop and should_stop())  # noqa: E731
+    worked = False
+    try:
+        while not stop():
+            started = time.monotonic()
+            try:
+                return run_queues() or worked  # stopped by a signal
+            except queue.QueueUnavailable as exc:
+                if time.monotonic() - started >= STABLE_AFTER:
+                    backoff.reset()
+                log.warning("job worker: %s; sending mail and rendering PDFs from the database "
+                            "until Redis answers again (asking it every %g to %g s)",
+                            exc, backoff.first, backoff.cap)
+            worked = work_without_redis(app, backoff, stop) or worked
+            if not stop():
+                log.warning("job worker: Redis at %s answers again: back to the queues", url)
+        return worked
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def work_without_redis(app: Flask, backoff: Backoff, stop: Callable[[], bool], *,
+                       poll: float | None = None, sweep_every: float | None = None) -> bool:
+    """While Redis is down: what the embedded worker does (mail due and PDFs owed every
+    poll, the whole sweep every ``COSIGN_WORKER_SWEEP`` seconds), asking Redis again
+    after each of ``backoff``'s waits. Returns when Redis answers (or ``stop()``); True
+    if anything was done. The attempts are logged at DEBUG level only."""
+    config = app.config
+    poll = float(poll if poll is not None else config.get("COSIGN_WORKER_POLL") or 1.0)
+    sweep_every = float(sweep_every if sweep_every is not None
+                        else config.get("COSIGN_WORKER_SWEEP") or 10.0)
+    from cosign.extensions import db
+
+    worked = failing = False
+    next_sweep = 0.0
+    next_attempt = time.monotonic() + backoff.next()
+    while not stop():
+        try:
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + sweep_every
+                with job_context(app):
+                    worked = any(sweep(use_queue=False).values()) or worked
+            else:
+                with job_context(app):
+                    worked = bool(mail.deliver_due(db.session, config)) or worked
+            worked = bool(render_due(app)) or worked
+            failing = False
+        except Exception:  # the database may be away too: keep going, and say so once
+            (log.debug if failing else log.exception)("job worker: the work without Redis "
+                                                      "failed; trying again")
+            failing = True
+        until = min(time.monotonic() + poll, next_attempt)  # the next poll or attempt
+        while not stop() and time.monotonic() < until:
+            time.sleep(min(0.1, poll))
+        if stop():
+            break
+        if time.monotonic() >= next_attempt:
+            problem = queue.reachable(config)
+            if problem is None:
+                return worked
+            wait = backoff.next()
+            log.debug("job worker: Redis still unreachable (%s); next try in %g s", problem, wait)
+            next_attempt = time.monotonic() + wait
+    return worked
 
 
 # --- after commit ---------------------------------------------------------------------------
@@ -275,6 +381,17 @@ def _ids(objects) -> list[int]:
     return ids
 
 
+def _waited_for(objects) -> set[int]:
+    """Ids of the new messages a person is waiting for (read from what the session holds:
+    this runs before the commit expires the objects, and must not load them again)."""
+    ids = set()
+    for obj in objects or ():
+        state = inspect(obj)
+        if state.identity and mail.priority(state.dict.get("kind") or "") == 0:
+            ids.add(state.identity[0])
+    return ids
+
+
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released; the transaction goes on
@@ -290,7 +407,7 @@ def _after_commit(session: Session) -> None:
         return
     config = app.config
     if queue.enabled(config):
-        _enqueue(app, queued, wanted, publish_at, _ids(messages))
+        _enqueue(app, queued, wanted, publish_at, _ids(messages), _waited_for(messages))
         return
     for job, args in queued or ():
         if job in WORKER_ONLY:  # slow (renders): the embedded worker's sweep runs it
@@ -308,7 +425,8 @@ def _after_commit(session: Session) -> None:
         run(deliver_mail_inline, message_id, app=app)
 
 
-def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int]) -> None:
+def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int],
+             waited_for: set[int] = frozenset()) -> None:
     """Hand the committed transaction's jobs to RQ (see the module's docstring for failures)."""
     config = app.config
     for job, args in queued or ():
@@ -328,7 +446,9 @@ def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int]) -> 
             queue.schedule_render(config, statement_id, delay)
     if config.get("MAIL_SERVER"):
         for message_id in message_ids:
+            # mail a person waits for goes before the queued bulk mail (mail.priority)
             queue.enqueue(config, "mail", deliver_mail, message_id,
+                          at_front=message_id in waited_for,
                           fallback="it stays in the outbox for the worker's sweep or "
                                    "`flask cosign tick`")
 

@@ -32,6 +32,14 @@ processes, e.g. restored from a backup, needs them restarted.) A transaction
 that has changed the list itself and not yet committed gets a snapshot of
 its own, never kept.
 
+Printed = signed: the list of text version N (``entries``, ``total``, pages, search,
+the API's ``signatory_count``) holds only the approved signatories whose signature is
+bound to version N (``Signature.revision``, the version they signed or re-confirmed).
+Those approved for an earlier version who have not re-confirmed are kept apart in
+``earlier`` (one :class:`Earlier` group per version, with that version's SHA-256),
+or left out altogether when the coordinators chose so (``Statement.earlier_signers``
+``'omit'``); they are never counted as signatories of version N.
+
 What readers derive from one version of the list (a rendered page of names,
 the API's answer) can be kept with the snapshot too (:meth:`Listing.memo`),
 so it dies with the version it was made from.
@@ -56,10 +64,11 @@ from cosign.core.countries import country_choices, country_name
 from cosign.core.names import DIGIT_INITIAL, csv_safe, initial, search_text
 from cosign.core.paging import Page
 from cosign.dispatch import LISTING as LISTING_CHANGED
-from cosign.models import Signature, Statement
+from cosign.models import Revision, Signature, Statement
 from cosign.signatories import public_order
 
-__all__ = ["API_CSV_COLUMNS", "CACHE_SIZE", "Cache", "EXPORT_COLUMNS", "Entry", "Listing",
+__all__ = ["API_CSV_COLUMNS", "CACHE_SIZE", "Cache", "EXPORT_COLUMNS", "Earlier", "Entry",
+           "Listing",
            "PER_PAGE", "WITHHELD", "build", "cache_in"]
 
 PER_PAGE = 100
@@ -90,6 +99,20 @@ class Entry:
         return self.name is None
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The approved signatories bound to an earlier text ``version`` (SHA-256 ``sha256``)
+    who have not re-confirmed the current one: printed apart, never counted."""
+
+    version: int
+    sha256: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.entries)
+
+
 @lru_cache(maxsize=32768)
 def _name_index(name: str) -> tuple[str | None, str]:
     """(initial, folded text) of a name: the same names come back in every new version."""
@@ -112,10 +135,20 @@ def _letters_in_order(first_direct: dict[str, int], first_any: dict[str, int]) -
 class Listing:
     """The public list of one statement at one ``version``; immutable, shared by threads."""
 
-    def __init__(self, statement_id: int, version: int, entries: Sequence[Entry]) -> None:
+    def __init__(self, statement_id: int, version: int, entries: Sequence[Entry], *,
+                 revision: int | None = None, sha256: str = "",
+                 earlier: Sequence[Earlier] = ()) -> None:
+        """``entries``: the signatories of text version ``revision`` (SHA-256 ``sha256``);
+        ``earlier``: those of earlier versions shown apart (newest version first)."""
         self.statement_id = statement_id
         self.version = version
+        self.revision = revision
+        self.sha256 = sha256
         self.entries: tuple[Entry, ...] = tuple(entries)
+        self.earlier: tuple[Earlier, ...] = tuple(earlier)
+        # the printed order: the list of this version, then each earlier section
+        self.printed: tuple[Entry, ...] = self.entries + tuple(
+            e for group in self.earlier for e in group.entries)
         by_letter: dict[str, list[int]] = {}
         by_country: dict[str, list[int]] = {}
         first_direct: dict[str, int] = {}  # first name that begins with the letter itself
@@ -150,7 +183,29 @@ class Listing:
 
     @property
     def total(self) -> int:
+        """Signatories of the current text version: the only ones counted."""
         return len(self.entries)
+
+    @property
+    def earlier_total(self) -> int:
+        """Shown apart as signatories of an earlier version (0 when left out)."""
+        return len(self.printed) - len(self.entries)
+
+    def sections(self, start: int, stop: int) -> list[tuple[Earlier | None, int, list[Entry]]]:
+        """The printed entries ``start:stop`` cut where a section begins: ``(the earlier
+        group, or None for the current list; number of the first in its section; entries)``."""
+        cuts: list[tuple[Earlier | None, int]] = [(None, 0)]
+        offset = len(self.entries)
+        for group in self.earlier:
+            cuts.append((group, offset))
+            offset += group.total
+        out = []
+        for index, (group, begin) in enumerate(cuts):
+            end = cuts[index + 1][1] if index + 1 < len(cuts) else len(self.printed)
+            low, high = max(start, begin), min(stop, end)
+            if low < high:
+                out.append((group, low - begin + 1, list(self.printed[low:high])))
+        return out
 
     @property
     def key(self) -> tuple[int, int]:
@@ -265,8 +320,14 @@ class Listing:
         return "\ufeff" + _csv(self.export_rows())
 
     def api_items(self) -> list[dict]:
-        """The API's list of signatories, JSON-ready."""
-        return [_api_item(e) for e in self.entries]
+        """The API's list of signatories, JSON-ready: those of the current version, then
+        those shown apart for an earlier one; each with the version it signed."""
+        return [_api_item(e) for e in self.printed]
+
+    def api_earlier(self) -> list[dict]:
+        """The earlier versions shown apart: version, its text's SHA-256 and the count."""
+        return [{"version": g.version, "text_sha256": g.sha256, "signatory_count": g.total}
+                for g in self.earlier]
 
     def api_json(self) -> bytes:
         """:meth:`api_items` as JSON (UTF-8) with ``< > &`` escaped (safe inside HTML);
@@ -280,7 +341,7 @@ class Listing:
         return self._once("api_json", make)
 
     def _named_rows(self) -> Iterator[tuple[Entry, str, str, str]]:
-        for e in self.entries:
+        for e in self.printed:
             country = country_name(e.country)
             yield e, (WITHHELD.format(country=country) if e.withheld else e.name), country, \
                 e.country
@@ -300,7 +361,8 @@ def _csv(rows) -> str:
 
 def _api_item(e: Entry) -> dict:
     if e.withheld:
-        return {"withheld": True, "country": e.country, "type": e.org_type}
+        return {"withheld": True, "country": e.country, "type": e.org_type,
+                "signed_version": e.revision}
     return {"name": e.name, "country": e.country, "type": e.org_type, "city": e.city,
             "website": e.website, "signed_version": e.revision}
 
@@ -313,24 +375,44 @@ def build(session: Session, statement_id: int) -> Listing:
     approved = and_(Signature.statement_id == Statement.id, Signature.status == "approved",
                     Signature.flagged.is_(False))
     rows = session.connection().execute(
-        select(Statement.listing_version, Signature.id, Signature.public_name, Signature.display,
+        select(Statement.listing_version, Statement.signed_revision, Statement.signed_sha256,
+               Statement.earlier_signers, Signature.id, Signature.public_name, Signature.display,
                Signature.country, Signature.org_type, Signature.city, Signature.website,
                Signature.kind, Signature.revision)
         .select_from(Statement).outerjoin(Signature, approved)
         .where(Statement.id == statement_id)
         .order_by(*public_order())
     ).all()
-    version = rows[0][0] if rows else 0
+    if not rows:
+        return Listing(statement_id, 0, [])
+    version, signed, sha256, policy = rows[0][:4]  # the signed text version and its hash
     entries = [
         Entry(name=None, country=country, org_type=org_type, city="", website="", kind=kind,
               revision=revision)
         if display == "withheld" else
         Entry(name=name, country=country, org_type=org_type, city=city or "",
               website=website or "", kind=kind, revision=revision)
-        for _v, sid, name, display, country, org_type, city, website, kind, revision in rows
+        for _v, _r, _h, _p, sid, name, display, country, org_type, city, website, kind,
+        revision in rows
         if sid is not None
     ]
-    return Listing(statement_id, version, entries)
+    if signed is None:  # a draft: nothing is bound to a signed text yet
+        return Listing(statement_id, version, entries)
+    current = [e for e in entries if e.revision == signed]
+    earlier: list[Earlier] = []
+    if policy != "omit" and len(current) < len(entries):
+        by_version: dict[int, list[Entry]] = {}
+        for e in entries:
+            if e.revision != signed:
+                by_version.setdefault(e.revision, []).append(e)
+        hashes = dict(session.connection().execute(
+            select(Revision.number, Revision.sha256).where(
+                Revision.statement_id == statement_id,
+                Revision.number.in_(sorted(by_version)))).all())
+        earlier = [Earlier(number, hashes.get(number) or "", tuple(by_version[number]))
+                   for number in sorted(by_version, reverse=True)]
+    return Listing(statement_id, version, current, revision=signed, sha256=sha256 or "",
+                   earlier=earlier)
 
 
 class Versioned(Protocol):

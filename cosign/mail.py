@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from cosign import clock
@@ -267,14 +267,41 @@ def attempt(session: Session, message_id: int,
     return message, message.sent_at is not None
 
 
+# Mail a person is waiting for, at the screen, goes first; bulk mail (press copies of a
+# statement, requests to re-confirm a new text) last; anything else in between.
+WAITED_FOR = frozenset({"signature-confirm", "signature-taken", "password-reset",
+                        "press-confirm", "invitation"})
+BULK_KINDS = frozenset({"signature-reconfirm"})
+BULK_PREFIX = "press-"  # press-final, press-embargoed (press-confirm is waited for)
+
+
+def priority(kind: str) -> int:
+    """0: a person is waiting for it; 1: other; 2: bulk. What :func:`due` orders by."""
+    if kind in WAITED_FOR:
+        return 0
+    if kind in BULK_KINDS or kind.startswith(BULK_PREFIX):
+        return 2
+    return 1
+
+
+def _priority_order():
+    """:func:`priority` as SQL, for the query's ORDER BY."""
+    return case((OutboxMessage.kind.in_(sorted(WAITED_FOR)), 0),
+                (OutboxMessage.kind.in_(sorted(BULK_KINDS)), 2),
+                (OutboxMessage.kind.startswith(BULK_PREFIX, autoescape=True), 2),
+                else_=1)
+
+
 def due(session: Session, limit: int = 100) -> list[int]:
-    """Ids of messages waiting to be sent whose time has come."""
+    """Ids of messages waiting to be sent whose time has come: mail a person waits for
+    first (:func:`priority`), then oldest first. After an outage, a new confirmation
+    mail goes in the first batch, ahead of a backlog of press mail."""
     now = clock.now()
     return list(session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
-        .order_by(OutboxMessage.id).limit(limit)
+        .order_by(_priority_order(), OutboxMessage.id).limit(limit)
     ))
 
 

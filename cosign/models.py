@@ -72,6 +72,8 @@ class User(UserMixin, Base):
     totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
     totp_enabled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     recovery_codes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the time step of the last TOTP code accepted: a code is good once only (migration 0009)
+    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"

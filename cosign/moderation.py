@@ -7,12 +7,13 @@ from typing import Iterable, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock, dispatch
-from cosign.core.names import InvalidName, clean_name
+from cosign import audit, clock, database, dispatch, similarity
+from cosign.core.names import InvalidName, check_scripts, clean_name
 from cosign.core.paging import Page
 from cosign.errors import N_
 from cosign.models import SIGNATURE_STATUSES, Signature, Statement, User
-from cosign.signing import LinkFor, SignOn, SigningError, approve_one, check_sign_on, fill
+from cosign.signing import (LinkFor, SignOn, SigningError, approve_one, check_sign_on, fill,
+                            waits_for_domain)
 
 PER_PAGE = 50
 
@@ -35,9 +36,10 @@ def flagged_count(session: Session, statement_id: int) -> int:
 
 def search(
     session: Session, statement_id: int, *, status: str, text: str = "", country: str = "",
-    page: int = 1, per_page: int = PER_PAGE,
+    page: int = 1, per_page: int = PER_PAGE, similar: bool = False, verified: bool = False,
 ) -> Page[Signature]:
-    """One page of a statement's signatures in one status, filtered."""
+    """One page of a statement's signatures in one status, filtered (``similar``: only those
+    "possibly the same" as another; ``verified``: only domain-verified ones)."""
     query = select(Signature).where(Signature.statement_id == statement_id,
                                     Signature.status == status, Signature.flagged.is_(False))
     if text:
@@ -48,6 +50,10 @@ def search(
                                 func.lower(Signature.email).like(like)))
     if country:
         query = query.where(Signature.country == country.upper())
+    if similar:
+        query = query.where(Signature.similar_to_id.is_not(None))
+    if verified:
+        query = query.where(Signature.domain_verified.is_(True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, page)
     items = session.scalars(
@@ -68,14 +74,31 @@ def _selected(session: Session, statement: Statement, ids: Iterable[int]) -> lis
 
 def approve(session: Session, statement: Statement, ids: Sequence[int], actor_id: int, *,
             secret_key: str, link_for: LinkFor) -> int:
-    """Approve confirmed (or earlier rejected, confirmed) signatures; returns how many."""
+    """Approve confirmed (or earlier rejected, confirmed) signatures; returns how many.
+
+    When the coalition requires domain-verified sign-ons, a selection with any sign-on that
+    is not is refused as a whole (nothing approved) with a message saying which."""
+    selected = _selected(session, statement, ids)
+    waiting = [s for s in selected if _approvable(s) and waits_for_domain(statement, s)]
+    if waiting:
+        session.rollback()
+        raise SigningError(
+            N_("This statement requires the e-mail address to be at the organisation's website "
+               "domain; not domain-verified: %(names)s. Nothing was approved."),
+            names=", ".join(s.public_name for s in waiting[:5])
+            + (" …" if len(waiting) > 5 else ""))
     done = 0
-    for signature in _selected(session, statement, ids):
-        if signature.status == "confirmed" or (signature.status == "rejected" and signature.confirmed_at):
+    for signature in selected:
+        if _approvable(signature):
             approve_one(session, statement, signature, actor_id, secret_key, link_for)
             done += 1
     session.commit()
     return done
+
+
+def _approvable(signature: Signature) -> bool:
+    return signature.status == "confirmed" or (signature.status == "rejected"
+                                               and signature.confirmed_at is not None)
 
 
 def reject(session: Session, statement: Statement, ids: Sequence[int], actor_id: int) -> int:
@@ -106,8 +129,12 @@ def rename(session: Session, statement: Statement, signature_id: int, public_nam
     """Change how the name is shown (e.g. capitalisation); the original stays in the audit log."""
     signature = get(session, statement, signature_id)
     try:
-        new = clean_name(public_name)
+        new = check_scripts(clean_name(public_name))
     except InvalidName as exc:
+        if exc.reason == "mixed-scripts":
+            raise SigningError(N_("The name mixes letters of different alphabets in "
+                                  "“%(word)s”. Type the name again in one alphabet."),
+                               "public_name", word=exc.word) from exc
         raise SigningError(N_("Enter the name as it should be shown."), "public_name") from exc
     if new != signature.public_name:
         dispatch.listing_changed(session, statement.id)
@@ -129,6 +156,7 @@ def mark_duplicate(session: Session, statement: Statement, signature_id: int, of
         # only the signatory may bring a withdrawn signature back, by signing again
         raise SigningError(N_("A withdrawn signature stays withdrawn."), "duplicate_of")
     signature.duplicate_of_id = original.id
+    signature.similar_to_id, signature.similar_reason = None, ""
     signature.status = "rejected"
     signature.decided_at, signature.decided_by_id = clock.now(), actor_id
     dispatch.listing_changed(session, statement.id)
@@ -136,6 +164,40 @@ def mark_duplicate(session: Session, statement: Statement, signature_id: int, of
                  name=signature.public_name, of=original.id, of_name=original.public_name)
     session.commit()
     return signature
+
+
+def require_domain_verified(session: Session, statement: Statement, required: bool,
+                            actor_id: int) -> Statement:
+    """The coalition's choice: approve only sign-ons whose e-mail domain is the website's."""
+    if bool(statement.require_domain_verified) != required:
+        statement.require_domain_verified = required
+        audit.record(session, statement.id, actor_id, "require-domain", required=required)
+        session.commit()
+    return statement
+
+
+def not_the_same(session: Session, statement: Statement, signature_id: int,
+                 actor_id: int) -> Signature:
+    """A moderator says a "possibly the same" sign-on is another organisation: the warning goes."""
+    signature = get(session, statement, signature_id)
+    if signature.similar_to_id is not None:
+        other = session.get(Signature, signature.similar_to_id)
+        audit.record(session, statement.id, actor_id, "not-duplicate", signature=signature.id,
+                     name=signature.public_name, of=signature.similar_to_id,
+                     of_name=other.public_name if other else "")
+        signature.similar_to_id, signature.similar_reason = None, ""
+    session.commit()
+    return signature
+
+
+def similar_names(session: Session, statement_id: int,
+                  signatures: Iterable[Signature]) -> dict[int, str]:
+    """{id: public name} of the signatures that the given ones are "possibly the same" as."""
+    ids = {s.similar_to_id for s in signatures if s.similar_to_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Signature.id, Signature.public_name).where(
+        Signature.statement_id == statement_id, Signature.id.in_(ids))).all())
 
 
 def _coordinator_name(session: Session, actor_id: int) -> str:
@@ -151,8 +213,18 @@ def add(session: Session, statement: Statement, form: SignOn, actor_id: int) -> 
     if session.scalar(select(Signature.id).where(Signature.statement_id == statement.id,
                                                  Signature.name_key == key)):
         raise SigningError(N_("“%(name)s” is already on the list."), "organisation", name=name)
-    signature = _new_added(statement, form, name, key, actor_id,
-                           "added", _coordinator_name(session, actor_id))
+    similar = similarity.find(session, statement.id, similarity.Probe(  # reads, before the lock
+        name, key, form.website or "", form.email or ""))
+    coordinator = _coordinator_name(session, actor_id)
+    statement_id = statement.id
+    database.begin_write(session)
+    statement = session.get(Statement, statement_id)
+    if session.scalar(select(Signature.id).where(Signature.statement_id == statement.id,
+                                                 Signature.name_key == key)):
+        session.rollback()
+        raise SigningError(N_("“%(name)s” is already on the list."), "organisation", name=name)
+    signature = _new_added(statement, form, name, key, actor_id, "added", coordinator)
+    similarity.store(signature, similar)
     session.add(signature)
     session.flush()
     dispatch.listing_changed(session, statement.id)
@@ -196,8 +268,24 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
         seen[key] = number
         prepared.append((form, name, key))
     detail = f"imported from {filename}"
-    for form, name, key in prepared:
-        session.add(_new_added(statement, form, name, key, actor_id, "imported", detail))
+    matches = similarity.find_many(session, statement.id, [  # reads, before the write lock
+        similarity.Probe(name, key, form.website or "", form.email or "")
+        for form, name, key in prepared])
+    statement_id = statement.id
+    database.begin_write(session)
+    statement = session.get(Statement, statement_id)
+    taken = set(session.scalars(select(Signature.name_key).where(
+        Signature.statement_id == statement.id, Signature.name_key.in_(list(seen)))))
+    if taken:  # signed meanwhile
+        session.rollback()
+        number = next(seen[key] for key in seen if key in taken)
+        name = next(name for _form, name, key in prepared if key in taken)
+        raise SigningError(N_("Row %(row)d: “%(name)s” is already on the list."),
+                           row=number, name=name)
+    for (form, name, key), match in zip(prepared, matches):
+        signature = _new_added(statement, form, name, key, actor_id, "imported", detail)
+        similarity.store(signature, match)
+        session.add(signature)
     dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, actor_id, "imported", count=len(prepared), file=filename)
     session.commit()

@@ -24,10 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cosign import clock, database, drafting, logos
-from cosign.core.pdf import TEMPLATE_VERSION, PdfDocument, RenderOptions, render_statement
+from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, PdfDocument, RenderOptions,
+                             render_statement)
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
-from cosign.models import IssuedPdf, Signature, Statement
+from cosign.models import IssuedPdf, Revision, Signature, Statement
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -55,10 +56,20 @@ def document_for(session: Session, statement: Statement, storage: str | Path | N
 
 
 def signatories_for(session: Session, statement: Statement) -> list[Signatory]:
-    """Approved signatories, public fields only, in print order: lead signatories
-    first (by the coordinators' rank), then the rest alphabetically (by the stored
-    collation key: nothing is collated here) or by time of signing; withheld ones
-    last."""
+    """The signatories of the signed text version (see :func:`print_lists`)."""
+    return print_lists(session, statement)[0]
+
+
+def print_lists(session: Session, statement: Statement
+                ) -> tuple[list[Signatory], tuple[EarlierSigners, ...]]:
+    """What the PDF prints: (the approved signatories bound to the signed text version,
+    public fields only, in print order: lead signatories first (by the coordinators'
+    rank), then the rest alphabetically (by the stored collation key: nothing is
+    collated here) or by time of signing, withheld ones last; the approved signatories
+    of earlier versions who have not re-confirmed, one group per version, newest
+    first, in the same order, or none when the coordinators leave them out
+    (``Statement.earlier_signers``)). Printed = signed: nobody bound to another
+    version is in the first list."""
     alphabetical = statement.pdf_order != "signed"
     order = ((Signature.sort_key, Signature.id) if alphabetical
              else (Signature.created_at, Signature.id))
@@ -66,15 +77,22 @@ def signatories_for(session: Session, statement: Statement) -> list[Signatory]:
         order = (Signature.sort_key.collate("C"), Signature.id)
     rows = session.execute(
         select(Signature.public_name, Signature.country, Signature.org_type, Signature.display,
-               Signature.city, Signature.lead_rank)
+               Signature.city, Signature.lead_rank, Signature.revision)
         .where(Signature.statement_id == statement.id, Signature.status == "approved",
                Signature.flagged.is_(False))
         .order_by(*order)
     ).all()
     leads, named, withheld = [], [], []
-    for name, country, org_type, display, city, rank in rows:
+    current, show_earlier = statement.signed_revision, statement.earlier_signers != "omit"
+    earlier: dict[int, tuple[list[Signatory], list[Signatory]]] = {}
+    for name, country, org_type, display, city, rank, revision in rows:
         signatory = Signatory(name=name, country=country, org_type=org_type, display=display,
                               city="" if display == "withheld" else city)
+        if revision != current:
+            if show_earlier:
+                group = earlier.setdefault(revision, ([], []))
+                group[display == "withheld"].append(signatory)
+            continue
         if rank is not None and display == "named":
             leads.append((rank, signatory))
         else:
@@ -82,7 +100,16 @@ def signatories_for(session: Session, statement: Statement) -> list[Signatory]:
     leads.sort(key=lambda pair: pair[0])
     if not alphabetical:  # withheld ones after the named, by country and type, in any order
         withheld = order_signatories(withheld, "as-given", statement.language)
-    return [s for _rank, s in leads] + named + withheld
+    hashes = dict(session.execute(select(Revision.number, Revision.sha256).where(
+        Revision.statement_id == statement.id, Revision.number.in_(sorted(earlier)))).all()
+    ) if earlier else {}
+    groups = tuple(
+        EarlierSigners(version=version, text_sha256=hashes.get(version, ""),
+                       signatories=tuple(earlier[version][0] + (
+                           earlier[version][1] if alphabetical else order_signatories(
+                               earlier[version][1], "as-given", statement.language))))
+        for version in sorted(earlier, reverse=True))
+    return [s for _rank, s in leads] + named + withheld, groups
 
 
 def options_for(statement: Statement) -> RenderOptions:
@@ -149,8 +176,9 @@ def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
         if statement.signed_revision is None:
             session.rollback()
             raise drafting.NotEditable()
-        document = document_for(session, statement, config["COSIGN_STORAGE_DIR"])
-        signatories = signatories_for(session, statement)
+        signatories, earlier = print_lists(session, statement)
+        document = replace(document_for(session, statement, config["COSIGN_STORAGE_DIR"]),
+                           earlier=earlier)
         options = options_for(statement)
         key = cache_key(document, signatories, options, watermark)
         existing = session.execute(

@@ -17,13 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from cosign import audit, clock, database, dispatch, signatories
 from cosign.embargo import BadTimeZone, is_embargoed, zone
 from cosign.errors import N_, UserError
-from cosign.models import PRESS_SELECTIONS, Revision, Statement
+from cosign.models import EARLIER_SIGNERS, PRESS_SELECTIONS, Revision, Signature, Statement
 
 PUBLISHABLE = ("open", "closed")
 
@@ -50,6 +50,61 @@ class PublishOptions:
     press_tags: tuple[str, ...] = field(default_factory=tuple)
     embargoed_copy: bool = False
     confirm_empty: bool = False
+    # signatories of an earlier version who have not re-confirmed: "section" (printed
+    # apart, headed with their version and its hash) or "omit"; None keeps the setting
+    earlier_signers: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionCounts:
+    """Approved signatories by the text version their signature is bound to."""
+
+    version: int | None  # the signed text version
+    current: int  # bound to it: the only ones counted and listed as its signatories
+    earlier: tuple[tuple[int, int], ...]  # (earlier version, approved for it), newest first
+
+    @property
+    def not_reconfirmed(self) -> int:
+        return sum(count for _version, count in self.earlier)
+
+
+def version_counts(session: Session, statement: Statement) -> VersionCounts:
+    """How many approved signatories signed (or re-confirmed) the current text version,
+    and how many are still bound to each earlier one (one query)."""
+    rows = session.execute(
+        select(Signature.revision, func.count())
+        .where(Signature.statement_id == statement.id, Signature.status == "approved",
+               Signature.flagged.is_(False))
+        .group_by(Signature.revision)).all()
+    current = statement.signed_revision
+    counts = dict(rows)
+    return VersionCounts(
+        version=current, current=counts.pop(current, 0) if current is not None else 0,
+        earlier=tuple(sorted(counts.items(), reverse=True)) if current is not None else ())
+
+
+def _set_earlier_signers(session: Session, statement: Statement, value: str) -> bool:
+    if value not in EARLIER_SIGNERS:
+        raise PublishError(N_("Choose how signatories of an earlier version are shown."),
+                           "earlier_signers")
+    if statement.earlier_signers == value:
+        return False
+    statement.earlier_signers = value
+    dispatch.listing_changed(session, statement.id)  # the page, the API and the PDF change
+    return True
+
+
+def set_earlier_signers(session: Session, statement: Statement, actor_id: int | None,
+                        value: str) -> Statement:
+    """Show the signatories of an earlier version who have not re-confirmed apart
+    (``"section"``) or leave them out (``"omit"``), from now on."""
+    database.begin_write(session)
+    session.refresh(statement)
+    if _set_earlier_signers(session, statement, value):
+        statement.updated_at, statement.updated_by_id = clock.now(), actor_id
+        audit.record(session, statement.id, actor_id, "earlier-signers", choice=value)
+    session.commit()
+    return statement
 
 
 def publish(session: Session, statement: Statement, actor_id: int | None,
@@ -81,6 +136,8 @@ def publish(session: Session, statement: Statement, actor_id: int | None,
                            "embargoed_copy")
     if options.embargoed_copy and options.press_selection == "none":
         raise PublishError(N_("Choose who receives the embargoed copy."), "press_selection")
+    if options.earlier_signers is not None:
+        _set_earlier_signers(session, statement, options.earlier_signers)
     if not options.confirm_empty and signatories.approved_count(session, statement.id) == 0:
         raise NeedsConfirmation()
 
@@ -97,7 +154,8 @@ def publish(session: Session, statement: Statement, actor_id: int | None,
         dispatch.publication_scheduled(session, options.at)
         audit.record(session, statement.id, actor_id, "scheduled", at=options.at.isoformat(),
                      timezone=options.timezone, keep_open=options.keep_open,
-                     press=options.press_selection, embargoed_copy=options.embargoed_copy)
+                     press=options.press_selection, embargoed_copy=options.embargoed_copy,
+                     earlier_signers=statement.earlier_signers)
         if options.embargoed_copy:
             _queue_distribution(session, statement.id, "embargoed")
     session.commit()
@@ -129,7 +187,8 @@ def _publish_now(session: Session, statement: Statement, actor_id: int | None,
     elif statement.keep_open and statement.closed_at is not None and not was_open:
         statement.keep_open = False  # a closed statement stays closed: nothing to keep open
     audit.record(session, statement.id, actor_id, "published", revision=statement.signed_revision,
-                 keep_open=statement.keep_open, press=statement.press_selection)
+                 keep_open=statement.keep_open, press=statement.press_selection,
+                 earlier_signers=statement.earlier_signers)
     _queue_distribution(session, statement.id, "final")
 
 

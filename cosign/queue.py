@@ -5,7 +5,8 @@ here instead of running them inline. Three queues, in the order a worker
 takes them:
 
 ``mail``     one job per new outbox message (``jobs.deliver_mail``): quick, and
-             what a person waits for (the confirmation link)
+             what a person waits for (the confirmation link; such mail is put
+             at the front of the queue, see ``mail.priority``)
 ``default``  press distribution (``jobs.distribute``), scheduled publication
              (``jobs.publish_due`` at the embargo's end)
 ``pdf``      renders of statements marked as wanted (``jobs.render_pdf``)
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import signal
 import threading
@@ -114,11 +116,29 @@ def connection(config: Mapping[str, Any]) -> Redis:
     return client
 
 
-def queue(config: Mapping[str, Any], short: str, conn: Redis | None = None):
+def queue(config: Mapping[str, Any], short: str, conn: Redis | None = None, cls=None):
     from rq import Queue
 
-    return Queue(queue_name(config, short), connection=conn or connection(config),
-                 default_timeout=TIMEOUTS[short])
+    return (cls or Queue)(queue_name(config, short), connection=conn or connection(config),
+                          default_timeout=TIMEOUTS[short])
+
+
+def reachable(config: Mapping[str, Any], timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """None when Redis at ``REDIS_URL`` answers PING (a fresh connection, no retry); else why not.
+
+    On success, enqueueing is tried again at once (the pause after a failure ends).
+    """
+    url = config["REDIS_URL"]
+    client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                            retry=Retry(NoBackoff(), 0))
+    try:
+        client.ping()
+    except RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    _down_until.pop(url, None)
+    return None
 
 
 # --- enqueue, with the fallback left to the caller ----------------------------------------
@@ -145,8 +165,9 @@ def _job_options(config: Mapping[str, Any], short: str) -> dict[str, Any]:
 
 def enqueue(config: Mapping[str, Any], short: str, func: Callable[..., Any] | str, *args: Any,
             at: dt.datetime | None = None, delay: float = 0.0,
-            fallback: str = LEFT_FOR_SWEEP) -> bool:
+            fallback: str = LEFT_FOR_SWEEP, at_front: bool = False) -> bool:
     """Put ``func(*args)`` on a queue (now, after ``delay`` seconds, or at ``at``, naive UTC).
+    ``at_front``: before the jobs waiting in the queue (mail a person is waiting for).
 
     False when Redis cannot be reached: a warning says what happens instead
     (``fallback``); the caller leaves the work in the database for the sweep,
@@ -166,7 +187,7 @@ def enqueue(config: Mapping[str, Any], short: str, func: Callable[..., Any] | st
         elif delay > 0:
             q.enqueue_in(dt.timedelta(seconds=delay), func, *args, **options)
         else:
-            q.enqueue(func, *args, **options)
+            q.enqueue(func, *args, at_front=at_front, **options)
     except RedisError as exc:
         _failed(url, exc, what, fallback)
         return False
@@ -246,10 +267,11 @@ def make_worker(config: Mapping[str, Any], names: Iterable[str] | None = None, *
     its connection for blocking reads.
     """
     conn = Redis.from_url(config["REDIS_URL"], **client_options())
-    worker = _worker_class()(
-        [queue(config, short, conn) for short in chosen(names)],
+    worker_class, queue_class = _worker_class(), _QUEUE_CLASS
+    worker = worker_class(
+        [queue(config, short, conn, queue_class) for short in chosen(names)],
         connection=conn, name=f"{prefix(config)}-{uuid.uuid4().hex[:12]}",
-        default_result_ttl=RESULT_TTL,
+        default_result_ttl=RESULT_TTL, queue_class=queue_class,
     )
     worker.job_context = job_context
     worker.periodic = periodic
@@ -273,6 +295,8 @@ def work(config: Mapping[str, Any], names: Iterable[str] | None = None, *, burst
     try:
         worker = make_worker(config, names, job_context=job_context, periodic=periodic)
         worked = worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+        if worker.redis_lost is not None:
+            raise QueueUnavailable(f"lost Redis at {url}: {worker.redis_lost}")
         if not burst and worker._shutdown_requested_date is None:
             # RQ leaves its loop without a signal only on an error (Redis timing out, say):
             # say so, and exit non-zero so that systemd restarts the worker
@@ -285,18 +309,40 @@ def work(config: Mapping[str, Any], names: Iterable[str] | None = None, *, burst
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         if worker is not None:
-            worker.connection.close()
+            with contextlib.suppress(RedisError):
+                worker.connection.close()
+
+
+def stop_requested(worker) -> bool:
+    """Whether a signal asked the worker to stop (SIGTERM, Ctrl+C)."""
+    return worker is not None and worker._shutdown_requested_date is not None
 
 
 _WORKER_CLASS = None
+_QUEUE_CLASS = None
 
 
 def _worker_class():
     """Made on first use, so that importing this module does not import RQ."""
-    global _WORKER_CLASS
+    global _WORKER_CLASS, _QUEUE_CLASS
     if _WORKER_CLASS is not None:
         return _WORKER_CLASS
+    from rq import Queue
+    from rq.exceptions import StopRequested
     from rq.worker import SimpleWorker
+
+    class RedisLost(StopRequested):
+        """Leaves RQ's loop quietly when Redis stops answering (see ``Worker``)."""
+
+    class LosingQueue(Queue):
+        """RQ's Queue; a lost connection while waiting for a job ends the worker's loop."""
+
+        @classmethod
+        def dequeue_any(cls, *args, **kwargs):
+            try:
+                return super().dequeue_any(*args, **kwargs)
+            except RedisError as exc:
+                raise RedisLost(f"{type(exc).__name__}: {exc}") from exc
 
     class Worker(SimpleWorker):
         """RQ's SimpleWorker: every job runs in the worker's own process, no fork.
@@ -308,9 +354,15 @@ def _worker_class():
         context: its own database session). Between jobs, and at least every
         :data:`SWEEP_INTERVAL` seconds when idle, the worker whose turn it is
         (one per site and interval, by a Redis key) runs ``periodic``.
+
+        When Redis stops answering, RQ would retry for ever inside its loop
+        and do nothing else (or quit on a timeout): this worker leaves the loop
+        instead (``redis_lost`` says why), so that :func:`cosign.jobs.work`
+        does the work that needs no Redis until it answers again.
         """
 
         job_context: Callable[[], ContextManager[Any]] | None = None
+        redis_lost: str | None = None
         periodic: Callable[[], None] | None = None
         sweep_key = ""
         _next_sweep = 0.0
@@ -332,7 +384,11 @@ def _worker_class():
                     except Exception:  # the sweep must not stop the worker
                         self.log.exception("Worker %s: the periodic sweep failed", self.name)
             if super().should_run_maintenance_tasks:
-                super().run_maintenance_tasks()
+                try:
+                    super().run_maintenance_tasks()
+                except RedisError as exc:
+                    self.redis_lost = f"{type(exc).__name__}: {exc}"
+                    raise RedisLost(self.redis_lost) from exc
 
         def _sweep_due(self) -> bool:
             return time.monotonic() >= self._next_sweep
@@ -350,5 +406,61 @@ def _worker_class():
             with context:
                 return super().perform_job(job, queue, execution)
 
-    _WORKER_CLASS = Worker
+        def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except RedisLost as exc:
+                self.redis_lost = str(exc)
+                raise
+
+        def heartbeat(self, *args, **kwargs):
+            try:
+                return super().heartbeat(*args, **kwargs)
+            except RedisError as exc:
+                self.redis_lost = f"{type(exc).__name__}: {exc}"
+                raise RedisLost(self.redis_lost) from exc
+
+        def execute_job(self, job, queue) -> None:
+            try:
+                super().execute_job(job, queue)
+            except RedisError as exc:  # Redis went while the job ran: its result is not kept
+                self.redis_lost = f"{type(exc).__name__}: {exc}"
+                raise RedisLost(self.redis_lost) from exc
+
+        def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread) -> None:
+            if isinstance(exc, RedisError):  # RQ logs an error every 2 s: the loop says it once
+                self.log.debug("Worker %s: the command channel lost Redis: %s", self.name, exc)
+                time.sleep(2.0)
+                return
+            super()._pubsub_exception_handler(exc, pubsub, pubsub_thread)
+
+        def check_for_suspension(self, burst: bool) -> None:
+            try:
+                super().check_for_suspension(burst)
+            except RedisError as exc:
+                self.redis_lost = f"{type(exc).__name__}: {exc}"
+                raise RedisLost(self.redis_lost) from exc
+
+        def teardown(self) -> None:
+            if self.redis_lost is None:
+                try:
+                    super().teardown()  # stops the scheduler, says goodbye in Redis, unsubscribes
+                    return
+                except RedisError as exc:
+                    self.redis_lost = f"{type(exc).__name__}: {exc}"
+            # Redis is gone: stop what runs beside the loop without asking Redis (the
+            # scheduler's locks and this worker's registration expire there by themselves)
+            process = getattr(self.scheduler, "_process", None) if self.scheduler else None
+            if process is not None and process.pid:
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signal.SIGKILL)
+                process.join(timeout=10)
+            if self.pubsub_thread is not None:
+                self.pubsub_thread.stop()  # it would retry every 2 s, logging each time
+                self.pubsub_thread.join(timeout=5)
+                with contextlib.suppress(Exception):
+                    self.pubsub.close()
+                self.pubsub_thread = None
+
+    _WORKER_CLASS, _QUEUE_CLASS = Worker, LosingQueue
     return Worker

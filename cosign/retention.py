@@ -20,11 +20,12 @@ honeypot hits):
 - kept: everything the public sees or the PDF is made from (``public_name``,
   ``country``, ``org_type``, ``city``, ``website``, ``display``, ``kind``,
   ``status``, ``revision``, ``lead_rank``, the times) and the deduplication
-  key ``name_key``. Public pages, API, feed, CSV and the PDF's cache key do
+  key ``name_key`` (an unconfirmed sign-on's ``pending_key`` is emptied: it
+  claims nothing any more). Public pages, API, feed, CSV and the PDF's cache key do
   not change, so no PDF is rendered again.
 
 E-mails to signatories (outbox kinds ``signature-*``: confirmation, approval,
-re-confirmation) hold the address, the name and signed links; they are
+re-confirmation, "already signed", "another confirmed first") hold the address, the name and signed links; they are
 **deleted** from the outbox with the contact data, whatever their age (their
 links stop working anyway: a link names the signature's e-mail address). A
 message that a mail worker is sending at this very moment (claimed) is not
@@ -47,7 +48,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock, database
+from cosign import audit, clock, database, signing
 from cosign.models import OutboxMessage, Signature, Statement
 
 DEFAULT_RETENTION_DAYS = 365
@@ -124,7 +125,7 @@ def _erase_statement(session: Session, statement_id: int, now: dt.datetime) -> i
                    Signature.contact_role != "", Signature.message != "",
                    Signature.ip_hash != "", Signature.name != Signature.public_name))
         .values(email="", contact_name="", contact_role="", message="", ip_hash="",
-                name=Signature.public_name)
+                name=Signature.public_name, pending_key=None)
         .execution_options(synchronize_session=False)
     )
     mail = (OutboxMessage.statement_id == statement_id,
@@ -145,6 +146,10 @@ def _erase_statement(session: Session, statement_id: int, now: dt.datetime) -> i
 
 
 def erase_expired_contacts(session: Session, config: Mapping[str, Any]) -> int:
-    """The scheduled job (``flask cosign tick``, the worker's sweep): erase what is due
-    under ``COSIGN_RETENTION_DAYS``; the number of signatures erased."""
+    """The scheduled job (``flask cosign tick``, the worker's sweep): close the claims of
+    unconfirmed sign-ons whose link expired (``COSIGN_CONFIRM_MAX_AGE``, see
+    :func:`cosign.signing.close_expired_claims`), then erase what is due under
+    ``COSIGN_RETENTION_DAYS``; the number of signatures erased."""
+    signing.close_expired_claims(
+        session, int(config.get("COSIGN_CONFIRM_MAX_AGE") or signing.CONFIRM_MAX_AGE))
     return erase_due(session, retention_days(config))

@@ -6,12 +6,16 @@ expire.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_PASSWORD_LENGTH = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
 
 class TokenInvalid(Exception):
@@ -67,3 +71,29 @@ def read_link(secret_key: str, purpose: str, token: str, max_age: int, key: str)
             or not isinstance(payload.get("e"), str)):
         raise TokenInvalid("malformed link payload")
     return payload[key], payload["e"]
+
+
+def fingerprint(*parts: object) -> str:
+    """A short SHA-256 digest of ``parts``, to bind a token to state that changes when the token
+    must die (a password hash, a session epoch). The token is signed, so 64 bits suffice."""
+    data = "\x00".join(str(part) for part in parts).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def same_fingerprint(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def new_recovery_code() -> str:
+    """A single-use recovery code: 16 characters (80 bits) in four groups, e.g. ``k7mq-2xhp-…``."""
+    chars = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(16))
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(c for c in code.lower() if c.isalnum())
+
+
+def hash_recovery_code(code: str) -> str:
+    """The stored form of a recovery code. Its 80 random bits make a slow hash unnecessary."""
+    return hashlib.sha256(("cosign-recovery:" + normalise_recovery_code(code)).encode()).hexdigest()

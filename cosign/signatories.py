@@ -8,7 +8,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from cosign.models import Signature
+from cosign.models import Signature, Statement
 
 PUBLIC_PER_PAGE = 100
 
@@ -68,13 +68,15 @@ def approved_count(session: Session, statement_id: int) -> int:
 
 
 def approved_counts(session: Session, statement_ids: list[int]) -> dict[int, int]:
-    """Approved signatories of several statements, in one query."""
+    """Approved signatories of the current signed text of several statements, in one query
+    (those of an earlier version who have not re-confirmed are not counted: cosign.listing)."""
     if not statement_ids:
         return {}
     rows = session.execute(
         select(Signature.statement_id, func.count())
+        .join(Statement, Statement.id == Signature.statement_id)
         .where(Signature.statement_id.in_(statement_ids), Signature.status == "approved",
-               Signature.flagged.is_(False))
+               Signature.flagged.is_(False), Signature.revision == Statement.signed_revision)
         .group_by(Signature.statement_id)
     )
     counts = dict.fromkeys(statement_ids, 0)

@@ -1,10 +1,25 @@
 """Organisations sign a statement: opening, sign-on, confirmation, withdrawal, new versions.
 
 A sign-on is stored ``unconfirmed`` with a confirmation e-mail in the same
-transaction; the e-mail link confirms it (or approves it straight away when
-the statement auto-approves). The organisation's normalised name is unique
-per statement in the database: a second sign-on of the same organisation, a
-double click or a race yields the first row and the same response.
+transaction; the e-mail link opens a page whose button confirms it (or
+approves it straight away when the statement auto-approves).
+
+Who holds a name: the organisation's normalised name (``name_key``) is
+unique per statement in the database, but only a *confirmed* sign-on holds
+it. An unconfirmed one keeps its key in ``pending_key`` (not unique), so a
+typo in an address, an expired link or somebody squatting a name never
+blocks the organisation: several sign-ons may claim a name and the first to
+confirm wins (:func:`confirm`); the others are closed (status stays
+``unconfirmed``, ``pending_key`` emptied) and their senders told by mail.
+A claim lasts as long as its link (``CONFIRM_MAX_AGE``): an unconfirmed
+row's ``created_at`` is when its latest confirmation mail was queued, and
+:func:`close_expired_claims` (run by ``flask cosign tick`` and the worker's
+sweep through :mod:`cosign.retention`) closes older claims; an expired
+claim never blocks anything even before that.
+
+Every answer on the web is the same ("check your e-mail"); what happened is
+said truthfully by mail, to the address given, without naming who holds a
+name or their address.
 """
 from __future__ import annotations
 
@@ -15,13 +30,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import audit, clock, database, dispatch, drafting, mail
+from cosign import audit, clock, database, dispatch, drafting, mail, similarity
 from cosign.core.countries import is_country
-from cosign.core.names import InvalidName, clean_line, clean_name, name_key
+from cosign.core.domain import domain_verified
+from cosign.core.names import InvalidName, check_scripts, clean_name, clean_text, name_key
 from cosign.errors import N_, UserError
 from cosign.core.signatory import ORG_TYPES
 from cosign.models import Signature, Statement
@@ -31,6 +47,8 @@ CONFIRM = "signature-confirm"
 WITHDRAW = "signature-withdraw"
 RECONFIRM = "signature-reconfirm"
 CONFIRM_MAX_AGE = 7 * 24 * 3600
+RESEND_EVERY = dt.timedelta(minutes=5)  # at most one confirmation mail per sign-on this often
+RESEND_MAX_ROWS = 10  # sign-ons of one address on one statement handled by one resend
 LINK_MAX_AGE = 2 * 365 * 24 * 3600  # withdrawal/re-confirmation links work while signing is open
 
 MAX_NAME = 200
@@ -48,6 +66,14 @@ class SigningError(UserError):
 class SigningClosed(SigningError):
     def __init__(self) -> None:
         super().__init__(N_("Signing this statement is closed."))
+
+
+class NameTaken(SigningError):
+    """This sign-on was not confirmed: another sign-on of the organisation holds its name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(N_("“%(name)s” is already on the list of signatories of this statement, "
+                            "so this sign-on was not added."), name=name)
 
 
 class LinkInvalid(Exception):
@@ -178,6 +204,13 @@ def check_sign_on(statement: Statement, form: SignOn) -> tuple[str, str]:
             raise SigningError(N_("The name may have at most %(max)d characters."),
                                "organisation", max=MAX_NAME) from exc
         raise SigningError(N_("Enter the name of the organisation."), "organisation") from exc
+    try:
+        check_scripts(name)
+    except InvalidName as exc:
+        raise SigningError(N_("The name mixes letters of different alphabets in “%(word)s” "
+                              "(for example a Cyrillic “а” among Latin letters). Type the "
+                              "name again in one alphabet."), "organisation",
+                           word=exc.word) from exc
     if form.kind not in ("organisation", "individual"):
         raise SigningError(N_("Choose how you sign."), "kind")
     if form.kind == "individual" and not statement.allow_individuals:
@@ -196,8 +229,8 @@ def check_sign_on(statement: Statement, form: SignOn) -> tuple[str, str]:
 
 def _line(value: str, limit: int) -> str:
     """One line of text: control and format characters (bidi overrides) dropped,
-    whitespace collapsed."""
-    return clean_line(value)[:limit]
+    whitespace collapsed, zero-width characters dropped (cosign.core.names.clean_text)."""
+    return clean_text(value)[:limit]
 
 
 def _printable(value: str) -> str:
@@ -217,7 +250,15 @@ def fill(signature: Signature, form: SignOn, name: str) -> None:
     signature.contact_name = _line(form.contact_name, 200)
     signature.contact_role = _line(form.contact_role, 100)
     signature.email = _line(form.email, 254).lower()
-    signature.message = _printable(form.message).strip()[:MAX_MESSAGE]
+    signature.message = clean_text(_printable(form.message), multiline=True)[:MAX_MESSAGE]
+    # the address's registrable domain is the website's: meaningful once it is confirmed
+    signature.domain_verified = domain_verified(signature.email, signature.website)
+
+
+def waits_for_domain(statement: Statement, signature: Signature) -> bool:
+    """Whether approving ``signature`` must wait: the coalition requires the e-mail's domain to
+    be the website's and it is not (auto-approve skips it; moderators cannot approve it)."""
+    return bool(statement.require_domain_verified) and not signature.domain_verified
 
 
 def _signature_token(secret_key: str, purpose: str, signature: Signature) -> str:
@@ -232,12 +273,35 @@ def _confirmation(statement: Statement, name: str) -> mail.Prepared:
                                               "coalition": statement.coalition})
 
 
+def _taken(statement: Statement, name: str) -> mail.Prepared:
+    """To the sender of a sign-on for a name a confirmed sign-on already holds."""
+    return mail.prepare("signature_taken", {"name": name, "title": statement.title,
+                                            "contact": statement.press_email})
+
+
+def _claim_lost(statement: Statement, name: str) -> mail.Prepared:
+    """To the sender of a claim closed because another one was confirmed first."""
+    return mail.prepare("signature_claim_lost", {"name": name, "title": statement.title,
+                                                 "contact": statement.press_email})
+
+
 def _send_confirmation(session, statement_id: int, signature, prepared: mail.Prepared,
                        secret_key, link_for: LinkFor) -> None:
     token = _signature_token(secret_key, CONFIRM, signature)
     mail.enqueue_prepared(session, prepared, kind="signature-confirm",
                           recipient=signature.email, link=link_for(CONFIRM, token),
                           statement_id=statement_id)
+
+
+def _lock_name(session: Session, statement_id: int, key: str) -> None:
+    """PostgreSQL: one transaction at a time per (statement, organisation key) until it ends,
+    so two sign-ons or confirmations of one name never both act on what they read. SQLite
+    needs none: its single write lock (``BEGIN IMMEDIATE``) already serialises writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"cosign-name:{statement_id}:{key}".encode()).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                    {"k": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def sign(
@@ -249,19 +313,39 @@ def sign(
     link_for: LinkFor,
     ip: str | None = None,
     honeypot: bool = False,
+    max_age: int = CONFIRM_MAX_AGE,
 ) -> Signature:
-    """Record a sign-on; the same organisation twice gives the first row back.
+    """Record a sign-on; returns the row that stands for it.
 
-    Checking the form, cleaning the name and rendering the confirmation
-    e-mail happen before the write transaction; SQLite's write lock covers
-    only the look-up by key, the inserts and the commit.
+    The web answers the same whatever happens here; the mail says what did:
+
+    - a confirmed, approved or rejected sign-on holds the name: nothing is
+      stored, the sender is told by mail that the organisation already
+      signed (never who or from which address); the holder is returned;
+    - a withdrawn one holds it: it is re-activated, unconfirmed again with a
+      new confirmation mail (only confirming puts it back on the list);
+    - an unconfirmed sign-on of the same name from the same address: that row,
+      with the new details, and its confirmation mail again (at most one per
+      ``RESEND_EVERY``), also when its link has expired;
+    - otherwise a new unconfirmed row claims the name (``pending_key``), next
+      to any competing claims from other addresses.
+
+    Checking the form, cleaning the name and rendering the e-mails happen
+    before the write transaction; the write lock covers only the look-ups by
+    key, the writes and the commit.
     """
     if not is_open(statement):
         raise SigningClosed()
     name, key = check_sign_on(statement, form)
     statement_id, revision = statement.id, statement.signed_revision
+    submitted = Signature()  # the cleaned details, to compare and copy (never added)
+    fill(submitted, form, name)
+    email = submitted.email
     prepared = None if honeypot else _confirmation(statement, name)
+    taken = None if honeypot else _taken(statement, name)
     ip_hash = ip_fingerprint(secret_key, ip)
+    similar = None if honeypot else similarity.find(  # a read, before the write lock
+        session, statement_id, similarity.Probe(name, key, submitted.website, email))
     database.begin_write(session)
     if not is_open(statement):  # read again under the lock: it may have closed meanwhile
         raise SigningClosed()
@@ -274,39 +358,58 @@ def sign(
         session.commit()
         return flagged
 
-    existing = _by_key(session, statement_id, key)
-    if existing is not None:
-        return _signed_again(session, statement, existing, form, name, secret_key, link_for,
-                             prepared)
-    signature = Signature(statement_id=statement_id, name_key=key, status="unconfirmed",
-                          revision=revision, provenance="web", created_at=now, ip_hash=ip_hash)
+    _lock_name(session, statement_id, key)
+    holder = _by_key(session, statement_id, key)
+    if holder is not None:
+        return _signed_again(session, statement, holder, form, name, key, email, secret_key,
+                             link_for, prepared, taken)
+    claims = _claims(session, statement_id, key)
+    mine = next((c for c in claims if c.email == email), None)
+    if mine is not None:
+        return _claimed_again(session, statement, mine, form, name, secret_key, link_for,
+                              prepared)
+    signature = Signature(statement_id=statement_id, name_key=None, pending_key=key,
+                          status="unconfirmed", revision=revision, provenance="web",
+                          created_at=now, ip_hash=ip_hash)
     fill(signature, form, name)
+    similarity.store(signature, similar)
     session.add(signature)
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent sign-on of the same organisation won
-        session.rollback()
-        existing = _by_key(session, statement_id, key)
-        return _signed_again(session, statement, existing, form, name, secret_key, link_for,
-                             prepared)
+    session.flush()
     _send_confirmation(session, statement_id, signature, prepared, secret_key, link_for)
-    audit.record(session, statement_id, None, "signed", signature=signature.id, name=name)
+    cutoff = now - dt.timedelta(seconds=max_age)
+    competing = sum(1 for c in claims if c.created_at > cutoff)
+    audit.record(session, statement_id, None, "signed", signature=signature.id, name=name,
+                 **({"competing": competing} if competing else {}))
     session.commit()
     return signature
 
 
 def _by_key(session: Session, statement_id: int, key: str) -> Signature | None:
+    """The sign-on that holds the name (confirmed, approved, rejected or withdrawn)."""
     return session.scalar(
         select(Signature).where(Signature.statement_id == statement_id, Signature.name_key == key)
     )
 
 
-def _signed_again(session, statement, existing, form, name, secret_key, link_for,
-                  prepared: mail.Prepared) -> Signature:
+def _claims(session: Session, statement_id: int, key: str) -> list[Signature]:
+    """Unconfirmed sign-ons still claiming the name (expired ones included), oldest first."""
+    return list(session.scalars(
+        select(Signature).where(Signature.statement_id == statement_id,
+                                Signature.pending_key == key,
+                                Signature.status == "unconfirmed",
+                                Signature.flagged.is_(False))
+        .order_by(Signature.id)
+    ))
+
+
+def _signed_again(session, statement, existing, form, name, key, email, secret_key, link_for,
+                  prepared: mail.Prepared, taken: mail.Prepared) -> Signature:
     if existing.status == "withdrawn":
-        # Only the signatory can undo a withdrawal: by signing again and confirming.
+        # Only confirming undoes a withdrawal: until then the row claims the name like any
+        # other unconfirmed sign-on.
         fill(existing, form, name)
         existing.status = "unconfirmed"
+        existing.name_key, existing.pending_key = None, key
         existing.revision = statement.signed_revision
         existing.withdrawn_at = existing.confirmed_at = existing.decided_at = None
         existing.created_at = clock.now()
@@ -314,10 +417,125 @@ def _signed_again(session, statement, existing, form, name, secret_key, link_for
         audit.record(session, statement.id, None, "signed-after-withdrawal",
                      signature=existing.id, name=name)
     else:
+        # Truthful by mail, to the address given; the page says "check your e-mail" as always.
+        mail.enqueue_prepared(session, taken, kind="signature-taken", recipient=email,
+                              statement_id=statement.id)
         audit.record(session, statement.id, None, "signed-again", signature=existing.id,
                      name=name)
     session.commit()
     return existing
+
+
+def _claimed_again(session, statement, mine: Signature, form, name, secret_key,
+                   link_for: LinkFor, prepared: mail.Prepared) -> Signature:
+    """The same address signs the same name again: its row gets the new details and a new
+    link, unless one was sent within ``RESEND_EVERY`` (a double click sends one mail)."""
+    fill(mine, form, name)
+    now = clock.now()
+    if mine.created_at <= now - RESEND_EVERY:
+        mine.created_at = now
+        _send_confirmation(session, statement.id, mine, prepared, secret_key, link_for)
+    audit.record(session, statement.id, None, "signed-again", signature=mine.id, name=name)
+    session.commit()
+    return mine
+
+
+def _key_of(signature: Signature) -> str | None:
+    """The key a sign-on claims: its pending key, or (closed) its name's."""
+    if signature.pending_key:
+        return signature.pending_key
+    try:
+        return name_key(signature.name)
+    except InvalidName:
+        return None
+
+
+def is_taken(session: Session, signature: Signature) -> bool:
+    """Whether another sign-on holds the name this unconfirmed one claims (read only)."""
+    key = _key_of(signature)
+    holder = _by_key(session, signature.statement_id, key) if key else None
+    return holder is not None and holder.id != signature.id
+
+
+# --- "resend my confirmation" and expired claims ---------------------------------
+
+def resend(session: Session, statement: Statement, email: str, *, secret_key: str,
+           link_for: LinkFor) -> int:
+    """Fresh confirmation links to ``email`` for its unconfirmed sign-ons on ``statement``.
+
+    The caller answers the same whatever happened (nobody learns from the page whether
+    an address signed). By mail: a new confirmation link for each sign-on still waiting
+    (an expired or closed one claims its name again, unless another sign-on of that name
+    was confirmed meanwhile), or, for one whose name another sign-on now holds, that the
+    organisation is already on the list. Nothing is sent when the address has no
+    unconfirmed sign-on here, nor for a sign-on mailed within ``RESEND_EVERY``. Returns
+    the number of e-mails queued.
+    """
+    if not is_open(statement):
+        raise SigningClosed()
+    email = _line(email, 254).lower()
+    if not email:
+        return 0
+    rows = list(session.scalars(
+        select(Signature).where(Signature.statement_id == statement.id,
+                                Signature.email == email, Signature.status == "unconfirmed",
+                                Signature.flagged.is_(False))
+        .order_by(Signature.id.desc()).limit(RESEND_MAX_ROWS)))
+    plan = sorted(((key, row.id) for row in rows if (key := _key_of(row))), key=lambda p: p)
+    if not plan:
+        session.rollback()
+        return 0
+    names = {row.id: row.public_name for row in rows}
+    confirmations = {i: _confirmation(statement, names[i]) for _k, i in plan}
+    lost = {i: _claim_lost(statement, names[i]) for _k, i in plan}
+    statement_id = statement.id
+    database.begin_write(session)
+    if not is_open(session.get(Statement, statement_id)):
+        session.rollback()
+        raise SigningClosed()
+    now, sent = clock.now(), 0
+    for key, row_id in plan:  # in key order: two resends never wait on each other's locks
+        _lock_name(session, statement_id, key)
+        row = session.get(Signature, row_id, populate_existing=True)
+        if (row is None or row.status != "unconfirmed" or row.email != email
+                or row.created_at > now - RESEND_EVERY):
+            continue
+        row.created_at = now
+        if _by_key(session, statement_id, key) is not None:
+            row.pending_key = None
+            mail.enqueue_prepared(session, lost[row_id], kind="signature-claim-lost",
+                                  recipient=email, statement_id=statement_id)
+        else:
+            row.pending_key = key
+            _send_confirmation(session, statement_id, row, confirmations[row_id], secret_key,
+                               link_for)
+            audit.record(session, statement_id, None, "confirmation-resent", signature=row.id,
+                         name=row.public_name)
+        sent += 1
+    session.commit()
+    return sent
+
+
+def close_expired_claims(session: Session, max_age: int = CONFIRM_MAX_AGE) -> int:
+    """Unconfirmed sign-ons whose link has expired stop claiming their name (``pending_key``
+    emptied; status stays ``unconfirmed``; the contact data goes with the retention rules).
+    Only statements that accept signatures are looked at (elsewhere a claim can never be
+    confirmed); a read finds whether there is anything to do, so an idle sweep never takes
+    the write lock. Idempotent; one UPDATE; the number closed."""
+    cutoff = clock.now() - dt.timedelta(seconds=max_age)
+    accepting = select(Statement.id).where(or_(
+        Statement.status == "open",
+        and_(Statement.status == "published", Statement.keep_open.is_(True))))
+    expired = (Signature.statement_id.in_(accepting), Signature.status == "unconfirmed",
+               Signature.pending_key.is_not(None), Signature.created_at <= cutoff)
+    if session.scalar(select(Signature.id).where(*expired).limit(1)) is None:
+        session.rollback()
+        return 0
+    database.begin_write(session)
+    result = session.execute(update(Signature).where(*expired).values(pending_key=None)
+                             .execution_options(synchronize_session=False))
+    session.commit()
+    return result.rowcount or 0
 
 
 # --- links from e-mails ---------------------------------------------------------
@@ -335,39 +553,103 @@ def _from_token(session: Session, secret_key: str, purpose: str, token: str, max
     return signature
 
 
+def read_confirmation(session: Session, token: str, *, secret_key: str,
+                      max_age: int = CONFIRM_MAX_AGE) -> Signature:
+    """The sign-on of a confirmation link, for the page that shows it (changes nothing)."""
+    return _from_token(session, secret_key, CONFIRM, token, max_age)
+
+
+def statement_of_expired(session: Session, token: str, *, secret_key: str,
+                         purpose: str = CONFIRM) -> Statement | None:
+    """The statement of a genuine but expired link (to offer "resend my confirmation")."""
+    try:
+        return _from_token(session, secret_key, purpose, token, LINK_MAX_AGE * 10).statement
+    except LinkInvalid:
+        return None
+
+
 def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
             max_age: int = CONFIRM_MAX_AGE) -> tuple[Signature, bool]:
-    """Confirm by the e-mail link: (signature, whether this click changed it).
+    """Confirm by the button the e-mail link opens: (signature, whether this changed it).
 
-    The link is read and the approval e-mail (auto-approve) rendered in a read
-    transaction; the write lock is then taken for the update and the commit
-    only, and the state is checked again under it (two clicks: one change).
+    The first sign-on of a name to be confirmed gets it (``name_key``); the other
+    claims of that name are closed and their senders told by mail that another
+    person confirmed first. When another sign-on already holds the name, this one is
+    closed, its sender told by mail, and :class:`NameTaken` is raised.
+
+    The link is read and the e-mails rendered in a read transaction; the write lock
+    is then taken for the updates and the commit only, and the state is checked
+    again under it (two clicks: one change).
     """
     signature = _from_token(session, secret_key, CONFIRM, token, max_age)
     if signature.status != "unconfirmed":
         return signature, False
-    if not is_open(signature.statement):
+    statement = signature.statement
+    if not is_open(statement):
         raise SigningClosed()
-    signature_id = signature.id
-    prepared = (_approval(signature.statement, signature, secret_key, link_for)
-                if signature.statement.auto_approve else None)
+    key = _key_of(signature)
+    if key is None:
+        raise LinkInvalid()
+    signature_id, statement_id = signature.id, statement.id
+    prepared = (_approval(statement, signature, secret_key, link_for)
+                if statement.auto_approve else None)
+    lost = {signature.public_name: _claim_lost(statement, signature.public_name)}
+    for rival in _claims(session, statement_id, key):
+        if rival.public_name not in lost:
+            lost[rival.public_name] = _claim_lost(statement, rival.public_name)
     database.begin_write(session)  # ends the read: the next statement takes the write lock
-    signature = session.get(Signature, signature_id)
+    _lock_name(session, statement_id, key)
+    signature = session.get(Signature, signature_id, populate_existing=True)
     statement = signature.statement
     if signature.status != "unconfirmed":
         session.rollback()
         return signature, False
     if not is_open(statement):
+        session.rollback()
         raise SigningClosed()
+    if _by_key(session, statement_id, key) is not None:
+        _lose(session, signature, lost)
     now = clock.now()
+    signature.name_key, signature.pending_key = key, None
     signature.status, signature.confirmed_at = "confirmed", now
-    audit.record(session, statement.id, None, "confirmed", signature=signature.id,
+    try:
+        session.flush()
+    except IntegrityError:  # a coordinator added the organisation at this very moment
+        session.rollback()
+        database.begin_write(session)
+        _lose(session, session.get(Signature, signature_id, populate_existing=True), lost)
+    audit.record(session, statement_id, None, "confirmed", signature=signature.id,
                  name=signature.public_name)
-    if statement.auto_approve:
+    cutoff = now - dt.timedelta(seconds=max_age)
+    for rival in _claims(session, statement_id, key):  # this one no longer claims: it holds
+        rival.pending_key = None
+        audit.record(session, statement_id, None, "claim-lost", signature=rival.id,
+                     name=rival.public_name)
+        if rival.email and rival.email != signature.email and rival.created_at > cutoff:
+            message = lost.get(rival.public_name) or _claim_lost(statement, rival.public_name)
+            mail.enqueue_prepared(session, message, kind="signature-claim-lost",
+                                  recipient=rival.email, statement_id=statement_id)
+    if statement.auto_approve and not waits_for_domain(statement, signature):
         approve_one(session, statement, signature, None, secret_key, link_for,
                     prepared=prepared)
     session.commit()
     return signature, True
+
+
+def _lose(session: Session, signature: Signature, lost: dict[str, mail.Prepared]) -> None:
+    """Another sign-on holds the name: close this claim, tell its sender once, raise."""
+    name = signature.public_name
+    if signature.pending_key is not None:
+        signature.pending_key = None
+        message = lost.get(name) or _claim_lost(signature.statement, name)
+        mail.enqueue_prepared(session, message, kind="signature-claim-lost",
+                              recipient=signature.email, statement_id=signature.statement_id)
+        audit.record(session, signature.statement_id, None, "claim-lost", signature=signature.id,
+                     name=name)
+        session.commit()
+    else:
+        session.rollback()
+    raise NameTaken(name)
 
 
 def _approval(statement: Statement, signature: Signature, secret_key: str,
@@ -405,6 +687,7 @@ def withdraw(session: Session, token: str, *, secret_key: str) -> tuple[Signatur
     if not is_open(signature.statement):
         raise SigningClosed()
     signature.status, signature.withdrawn_at = "withdrawn", clock.now()
+    signature.pending_key = None  # a withdrawn sign-on claims nothing (one confirmed keeps its key)
     dispatch.listing_changed(session, signature.statement_id)
     audit.record(session, signature.statement_id, None, "withdrawn", signature=signature.id,
                  name=signature.public_name)
@@ -465,21 +748,30 @@ def save_new_version(
     return revision, len(earlier)
 
 
-def reconfirm(session: Session, token: str, *, secret_key: str) -> tuple[Signature, bool]:
-    """One click: the signatory agrees to the current signed version."""
+def read_reconfirmation(session: Session, token: str, *, secret_key: str) -> Signature:
+    """The signature of a re-confirmation link, for the page that shows what changed
+    (changes nothing); SigningError when it is no longer on the list."""
     signature = _from_token(session, secret_key, RECONFIRM, token, LINK_MAX_AGE)
-    statement = signature.statement
     if signature.status not in ("confirmed", "approved"):
         raise SigningError(N_("This signature is no longer on the list."))
+    return signature
+
+
+def reconfirm(session: Session, token: str, *, secret_key: str) -> tuple[Signature, bool]:
+    """The button on the re-confirmation page: the signatory agrees to the current signed
+    version."""
+    signature = read_reconfirmation(session, token, secret_key=secret_key)
+    statement = signature.statement
     if signature.revision == statement.signed_revision:
         return signature, False
     if statement.status not in CORRECTABLE:
         raise SigningClosed()
     signature_id = signature.id
-    database.begin_write(session)  # a GET: take the write lock for the update only
-    signature = session.get(Signature, signature_id)
+    database.begin_write(session)  # take the write lock for the update only
+    signature = session.get(Signature, signature_id, populate_existing=True)
     statement = signature.statement
-    if signature.revision == statement.signed_revision:
+    if signature.revision == statement.signed_revision or signature.status not in (
+            "confirmed", "approved"):
         session.rollback()
         return signature, False
     old = signature.revision

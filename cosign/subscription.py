@@ -100,6 +100,16 @@ def _from_token(session: Session, secret_key: str, purpose: str, token: str,
     return contact
 
 
+def read_confirmation(session: Session, token: str, *, secret_key: str,
+                      max_age: int = CONFIRM_MAX_AGE) -> PressContact:
+    """The contact of a confirmation link, for the page whose button confirms (changes
+    nothing)."""
+    contact = _from_token(session, secret_key, CONFIRM, token, max_age)
+    if contact is None:
+        raise LinkInvalid()
+    return contact
+
+
 def confirm(session: Session, token: str, *, secret_key: str,
             max_age: int = CONFIRM_MAX_AGE) -> tuple[PressContact, bool]:
     """The link in the confirmation e-mail: (contact, whether this click activated it)."""

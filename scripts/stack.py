@@ -15,7 +15,9 @@ background
 * two gunicorn servers (``gunicorn -c gunicorn.conf.py wsgi:app``) on
   127.0.0.1:8101 and 127.0.0.1:8102, ``WEB_CONCURRENCY=2`` workers each;
 * one job worker (``flask --app wsgi cosign worker``), if this version of
-  cosign has that command;
+  cosign has that command, under a supervisor (``stack.py supervise``) that
+  starts it again whenever it exits, after 1, 2, 4 ... 30 s (see
+  :func:`supervise`); ``status`` shows its pid and state;
 
 all with the same ``DATABASE_URL``, ``REDIS_URL`` (Redis database 14; the tests
 use 15), ``SECRET_KEY`` (generated once, kept in ``instance/stack/secret_key``),
@@ -338,7 +340,136 @@ def start_web(stack: Stack, env: dict[str, str], port: int) -> subprocess.Popen:
 
 
 def start_worker(stack: Stack, env: dict[str, str]) -> subprocess.Popen:
-    return _spawn(stack, "worker", _flask("cosign", "worker"), env)
+    """The job worker under its supervisor; the pid file holds the supervisor's pid."""
+    return _spawn(stack, "worker", supervisor_command(stack, "worker", _flask("cosign", "worker")),
+                  env)
+
+
+# --- supervision: a child that dies is started again --------------------------------------------
+
+RESTART_FIRST = 1.0  # seconds before the first restart
+RESTART_MAX = 30.0  # the longest wait between two restarts
+STABLE_AFTER = 60.0  # a child that ran this long is restarted after RESTART_FIRST again
+STOP_TIMEOUT = 25.0  # seconds the child has to stop after SIGTERM (then SIGKILL)
+
+
+def _state_file(stack: Stack, name: str) -> Path:
+    return stack.state_dir / f"{name}.state.json"
+
+
+def supervisor_command(stack: Stack, name: str, cmd: list[str], *, first: float = RESTART_FIRST,
+                       cap: float = RESTART_MAX, stable_after: float = STABLE_AFTER) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "supervise",
+            "--state", str(_state_file(stack, name)), "--first", f"{first:g}", "--cap", f"{cap:g}",
+            "--stable-after", f"{stable_after:g}", "--", *cmd]
+
+
+def _write_state(path: Path, **state) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"supervisor": os.getpid(), "updated": time.time(), **state}))
+    tmp.replace(path)
+
+
+def supervise(cmd: list[str], state_file: Path, *, first: float = RESTART_FIRST,
+              cap: float = RESTART_MAX, stable_after: float = STABLE_AFTER,
+              cwd: Path = ROOT) -> int:
+    """Run ``cmd`` and start it again whenever it exits, until SIGTERM or Ctrl+C.
+
+    The wait before a restart doubles from ``first`` up to ``cap`` seconds (no
+    tight loop when the child cannot start), and is ``first`` again once the
+    child has run ``stable_after`` seconds. SIGTERM/SIGINT are passed on to the
+    child, which gets :data:`STOP_TIMEOUT` seconds to finish its job. What runs
+    is written to ``state_file`` (JSON: ``pid``, ``state`` running / waiting /
+    stopped, ``restarts``, ``last_exit``, ``next_start``) for ``status``. The
+    child shares this process's output (the log) and process group.
+    """
+    stopping: list[int] = []
+    child: subprocess.Popen | None = None
+
+    def on_signal(signum, _frame):
+        stopping.append(signum)
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    restarts, wait, last_exit = 0, first, None
+    try:
+        while not stopping:
+            started = time.monotonic()
+            child = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL)
+            _write_state(state_file, pid=child.pid, state="running", restarts=restarts,
+                         last_exit=last_exit, since=time.time())
+            if stopping:  # a signal came while it was being started
+                child.send_signal(signal.SIGTERM)
+            try:
+                last_exit = child.wait()
+            except KeyboardInterrupt:
+                last_exit = child.wait()
+            _end_leftovers()
+            if stopping:
+                break
+            if time.monotonic() - started >= stable_after:
+                wait = first
+            say(f"supervisor: {' '.join(cmd[-3:])} (pid {child.pid}) exited with {last_exit}; "
+                f"starting it again in {wait:g} s")
+            _write_state(state_file, pid=None, state="waiting", restarts=restarts,
+                         last_exit=last_exit, next_start=time.time() + wait)
+            deadline = time.monotonic() + wait
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.1, wait))
+            wait = min(cap, wait * 2)
+            restarts += 1
+        if child is not None and child.poll() is None:
+            try:
+                child.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            _end_leftovers()
+        _write_state(state_file, pid=None, state="stopped", restarts=restarts,
+                     last_exit=last_exit if child is None else child.returncode)
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _end_leftovers(timeout: float = 5.0) -> None:
+    """End what the dead child left in this process group (the worker's RQ scheduler
+    process outlives a worker killed with SIGKILL): SIGTERM, then SIGKILL."""
+    me, group = os.getpid(), os.getpgrp()
+
+    def others() -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                state, _ppid, pgrp = stat.read_text().rpartition(")")[2].split()[:3]
+            except (OSError, ValueError):
+                continue
+            pid = int(stat.parent.name)
+            if int(pgrp) == group and pid != me and state != "Z":
+                pids.append(pid)
+        return pids
+
+    if group != me:  # not a group of our own (run by hand in a shell): leave it alone
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 0.0)):
+        for pid in others():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while others() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def supervised(stack: Stack, name: str) -> dict:
+    """What the supervisor of ``name`` last wrote (empty if nothing)."""
+    try:
+        return json.loads(_state_file(stack, name).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def healthz(port: int, timeout: float = 2.0) -> tuple[int, dict]:
@@ -405,7 +536,8 @@ def up(stack: Stack, fresh: bool = False, quiet: bool = False) -> dict:
         if stack.worker:
             if has_worker_command(env):
                 procs["worker"] = start_worker(stack, env)
-                worker_note = f"pid {procs['worker'].pid}, log {stack.state_dir / 'worker.log'}"
+                worker_note = (f"supervised (supervisor pid {procs['worker'].pid}; restarted if it "
+                               f"dies), log {stack.state_dir / 'worker.log'}")
             else:
                 worker_note = ("not started: this cosign has no `flask cosign worker` command "
                                "yet (jobs run inline in the web servers)")
@@ -448,7 +580,8 @@ def _alive_pid(stack: Stack, name: str) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except (OSError, ValueError):
         return None
-    if "gunicorn" in cmdline or ("flask" in cmdline and "worker" in cmdline):
+    if "gunicorn" in cmdline or ("flask" in cmdline and "worker" in cmdline) \
+            or ("stack.py" in cmdline and "supervise" in cmdline):
         return pid
     return None
 
@@ -484,6 +617,7 @@ def stop(stack: Stack, quiet: bool = False, timeout: float = 30.0) -> None:
                 pass
     for name in _names(stack):
         _pid_file(stack, name).unlink(missing_ok=True)
+        _state_file(stack, name).unlink(missing_ok=True)
     if not procs:
         out("The stack is not running.")
 
@@ -533,12 +667,39 @@ def status(stack: Stack) -> int:
             code, answer = healthz(int(name[4:]))
             line += f"  /healthz {code or 'no answer'} {json.dumps(answer) if answer else ''}"
             ok &= code == 200
+        else:
+            line, running_ok = supervised_line(stack, name, pid)
+            ok &= running_ok
         say(line)
     for port in stack.ports:
         if f"web-{port}" not in procs:
             say(f"  web-{port}  NOT running")
             ok = False
+    if _worker_expected(stack) and "worker" not in procs:
+        say("  worker    NOT running (nor its supervisor)")
+        ok = False
     return 0 if ok else 1
+
+
+def supervised_line(stack: Stack, name: str, supervisor_pid: int) -> tuple[str, bool]:
+    """``status``'s line for a supervised process, and whether it runs."""
+    state = supervised(stack, name)
+    restarts = state.get("restarts", 0)
+    exited = f", last exit {state['last_exit']}" if state.get("last_exit") is not None else ""
+    tail = f"(restarts {restarts}{exited}; supervisor pid {supervisor_pid})"
+    if state.get("state") == "running" and state.get("pid") and _exists(state["pid"]):
+        return f"  {name:<9} pid {state['pid']}  running {tail}", True
+    if state.get("state") == "waiting":
+        left = max(0.0, float(state.get("next_start") or 0) - time.time())
+        return f"  {name:<9} not running: restarting in {left:.1f} s {tail}", False
+    return f"  {name:<9} {state.get('state') or 'starting'} {tail}", False
+
+
+def _worker_expected(stack: Stack) -> bool:
+    try:
+        return bool(json.loads((stack.state_dir / "stack.json").read_text()).get("worker"))
+    except (OSError, ValueError):
+        return False
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -556,7 +717,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stop", help="stop the stack")
     sub.add_parser("down", help="the same as stop")
     sub.add_parser("status", help="what runs, and /healthz of each web server")
+    p_sup = sub.add_parser("supervise", help="run a command, start it again when it exits "
+                                             "(used by up for the worker)")
+    p_sup.add_argument("--state", required=True, help="JSON file the state is written to")
+    p_sup.add_argument("--first", type=float, default=RESTART_FIRST)
+    p_sup.add_argument("--cap", type=float, default=RESTART_MAX)
+    p_sup.add_argument("--stable-after", type=float, default=STABLE_AFTER)
+    p_sup.add_argument("cmd", nargs="+", help="the command (after --)")
     args = parser.parse_args(argv)
+    if args.command == "supervise":
+        return supervise(args.cmd, Path(args.state), first=args.first, cap=args.cap,
+                         stable_after=args.stable_after)
 
     stack = Stack()
     saved = stack.state_dir / "stack.json"

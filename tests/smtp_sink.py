@@ -46,6 +46,12 @@ def start(handler, port: int | None = None) -> Controller:
     return controller
 
 
+def mail_config(controller: Controller) -> dict:
+    """The app settings that send mail to ``controller``'s sink."""
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port,
+            "MAIL_DEFAULT_SENDER": "cosign <noreply@cosign.test>"}
+
+
 @pytest.fixture
 def smtp():
     """(controller, sink): a running SMTP server that accepts everything."""

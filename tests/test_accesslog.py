@@ -125,7 +125,8 @@ def test_gunicorn_access_log_has_no_ip_token_or_query(sqlite_template, tmp_path)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}",
            "SECRET_KEY": "a-long-random-key-for-this-gunicorn-test-only-0123456789",
            "COSIGN_STORAGE_DIR": str(tmp_path / "storage"), "COSIGN_DEV": "",
-           "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_ACCESSLOG": str(access)}
+           "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_ACCESSLOG": str(access),
+           "COSIGN_SITE_URL": f"http://127.0.0.1:{port}"}
     env.pop("BIND", None)
     env.pop("REDIS_URL", None)
     env.pop("MAIL_SERVER", None)

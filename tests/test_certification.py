@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -14,11 +15,14 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from cosign import certification
 from cosign.certification import KeyExistsError, Verdict, certify, generate_key, validate
+from tests.tampering import TAMPERS
 
 PYHANKO = Path(sys.executable).with_name("pyhanko")
 
@@ -288,3 +292,101 @@ def test_certify_and_validate_inside_a_running_loop(tmp_path):
         return certification.validate(signed, cert_path=cert)
 
     assert asyncio.run(inside()).ok
+
+
+# ------------------------------------- issue 13: every tamper case, and the README's command
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+# what pyHanko's own verdict (exit status 0) lets through
+PYHANKO_TOLERATES = {"info-subject", "xmp-metadata", "appended-bytes", "signature-padding"}
+# what even the README's rule for pyHanko's output cannot see (it changes nothing shown)
+README_RULE_MISSES = {"signature-padding"}
+
+
+def readme_pyhanko(pdf: bytes, cert: Path, tmp_path: Path, *extra: str):
+    """Run the pyhanko command exactly as the README prints it (only the program's path,
+    the certificate and the file are this test's), and apply the README's rule:
+    exactly one line, ending in ``:INTACT:TRUSTED,UNTOUCHED``."""
+    if not PYHANKO.exists():
+        pytest.skip("pyhanko-cli is not installed in this environment")
+    commands = [line for line in README.read_text().splitlines()
+                if line.startswith("pyhanko sign validate")]
+    assert len(commands) == 1, commands
+    args = shlex.split(commands[0])
+    assert args[0] == "pyhanko" and args.count("signing-cert.pem") == 1
+    assert args[-1] == "statement.pdf"
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(pdf)
+    args = [str(PYHANKO), *[str(cert) if a == "signing-cert.pem" else a for a in args[1:-1]],
+            *extra, str(path)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    lines = result.stdout.strip().splitlines()
+    accepted = len(lines) == 1 and lines[0].endswith(":INTACT:TRUSTED,UNTOUCHED")
+    return result, accepted
+
+
+def test_readme_pyhanko_rule_accepts_the_certified_file(certified, keys, tmp_path):
+    _, cert = keys
+    result, accepted = readme_pyhanko(certified, cert, tmp_path)
+    assert result.returncode == 0 and accepted, result.stdout + result.stderr
+
+
+def test_readme_pyhanko_rule_rejects_an_unsigned_file(plain_pdf, keys, tmp_path):
+    _, cert = keys
+    result, accepted = readme_pyhanko(plain_pdf, cert, tmp_path)
+    assert result.returncode == 0 and not accepted  # exit 0, no line: the README says so
+
+
+@pytest.mark.parametrize("tamper", TAMPERS, ids=list(TAMPERS))
+def test_every_tamper_case(certified, keys, tmp_path, tamper):
+    _, cert = keys
+    tampered = TAMPERS[tamper](certified)
+    verdict = validate(tampered, cert_path=cert)
+    assert not verdict.ok, verdict.summary
+    assert verdict.summary.startswith("NOT VALID")
+    if tamper == "flipped-signed-byte":
+        assert not verdict.intact
+    elif tamper == "signature-padding":
+        assert verdict.intact and not verdict.covers_whole_file
+        assert verdict.later_revisions == 0 and verdict.extra_bytes == 0
+        assert "unsigned space around the signature value" in verdict.summary
+    else:
+        assert verdict.intact and verdict.trusted and verdict.certified  # the signed part is fine
+        assert not verdict.covers_whole_file
+        if tamper == "appended-bytes":
+            assert verdict.later_revisions == 0 and verdict.extra_bytes == len(tampered) - len(certified)
+        else:
+            assert verdict.later_revisions == 1 and verdict.modified
+
+    result, accepted = readme_pyhanko(tampered, cert, tmp_path)
+    # the README's rule catches every case but the one it names as out of its reach
+    assert accepted == (tamper in README_RULE_MISSES), result.stdout
+    if tamper in PYHANKO_TOLERATES:
+        # ... while the exit status does not, with or without diff analysis (as the README says)
+        assert result.returncode == 0, result.stderr
+        no_diff, _ = readme_pyhanko(tampered, cert, tmp_path, "--no-diff-analysis")
+        assert no_diff.returncode == 0
+    else:
+        assert result.returncode == 1 and "Validation failed" in result.stderr
+
+
+def test_validate_counts_a_second_incremental_update(certified, keys):
+    _, cert = keys
+    twice = TAMPERS["xmp-metadata"](TAMPERS["info-subject"](certified))
+    verdict = validate(twice, cert_path=cert)
+    assert not verdict.ok and verdict.later_revisions == 2
+    assert "(2 incremental update(s))" in verdict.summary
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)),
+                        min_size=1, max_size=4))
+def test_any_changed_byte_fails_and_never_crashes(certified, keys, changes):
+    _, cert = keys
+    data = bytearray(certified)
+    for at, value in changes:
+        data[at % len(data)] = value
+    assume(bytes(data) != certified)
+    verdict = validate(bytes(data), cert_path=cert)  # must not raise, whatever the damage
+    assert not verdict.ok, verdict.summary

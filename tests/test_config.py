@@ -18,7 +18,8 @@ def test_development_gets_a_persistent_generated_key(tmp_path):
 
 
 def test_production_cookies_are_secure(tmp_path):
-    cfg = Config.from_env(tmp_path, environ={"SECRET_KEY": "k" * 40, "DATABASE_URL": "postgresql://u@h/db"})
+    cfg = Config.from_env(tmp_path, environ={"SECRET_KEY": "k" * 40, "DATABASE_URL": "postgresql://u@h/db",
+                                             "COSIGN_SITE_URL": "https://statements.example.org"})
     assert cfg["SESSION_COOKIE_SECURE"] and cfg["SESSION_COOKIE_HTTPONLY"]
     assert cfg["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
@@ -26,7 +27,8 @@ def test_production_cookies_are_secure(tmp_path):
 
 
 def test_default_database_is_sqlite_in_instance(tmp_path):
-    cfg = Config.from_env(tmp_path, environ={"SECRET_KEY": "k"})
+    cfg = Config.from_env(tmp_path, environ={"SECRET_KEY": "k",
+                                             "COSIGN_SITE_URL": "https://statements.example.org"})
     assert cfg["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'cosign.sqlite3'}"
 
 

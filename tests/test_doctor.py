@@ -7,6 +7,7 @@ import pytest
 
 from cosign import certification, doctor
 from cosign.app import create_app
+from cosign.config import ConfigurationError
 from cosign.extensions import db
 from tests.conftest import app_config
 from tests.smtp_sink import free_port, smtp  # noqa: F401  (smtp: a fixture)
@@ -102,11 +103,17 @@ def test_weak_secret_key(runner, app_overrides):
 @pytest.mark.parametrize("app_overrides", [
     {"COSIGN_SITE_URL": "http://statements.example.org"},
     {"COSIGN_SITE_URL": "https://127.0.0.1:5000"},
-    {"COSIGN_SITE_URL": "statements.example.org"},
 ], indirect=True)
 def test_site_url_outside_development(runner, app_overrides):
     result = doctor_run(runner)
     assert result.exit_code == 1 and lines(result)["site address"] == "PROBLEM", result.output
+
+
+def test_an_address_without_scheme_stops_the_start_and_the_doctor_says_why():
+    config = {**PRODUCTION, "COSIGN_SITE_URL": "statements.example.org"}
+    with pytest.raises(ConfigurationError, match="COSIGN_SITE_URL must be a site address"):
+        create_app({**app_config("sqlite://"), **config})
+    assert doctor.check_site_url(config).level == doctor.PROBLEM
 
 
 def test_development_allows_http_and_a_short_key():

@@ -43,6 +43,7 @@ from cosign.database import write_intent
 from cosign.models import OutboxMessage, Signature, Statement
 from cosign.signing import OpenOptions, open_for_signature
 from tests.factories import make_statement, make_user
+from tests.redis_server import running
 from tests.smtp_sink import Sink, free_port, smtp, start  # noqa: F401  (smtp: a fixture)
 
 pytestmark = pytest.mark.slow
@@ -66,6 +67,7 @@ def base_env(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:
         "REDIS_URL": "",
         "MAIL_SERVER": "",
         "COSIGN_DEV": "",
+        "COSIGN_SITE_URL": "http://127.0.0.1",  # required outside development
         "COSIGN_SIGN_LIMIT_IP": LIMIT,
         "COSIGN_SIGN_LIMIT_DOMAIN": LIMIT,
         "COSIGN_PDF_AUTO": "0",
@@ -239,7 +241,7 @@ def statement(session) -> tuple[int, str]:
 
 ROW_COLUMNS = ("kind", "name", "public_name", "country", "city", "org_type", "website", "display",
                "contact_name", "contact_role", "email", "message", "status", "revision",
-               "created_at", "ip_hash", "name_key", "flagged")
+               "created_at", "ip_hash", "name_key", "pending_key", "flagged")
 MAIL_COLUMNS = ("recipient", "sent_at", "failed_at", "attempts", "last_error", "message_id")
 
 
@@ -273,7 +275,8 @@ def assert_complete(row: dict, data: dict[str, str]) -> None:
         data["org_type"], data["website"], data["display"], data["contact_name"],
         data["contact_role"], data["email"].lower(), data["message"]), row["name"]
     assert row["status"] == "unconfirmed" and row["revision"] == 1 and row["created_at"]
-    assert row["ip_hash"] and row["name_key"] and not row["flagged"]
+    assert row["ip_hash"] and row["pending_key"] and not row["flagged"]
+    assert row["name_key"] is None  # unconfirmed: claims the name, holds nothing
 
 
 def check_store(session, statement_id: int, answers: list[Answer],
@@ -446,48 +449,9 @@ def test_smtp_down_then_back_every_mail_delivered_exactly_once(
 
 # --- (c) Redis stopped and started again ------------------------------------------------------
 
-class RedisServer:
-    """A private redis-server on a free port, without persistence (a restart loses its data)."""
-
-    def __init__(self, binary: str, directory: Path):
-        self.binary, self.directory, self.port = binary, directory, free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
-                return
-            except redis.RedisError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise AssertionError("redis-server did not start") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-
 @pytest.fixture
 def redis_server(tmp_path):
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.access(binary, os.X_OK):
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server): the "
-                    "Redis fault test needs a private server it can stop")
-    server = RedisServer(binary, tmp_path)
-    server.start()
+    server = running(tmp_path, "the Redis fault test needs a private server it can stop")
     yield server
     server.stop()
 

@@ -7,15 +7,13 @@ from sqlalchemy import func, select
 from cosign import mail, membership
 from cosign.models import Membership, OutboxMessage, Statement
 from tests.factories import make_statement, make_user
-from tests.smtp_sink import Sink, free_port, smtp, start  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import Sink, free_port, mail_config, smtp, start  # noqa: F401  (smtp: a fixture)
 
 
 @pytest.fixture
 def app_overrides(request):
     if "smtp" in request.fixturenames:
-        controller, _sink = request.getfixturevalue("smtp")
-        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port,
-                "MAIL_DEFAULT_SENDER": "cosign <noreply@cosign.test>"}
+        return mail_config(request.getfixturevalue("smtp")[0])
     return {}
 
 
@@ -183,3 +181,53 @@ def _invite_more(session, n):
 def test_tick_command(runner, session):
     result = runner.invoke(args=["cosign", "tick"])
     assert result.exit_code == 0 and "closed 0 statement(s)" in result.output
+
+
+# --- priority: mail a person is waiting for goes first (issue 13, item 4) -----------------------
+
+def _press_mail(session, n: int) -> None:
+    mail.enqueue(session, kind="press-final", recipient=f"desk{n}@news.example",
+                 template="invitation", context={"inviter": "I", "title": "T", "role": "editor",
+                                                 "link": "https://x", "has_account": False})
+
+
+def test_priority_of_kinds():
+    assert [mail.priority(k) for k in ("signature-confirm", "password-reset", "press-confirm",
+                                       "invitation")] == [0, 0, 0, 0]
+    assert [mail.priority(k) for k in ("press-final", "press-embargoed",
+                                       "signature-reconfirm")] == [2, 2, 2]
+    assert mail.priority("signature-approved") == 1
+
+
+def test_after_an_smtp_outage_a_confirmation_goes_out_in_the_first_batch(session, app,
+                                                                          frozen_clock):
+    """300 press mails wait behind a dead SMTP server; a confirmation mail comes in last. When
+    the server is back, the first batch the worker sends begins with the confirmation."""
+    port = free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    owner = make_user(session)
+    make_statement(session, owner)
+    for n in range(300):
+        _press_mail(session, n)
+    session.commit()
+    while mail.due(session):  # the outage: every attempt fails; each is retried later
+        assert mail.deliver_due(session, app.config) == 0
+    frozen_clock.advance(seconds=30)
+    mail.enqueue(session, kind="signature-confirm", recipient="signer@union.example",
+                 template="invitation", context={"inviter": "I", "title": "T", "role": "editor",
+                                                 "link": "https://x", "has_account": False})
+    session.commit()  # its first attempt, right after the commit, fails too
+    frozen_clock.advance(minutes=2)  # every retry is due
+    [confirmation] = session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.kind == "signature-confirm")).all()
+    batch = mail.due(session)
+    assert len(batch) == 100 and batch[0] == confirmation  # by the query, not by the oldest id
+    assert batch[1:] == sorted(batch[1:])  # then the backlog, oldest first
+    sink = Sink()
+    controller = start(sink, port=port)
+    try:
+        assert mail.deliver_due(session, app.config) == 100
+        assert sink.messages[0].rcpt_tos == ["signer@union.example"]
+        assert all(e.rcpt_tos[0].startswith("desk") for e in sink.messages[1:])
+    finally:
+        controller.stop()

@@ -22,7 +22,7 @@ def data(email="ana@example.org", **kw):
     ("!!!, ,", ""),
     ("zeta,alpha,Mid", "alpha,mid,zeta"),
     ("حقوق الإنسان, Iraq", "iraq,حقوق الإنسان"),
-    ("bi\u202edi, zero\u200bwidth", "bidi,zerowidth"),
+    ("bi\u202edi, zero\u200bwidth", "bidi,zero width"),  # a zero-width space stands for a space
 ])
 def test_tags_are_normalised(given, stored):
     assert press.normalise_tags(given) == stored

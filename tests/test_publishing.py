@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from cosign import distribution, embargo, press, publishing, signing, subscription
 from cosign.models import AuditEvent, IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
 from tests.factories import make_statement, make_user
-from tests.smtp_sink import Sink, start
+from tests.smtp_sink import Sink, mail_config, start
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def sink():
 @pytest.fixture
 def app_overrides(request):
     if "sink" in request.fixturenames:
-        controller, _handler = request.getfixturevalue("sink")
-        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port,
-                "MAIL_DEFAULT_SENDER": "cosign <noreply@cosign.test>"}
+        return mail_config(request.getfixturevalue("sink")[0])
     return {}
 
 
@@ -231,10 +229,15 @@ def test_publication_sends_each_contact_one_mail_with_the_pdf(session, run_worke
     assert len(handler.messages) == 3
     assert session.scalar(select(func.count()).select_from(PressDelivery)) == 4
 
-    # one click on the unsubscribe link works (no login, no form)
+    # opening the unsubscribe link changes nothing; the mail client's one-click POST
+    # (RFC 8058, no login, no form) unsubscribes
     url = received["a@news.example"]["List-Unsubscribe"].strip("<>")
     path = url.split("cosign.test", 1)[-1] if "cosign.test" in url else "/" + url.split("/", 3)[3]
     assert client.get(path).status_code == 200
+    session.expire_all()
+    assert session.scalar(select(PressContact.status).where(
+        PressContact.email == "a@news.example")) == "active"
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
     session.expire_all()
     assert session.scalar(select(PressContact.status).where(
         PressContact.email == "a@news.example")) == "unsubscribed"

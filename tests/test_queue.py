@@ -178,6 +178,23 @@ def test_mail_is_queued_after_commit_and_dropped_on_rollback(session, app, queue
     assert message.sent_at is None and message.attempts == 0  # the request did not send it
 
 
+@pytest.mark.parametrize("app_overrides", [{"MAIL_SERVER": "127.0.0.1"}])
+def test_mail_a_person_waits_for_goes_to_the_front_of_the_mail_queue(session, app, queue_prefix,
+                                                                      app_overrides):
+    app.config.update(REDIS_URL=REDIS_URL, COSIGN_QUEUE_PREFIX=queue_prefix)
+    owner = make_user(session)
+    make_statement(session, owner)
+    for n in range(3):
+        mail.enqueue(session, kind="press-final", recipient=f"desk{n}@news.example",
+                     template="invitation", context={"inviter": "I", "title": "T", "role": "editor",
+                                                     "link": "https://x", "has_account": False})
+    session.commit()
+    press_ids = [job.args[0] for job in waiting(app.config, "mail")]
+    invitation(session, "new@example.org")
+    session.commit()
+    [invited] = session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "invitation"))
+    assert [job.args[0] for job in waiting(app.config, "mail")] == [invited, *press_ids]
+
 def test_after_commit_jobs_are_queued_not_run(session, app, queue_prefix):
     ran = []
     owner = make_user(session)
@@ -334,7 +351,7 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
 
 def sign_form(n: int, domain: str) -> dict:
     return {"organisation": f"Union {n}", "country": "IQ", "city": "Basra", "org_type": "union",
-            "website": "", "contact_name": "Contact", "contact_role": "", "email": f"c{n}@{domain}",
+            "website": "", "contact_name": "Contact", "contact_role": "Director", "email": f"c{n}@{domain}",
             "display": "named", "authorised": "y", "message": "", "kind": "organisation", "fax": ""}
 
 

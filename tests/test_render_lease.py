@@ -216,7 +216,7 @@ def test_kill_9_of_the_worker_leaves_no_render_process(app, db_url, tmp_path):
     """`make run`'s worker warms its render pool at start; kill -9 it: the pool dies too."""
     env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY="test", COSIGN_DEV="0",
                COSIGN_STORAGE_DIR=str(tmp_path / "storage"), COSIGN_SIGNING_KEY="",
-               COSIGN_SIGNING_CERT="", REDIS_URL="")
+               COSIGN_SIGNING_CERT="", REDIS_URL="", COSIGN_SITE_URL="http://127.0.0.1")
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "cosign",
                                "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, start_new_session=True)

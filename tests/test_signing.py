@@ -112,16 +112,30 @@ def test_auto_approve(session):
 
 
 def test_same_organisation_twice_gives_one_row(session, opened):
+    """From one address, every spelling of the name is the same sign-on, with one mail; once
+    confirmed, the name is held: another address gets the holder back, nothing is stored and
+    a truthful mail goes to that address."""
     statement, _owner = opened
     first = sign(session, statement)
-    for variant in ["Iraqi Democratic Association", "iraqi  democratic association.",
-                    "\u202eIraqi Democratic Association\u200b", "The Iraqi Democratic Association"]:
+    variants = ["Iraqi Democratic Association", "iraqi  democratic association.",
+                "\u202eIraqi Democratic Association\u200b", "The Iraqi Democratic Association"]
+    for variant in variants:
+        assert sign(session, statement, sign_on(name=variant)).id == first.id
+    assert count(session, Signature) == 1 and count(session, OutboxMessage) == 1
+    assert first.pending_key and first.name_key is None  # unconfirmed: holds no name
+    signing.confirm(session, token_in(session, "signature-confirm"), secret_key=SECRET,
+                    link_for=links)
+    assert first.name_key and first.pending_key is None
+    for variant in variants:
         again = sign(session, statement, sign_on(name=variant, email="someone@else.example.org"))
         assert again.id == first.id
     assert count(session, Signature) == 1
     assert first.email == "contact@ida.example.org"  # a second sign-on overwrites nothing
-    assert count(session, OutboxMessage) == 1
-    assert count(session, AuditEvent, AuditEvent.action == "signed-again") == 4
+    taken = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "signature-taken")).all()
+    assert [m.recipient for m in taken] == ["someone@else.example.org"] * 4
+    assert "contact@ida.example.org" not in taken[0].body_text
+    assert count(session, AuditEvent, AuditEvent.action == "signed-again") == 8
 
 
 def test_suffix_keeps_organisations_apart(session, opened):
@@ -140,6 +154,7 @@ def test_signing_again_after_withdrawal(session, opened):
     again = sign(session, statement, sign_on(email="new@ida.example.org"))
     assert again.id == signature.id and again.status == "unconfirmed"
     assert again.email == "new@ida.example.org"
+    assert again.name_key is None and again.pending_key  # claims the name again, holds nothing
     assert session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == "signed-after-withdrawal"
 
 

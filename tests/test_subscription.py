@@ -114,3 +114,20 @@ def test_unsubscribe_tokens_are_bound_to_contact_and_address(session):
     press.remove(session, contact.id, user.id)
     assert subscription.unsubscribe(session, token, secret_key=SECRET) == (None, False)
     assert subscription.resubscribe(session, token, secret_key=SECRET) == (None, False)
+
+
+def test_reading_a_confirmation_link_changes_nothing(session):
+    """What the page the link opens uses: the contact, or the same errors as confirming."""
+    subscribe(session, "jo@example.org")
+    token = confirm_token(session, "jo@example.org")
+    events = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()))
+    contact = subscription.read_confirmation(session, token, secret_key=SECRET)
+    assert contact.email == "jo@example.org" and contact.status == "pending"
+    with pytest.raises(subscription.LinkExpired):
+        subscription.read_confirmation(session, token, secret_key=SECRET, max_age=-1)
+    for bad in (token[:-3] + "abc", "garbage"):
+        with pytest.raises(subscription.LinkInvalid):
+            subscription.read_confirmation(session, bad, secret_key=SECRET)
+    session.expire_all()
+    assert by_email(session, "jo@example.org").status == "pending"
+    assert session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) == events

@@ -200,7 +200,7 @@ def test_sigterm_lets_the_running_job_finish_then_stops(sqlite_template, tmp_pat
         assert queue.enqueue(config, "default", "tests.test_worker.slow_job", str(marks), name, 2.0)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
            "COSIGN_QUEUE_PREFIX": queue_prefix, "SECRET_KEY": "test-secret",
-           "COSIGN_STORAGE_DIR": str(tmp_path / "storage")}
+           "COSIGN_STORAGE_DIR": str(tmp_path / "storage"), "COSIGN_SITE_URL": "https://cosign.test"}
     env.pop("MAIL_SERVER", None)
     log = open(tmp_path / "worker.log", "w+")
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "cosign", "worker"],

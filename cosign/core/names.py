@@ -15,12 +15,17 @@ import sys
 import unicodedata
 from functools import lru_cache
 
+from cosign.core.skeleton import mixed_script_word, script, skeleton
+
 __all__ = [
     "KEY_MAX_LENGTH",
     "MAX_COMBINING_MARKS",
     "MAX_LENGTH",
     "InvalidName",
+    "check_scripts",
+    "clean_line",
     "clean_name",
+    "clean_text",
     "csv_safe",
     "initial",
     "name_key",
@@ -34,6 +39,11 @@ KEY_MAX_LENGTH = 200
 MAX_COMBINING_MARKS = 4
 
 _ZWNJ = "\u200c"
+# Invisible characters that people (or forgers) use as a space between two words:
+# ZERO WIDTH SPACE, WORD JOINER, ZERO WIDTH NO-BREAK SPACE (BOM).
+_INVISIBLE_SPACES = frozenset("\u200b\u2060\ufeff")
+# Scripts that never need ZWNJ: there, between two letters, it hides a space.
+_NO_ZWNJ_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC", "ARMENIAN"})
 # Unicode Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt):
 # invisible whatever their general category (Hangul fillers are letters,
 # variation selectors are marks).
@@ -86,26 +96,41 @@ def _drop_invisible(text: str) -> str:
 
     ZERO WIDTH NON-JOINER is kept (once) where it sits between two letters,
     as Persian, Kurdish and Indic spelling needs it; elsewhere it goes.
+    A zero-width space (or word joiner, or BOM) between two letters, and a
+    ZWNJ between two Latin, Greek, Cyrillic or Armenian letters, stand for a
+    space ("Amnesty\u200bInternational") and become one.
     """
     kept: list[str] = []
     for char in text:
         if char.isspace():
             kept.append(" ")
+        elif char in _INVISIBLE_SPACES:
+            if not kept or kept[-1] != "\u200b":
+                kept.append("\u200b")
         elif char == _ZWNJ:
             if kept and kept[-1] != _ZWNJ:
                 kept.append(char)
         elif not (unicodedata.category(char) in ("Cc", "Cf", "Cs") or _is_ignorable(char)):
             kept.append(char)
-    return "".join(
-        char
-        for index, char in enumerate(kept)
-        if char != _ZWNJ
-        or (
-            0 < index < len(kept) - 1
-            and _is_letter_or_mark(kept[index - 1])
+    out: list[str] = []
+    for index, char in enumerate(kept):
+        if char not in ("\u200b", _ZWNJ):
+            out.append(char)
+            continue
+        between_letters = (
+            out and index < len(kept) - 1
             and unicodedata.category(kept[index + 1])[0] == "L"
         )
-    )
+        if char == "\u200b":
+            if between_letters and unicodedata.category(out[-1])[0] == "L":
+                out.append(" ")
+        elif between_letters and _is_letter_or_mark(out[-1]):
+            if script(out[-1]) in _NO_ZWNJ_SCRIPTS and script(
+                    kept[index + 1]) in _NO_ZWNJ_SCRIPTS:
+                out.append(" ")
+            else:
+                out.append(char)
+    return "".join(out)
 
 
 def _limit_marks(text: str) -> str:
@@ -132,7 +157,8 @@ def clean_name(raw: str, max_length: int = MAX_LENGTH) -> str:
 
     Unicode NFKC (full-width ``"ＡＢＣ"`` → ``"ABC"``); control, format (bidi
     overrides, zero-width characters, soft hyphen, BOM) and other invisible
-    characters removed, except ZERO WIDTH NON-JOINER between two letters;
+    characters removed, except ZERO WIDTH NON-JOINER between two letters
+    (a zero-width space between two letters becomes a space);
     stacked combining marks limited; whitespace runs (tabs, newlines,
     NO-BREAK SPACE, IDEOGRAPHIC SPACE) become one space; ends stripped.
     Raises :class:`InvalidName` with reason ``"empty"`` when no letter or
@@ -149,6 +175,47 @@ def clean_name(raw: str, max_length: int = MAX_LENGTH) -> str:
             "too-long", f"The name must be at most {max_length} characters long."
         )
     return text
+
+
+def check_scripts(name: str) -> str:
+    """``name`` when none of its words mixes alphabets, else :class:`InvalidName`
+    (reason ``"mixed-scripts"``; the message names the word).
+
+    A word mixing Latin and Cyrillic letters ("Internаtional" with a Cyrillic
+    ``а``) is how look-alike names are forged; whole words in different
+    scripts ("منظمة NGO للحقوق") are fine (see
+    :func:`cosign.core.skeleton.mixed_script_word`).
+    """
+    word = mixed_script_word(name)
+    if word is not None:
+        error = InvalidName(
+            "mixed-scripts",
+            f"The name mixes letters of different alphabets in “{word}”.")
+        error.word = word
+        raise error
+    return name
+
+
+def clean_text(value: str | None, *, multiline: bool = False) -> str:
+    """Free text (a title, a place, a note, a comment) cleaned as names are.
+
+    Bidi controls, zero-width and other invisible characters go (a zero-width
+    space between two letters becomes a space); combining-mark stacks are
+    limited. One line: Unicode NFKC, whitespace runs → one space, ends
+    stripped. ``multiline``: NFC, line breaks kept (``\r\n`` → ``\n``),
+    spaces and tabs inside each line collapsed, line ends stripped.
+    No length limit and never an error: the caller checks what it needs.
+    """
+    text = value or ""
+    if not multiline:
+        text = unicodedata.normalize("NFKC", text)
+        if text.isascii() and text.isprintable():
+            return " ".join(text.split())
+        return " ".join(_limit_marks(_drop_invisible(text)).split())
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = [" ".join(_limit_marks(_drop_invisible(line)).split())
+             for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
 
 
 @lru_cache(maxsize=8192)
@@ -192,7 +259,10 @@ def name_key(raw: str) -> str:
     Arabic and Hebrew letters; أ إ آ ٱ → ا, ى and Persian ی → ي, Persian
     ک → ك (ة is kept); digits of any script → ASCII; dotted initials joined
     (``"U.K."`` → ``"uk"``); apostrophes and quotes removed; ``&`` → ``and``;
-    other punctuation and symbols → space; a leading ``"the "`` removed.
+    other punctuation and symbols → space; then every character replaced by
+    its Unicode TR39 confusable prototype (:func:`cosign.core.skeleton.skeleton`:
+    Cyrillic ``а`` → Latin ``a``, ``m`` → ``rn``, ``1`` → ``l``) and case-folded
+    again, so look-alike names share a key; a leading ``"the "`` removed.
     Suffixes such as ``"– UK"`` or ``"e.V."`` are kept. Raises
     :class:`InvalidName` (``"empty"``) like :func:`clean_name`.
     """
@@ -200,6 +270,7 @@ def name_key(raw: str) -> str:
     text = text.translate(_KEY_FOLD)
     text = _DOTTED_INITIALS.sub(lambda match: match.group(0).replace(".", ""), text)
     text = "".join(_fold_char(char) for char in text)
+    text = unicodedata.normalize("NFC", skeleton(text)).casefold()
     text = _SPACES.sub(" ", text).strip(" ")
     if text.startswith("the "):
         text = text[4:]
@@ -264,11 +335,6 @@ def csv_safe(value: str) -> str:
 
 
 def clean_line(value: str) -> str:
-    """One line of text: Unicode NFKC, no control or format characters (bidi overrides,
-    zero-width spaces), one space between words. Fast on long files (see
-    :func:`clean_name` for the stricter cleaning of names, which are printed)."""
-    text = unicodedata.normalize("NFKC", value or "")
-    if not (text.isascii() and text.isprintable()):
-        text = "".join(c for c in text
-                       if c == _ZWNJ or c.isspace() or unicodedata.category(c)[0] != "C")
-    return " ".join(text.split())
+    """One line of text: :func:`clean_text` (Unicode NFKC, no bidi controls, zero-width or
+    other invisible characters, one space between words). Fast on ASCII text."""
+    return clean_text(value)

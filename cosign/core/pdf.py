@@ -63,8 +63,8 @@ from cosign.core.pdf_fetcher import logo_type as _logo_type
 from cosign.core.pdf_fetcher import run_weasyprint as _weasyprint
 from cosign.core.signatory import Signatory
 
-__all__ = ["TEMPLATE_VERSION", "PdfDocument", "RenderError", "RenderOptions", "RenderPool",
-           "SafeFetcher", "configure", "html_to_pdf", "public_signatory_json",
+__all__ = ["TEMPLATE_VERSION", "EarlierSigners", "PdfDocument", "RenderError", "RenderOptions",
+           "RenderPool", "SafeFetcher", "configure", "html_to_pdf", "public_signatory_json",
            "render_naive", "render_statement", "shutdown"]
 
 LOG = logging.getLogger(__name__)
@@ -108,6 +108,17 @@ class RenderError(Exception):
 
 
 @dataclass(frozen=True)
+class EarlierSigners:
+    """Signatories bound to an earlier text ``version`` (SHA-256 ``text_sha256``) who have
+    not re-confirmed the printed one: printed after the list in a section of their own,
+    headed with that version and hash, never counted."""
+
+    version: int
+    text_sha256: str
+    signatories: tuple[Signatory, ...] = ()
+
+
+@dataclass(frozen=True)
 class PdfDocument:
     title: str
     body: str                 # Markdown
@@ -121,6 +132,7 @@ class PdfDocument:
     version: int = 1          # text version number
     text_sha256: str = ""     # SHA-256 of the signed text
     logo: bytes | None = None  # PNG or SVG bytes of the coalition's logo, optional
+    earlier: tuple[EarlierSigners, ...] = ()  # after the list, newest version first
 
 
 @dataclass(frozen=True)
@@ -369,8 +381,44 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "markers": (marker_page, marker_pages),
         "header": css_string(options.watermark.strip()) if options.watermark.strip() else "",
     }
+    doc["earlier"] = _earlier_sections(document, language)
     return _Job(language=language, doc=doc, page=page, logo=document.logo, attachment=b"",
                 created=issued)
+
+
+def _earlier_sections(document: PdfDocument, language: str) -> list[dict]:
+    """The sections of signatories of earlier versions: heading, note and list items (no
+    group headings; the detail line is "City, Country")."""
+    _ = _translations(language).gettext
+    ngettext = _translations(language).ngettext
+    default = text_direction(language)
+    sections = []
+    for group in document.earlier:
+        if not group.signatories:
+            continue
+        count = len(group.signatories)
+        sections.append({
+            "heading": _("Signed version %(old)s (SHA-256 %(digest)s…), not yet re-confirmed "
+                         "for version %(new)s") % {"old": group.version,
+                                                  "digest": group.text_sha256[:12],
+                                                  "new": document.version},
+            "note": ngettext(
+                "%(num)s signatory signed version %(old)s of the text and has not yet "
+                "confirmed the text printed here (version %(new)s). Not counted among the "
+                "signatories above.",
+                "%(num)s signatories signed version %(old)s of the text and have not yet "
+                "confirmed the text printed here (version %(new)s). Not counted among the "
+                "signatories above.", count) % {"num": _format_number(count, language),
+                                                 "old": group.version, "new": document.version},
+            "digest": _("SHA-256 of the text of version %(old)s: %(digest)s") % {
+                "old": group.version, "digest": group.text_sha256},
+            "items": [("", "", *_entry(s, "none", language, default))
+                      for s in group.signatories],
+        })
+        # WeasyPrint has no dir="auto": the direction of each line, as for the entries
+        sections[-1]["dirs"] = {key: _direction(sections[-1][key], default)
+                                for key in ("heading", "note", "digest")}
+    return sections
 
 
 def _prepare(document: PdfDocument, signatories: Sequence[Signatory],

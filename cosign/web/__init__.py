@@ -1,10 +1,11 @@
 """The web layer: blueprints, forms and request/response handling only."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import SecurityError
 
 
 def listings():
@@ -15,16 +16,19 @@ def listings():
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import (api, auth, desk, dev, feed, health, labels, moderation, press,
-                            public, publication, verification)
+    from cosign.web import (api, auth, desk, dev, feed, health, labels, links, moderation,
+                            press, public, publication, verification)
+    from cosign.web import account
     from cosign.web.uploads import CosignRequest
 
     app.request_class = CosignRequest
 
     labels.init_app(app)
+    app.add_template_global(links.site_url, "site_url")  # absolute links in pages, from configuration
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(verification.bp)
@@ -44,6 +48,13 @@ def register_blueprints(app: Flask) -> None:
                                heading=_("Page not found"),
                                message=_("There is nothing at this address, or you are not "
                                          "allowed to see it.")), 404
+
+    @app.errorhandler(SecurityError)
+    def _unknown_host(_error):
+        # a Host outside TRUSTED_HOSTS (COSIGN_SITE_URL's): no page (it would link to that
+        # host), and the host is not echoed back
+        return Response(_("This site does not answer for that host name.") + "\n", 400,
+                        mimetype="text/plain")
 
     @app.errorhandler(405)
     def _not_allowed(error):

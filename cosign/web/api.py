@@ -27,7 +27,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ALLOWED_METHODS = "GET, OPTIONS"
 CACHE = "public, max-age=60"
 # part of the ETags of lists: bump it when the JSON or CSV of a list changes shape
-LIST_FORMAT = "1"
+LIST_FORMAT = "2"
 _JSON_HTML_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 
 
@@ -201,10 +201,15 @@ def statement(slug: str):
 
 
 def _statement_body(statement_id: int, public_list) -> bytes:
-    """The list's JSON (made once per version) joined to the rest of the answer."""
+    """The list's JSON (made once per version) joined to the rest of the answer:
+    ``signatory_count`` counts the signatories of this text version only; those of an
+    earlier version who have not re-confirmed follow them in ``signatories`` (each entry
+    says the version it signed) and are counted per version in ``earlier_versions``."""
     head = _head(catalogue.about(db.session, db.session.get(Statement, statement_id)))
+    earlier = json.dumps(public_list.api_earlier(), separators=(",", ":")).encode("ascii")
     return b"".join((head[:-1], b',"signatories":', public_list.api_json(),
-                     b',"signatory_count":%d}' % public_list.total))
+                     b',"signatory_count":%d,"earlier_versions":' % public_list.total,
+                     earlier, b"}"))
 
 
 @bp.get("/statements/<slug>/signatories.csv")

@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import audit, drafting, logos, membership, signing
+from cosign import audit, drafting, logos, membership, moderation, signing
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
@@ -14,6 +14,8 @@ from cosign.core.markdown import render_markdown
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
+from cosign.web.converters import query_int
+from cosign.web.links import site_url
 from cosign.web.messages import error_text, show_error
 from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, LogoForm,
                               NewStatementForm, OpenForm, PreviewForm, SettingsForm)
@@ -195,12 +197,7 @@ def history(slug: str):
 
 
 def _revision_number(name: str, default: int) -> int:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
-    if not value.isdigit():
-        abort(404)
-    return int(value)
+    return query_int(name, default, minimum=0)
 
 
 @bp.get("/<slug>/diff")
@@ -280,6 +277,8 @@ def settings(slug: str):
                 press_name=form.press_name.data or "", press_email=form.press_email.data or "",
                 press_phone=form.press_phone.data or "",
             )
+            moderation.require_domain_verified(db.session, stmt, bool(
+                form.require_domain_verified.data), current_user.id)
         except DraftingError as exc:
             db.session.rollback()
             show_error(form, exc)
@@ -328,8 +327,7 @@ def members(slug: str):
                 invitation = membership.invite(
                     db.session, stmt, member, form.email.data, form.role.data,
                     secret_key=current_app.config["SECRET_KEY"],
-                    link_for=lambda token: url_for("auth.invitation", token=token,
-                                                   _external=True),
+                    link_for=lambda token: site_url("auth.invitation", token=token),
                 )
             except DraftingError as exc:
                 show_error(form, exc)

@@ -6,12 +6,13 @@ import datetime as dt
 from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 
 from cosign import catalogue, clock
 from cosign.core.markdown import plain_text, render_markdown
 from cosign.extensions import db
+from cosign.web.links import site_url
 
 bp = Blueprint("feed", __name__)
 
@@ -52,18 +53,18 @@ def atom():
     site = current_app.config.get("COSIGN_SITE_NAME", "cosign")
     entries = catalogue.newest(db.session, catalogue.FEED_SIZE)
     feed = FeedGenerator()
-    feed.id(url_for(".atom", _external=True))
+    feed.id(site_url(".atom"))
     feed.title(_("Published statements · %(site)s", site=site))
     feed.author({"name": site})
-    feed.link(href=url_for(".atom", _external=True), rel="self", type="application/atom+xml")
-    feed.link(href=url_for("public.index", _external=True), rel="alternate", type="text/html")
+    feed.link(href=site_url(".atom"), rel="self", type="application/atom+xml")
+    feed.link(href=site_url("public.index"), rel="alternate", type="text/html")
     feed.language(current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
     feed.updated(_utc(max((e.updated_at for e in entries), default=None) or clock.now()))
     for item in entries:  # newest first
         statement, revision = item.statement, item.revision
         entry = feed.add_entry(order="append")
         entry.register_extension("cosign", EntryExtras, atom=True, rss=False)
-        page = url_for("public.statement", slug=statement.slug, _external=True)
+        page = site_url("public.statement", slug=statement.slug)
         entry.id(page)
         entry.title(revision.title)
         entry.updated(_utc(item.updated_at))
@@ -73,7 +74,7 @@ def atom():
         entry.content(render_markdown(revision.body), type="html")
         entry.link(href=page)  # rel="alternate"
         entry.cosign.links.append({
-            "href": url_for("public.statement_pdf", slug=statement.slug, _external=True),
+            "href": site_url("public.statement_pdf", slug=statement.slug),
             "rel": "enclosure", "type": "application/pdf", "title": _("PDF"),
         })
         entry.cosign.language = statement.language

@@ -12,7 +12,6 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -38,6 +37,7 @@ from cosign.core.countries import country_choices, is_country
 from cosign.core.language import normalise_language_tag
 from cosign.core.markdown import find_unsafe_content
 from cosign.security import MIN_PASSWORD_LENGTH
+from cosign.web.converters import BoundedIntegerField, id_number
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -157,6 +157,11 @@ class EditForm(TextFields):
 
 
 class SettingsForm(SettingsFields):
+    require_domain_verified = BooleanField(
+        _l("Approve only domain-verified sign-ons"),
+        description=_l("The signer's confirmed e-mail address must be at the organisation's "
+                       "website domain (e.g. name@amnesty.org for amnesty.org). Others wait "
+                       "for a moderator and cannot be approved."))
     submit = SubmitField(_l("Save settings"))
 
 
@@ -262,8 +267,11 @@ class SignForm(FlaskForm):
         description=_l("Never shown publicly. The coordinators may contact this person."),
         validators=[DataRequired(_l("Enter the name of a contact person.")), Length(max=200)],
         filters=[_strip])
-    contact_role = StringField(_l("Role in the organisation (optional)"),
-                               validators=[Optional(), Length(max=100)], filters=[_strip])
+    contact_role = StringField(
+        _l("Your role in the organisation"),
+        description=_l("For example director, board member, press officer. Never shown "
+                       "publicly."),
+        validators=[Length(max=100)], filters=[_strip])
     email = EmailField(
         _l("E-mail"),
         description=_l("We send a confirmation link to this address. Never shown publicly."),
@@ -286,6 +294,11 @@ class SignForm(FlaskForm):
     def validate_authorised(self, field):
         if self.kind.data != "individual" and not field.data:
             raise ValidationError(_l("Please confirm that you may sign for the organisation."))
+
+    def validate_contact_role(self, field):
+        if self.kind.data != "individual" and not (field.data or "").strip():
+            raise ValidationError(_l("Enter your role in the organisation (for example "
+                                     "director or press officer)."))
 
     def __init__(self, *args, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -326,8 +339,14 @@ class AddSignatureForm(SignForm):
                        filters=[_strip])
     submit = SubmitField(_l("Add signature"))
 
+    contact_role = StringField(_l("Role in the organisation (optional)"),
+                               validators=[Optional(), Length(max=100)], filters=[_strip])
+
     def validate_authorised(self, field):
         """The coordinator vouches for signatures collected elsewhere."""
+
+    def validate_contact_role(self, field):
+        """Optional for signatures collected elsewhere."""
 
 
 class RenameForm(FlaskForm):
@@ -337,7 +356,7 @@ class RenameForm(FlaskForm):
 
 
 class DuplicateForm(FlaskForm):
-    duplicate_of = SelectField(_l("Duplicate of"), coerce=int, validate_choice=False,
+    duplicate_of = SelectField(_l("Duplicate of"), coerce=id_number, validate_choice=False,
                                validators=[InputRequired()])
     submit = SubmitField(_l("Mark as duplicate"))
 
@@ -365,7 +384,7 @@ class PdfLayoutForm(FlaskForm):
 
 
 class LeadForm(FlaskForm):
-    lead_rank = IntegerField(
+    lead_rank = BoundedIntegerField(
         _l("Lead signatory: position at the top of the PDF list (empty: not a lead)"),
         validators=[Optional(), NumberRange(min=1, max=999,
                                             message=_l("Enter a number from 1 to 999."))])

@@ -69,6 +69,11 @@ def audit_label(event) -> str:
             return _("signed again after withdrawing: %(name)s", name=d.get("name"))
         case "confirmed":
             return _("confirmed by e-mail: %(name)s", name=d.get("name"))
+        case "claim-lost":
+            return _("not confirmed, closed: another sign-on of the same organisation was "
+                     "confirmed first: %(name)s", name=d.get("name"))
+        case "confirmation-resent":
+            return _("confirmation link sent again on request: %(name)s", name=d.get("name"))
         case "approved":
             return _("approved: %(name)s", name=d.get("name"))
         case "rejected":
@@ -84,6 +89,12 @@ def audit_label(event) -> str:
         case "duplicate":
             return _("marked “%(name)s” as a duplicate of “%(of)s”", name=d.get("name"),
                      of=d.get("of_name"))
+        case "not-duplicate":
+            return _("marked “%(name)s” as not the same as “%(of)s”", name=d.get("name"),
+                     of=d.get("of_name"))
+        case "require-domain":
+            return (_("now approves only domain-verified sign-ons") if d.get("required")
+                    else _("approves sign-ons without domain verification again"))
         case "added":
             return _("added a signature: %(name)s", name=d.get("name"))
         case "lead":
@@ -99,6 +110,12 @@ def audit_label(event) -> str:
             return _("scheduled publication for %(when)s UTC", when=d.get("at", "").replace("T", " "))
         case "unscheduled":
             return _("called off the scheduled publication")
+        case "earlier-signers":
+            if d.get("choice") == "omit":
+                return _("chose to leave out signatories of earlier versions who have not "
+                         "re-confirmed")
+            return _("chose to list signatories of earlier versions who have not re-confirmed "
+                     "apart, with their version")
         case "published":
             return _("published revision %(n)s", n=d.get("revision"))
         case "contacts-erased":
@@ -130,6 +147,32 @@ def audit_label(event) -> str:
             return _("%(email)s unsubscribed from the press list", email=d.get("email"))
         case "press-resubscribed":
             return _("%(email)s subscribed again to the press list", email=d.get("email"))
+        # a coordinator's own account (statement_id None)
+        case "login-failed":
+            return _("failed login (wrong password)") if d.get("known") else \
+                _("failed login (no such account)")
+        case "2fa-failed":
+            return _("wrong second-factor code (%(reason)s)", reason=d.get("reason", ""))
+        case "password-changed":
+            return _("changed the password; other sessions ended")
+        case "password-change-failed":
+            return _("tried to change the password with a wrong current password")
+        case "password-reset-requested":
+            return _("asked for a password reset link")
+        case "password-reset":
+            return _("set a new password with a reset link; other sessions ended")
+        case "sessions-ended":
+            return _("logged out everywhere")
+        case "2fa-enabled":
+            return _("turned two-step login on")
+        case "2fa-disabled":
+            return _("turned two-step login off")
+        case "recovery-code-used":
+            return _("logged in with a recovery code (%(left)s left)", left=d.get("left"))
+        case "recovery-codes-regenerated":
+            return _("made new recovery codes")
+        case "recovery-codes-failed":
+            return _("tried to make new recovery codes with a wrong password")
     return event.action
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from cosign import exports, moderation, pdfs, signing
+from cosign import database, exports, moderation, pdfs, signing
 from cosign.core import importer
 from cosign.core.chart import timeline_svg
 from cosign.core.countries import country_choices
@@ -22,6 +22,7 @@ from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.models import SIGNATURE_STATUSES
 from cosign.web import listings
+from cosign.web.converters import query_int, whole_numbers
 from cosign.web.desk import load_statement
 from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm, LeadForm,
                               PdfLayoutForm, RenameForm, country_options)
@@ -47,12 +48,13 @@ def index(slug: str):
     status = request.args.get("status", "confirmed")
     if status not in SIGNATURE_STATUSES:
         abort(404)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() else 1
+    page = query_int("page", 1, strict=False)
     text = request.args.get("q", "")[:200]
     country = request.args.get("country", "")[:2]
+    similar = request.args.get("similar") == "1"
+    verified = request.args.get("verified") == "1"
     result = moderation.search(db.session, statement.id, status=status, text=text,
-                               country=country, page=page)
+                               country=country, page=page, similar=similar, verified=verified)
     days = moderation.timeline(db.session, statement.id)
     total = sum(n for _day, n in days)
     chart = timeline_svg(
@@ -64,6 +66,8 @@ def index(slug: str):
         counts=moderation.status_counts(db.session, statement.id),
         flagged=moderation.flagged_count(db.session, statement.id),
         result=result, text=text, country=country, countries=_countries(),
+        similar=similar, verified=verified,
+        similar_names=moderation.similar_names(db.session, statement.id, result.items),
         chart=Markup(chart), action_form=ActionForm(),
         pdf=pdfs.latest(db.session, statement.id),
         layout_form=PdfLayoutForm(page_size=statement.pdf_page_size, columns=statement.pdf_columns,
@@ -90,15 +94,20 @@ def moderate(slug: str):
     statement, _member = load_statement(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = whole_numbers(request.form.getlist("ids"))
     action = request.form.get("action")
     back = request.form.get("status", "confirmed")
     if not ids:
         flash(_("Select at least one signature."), "error")
     elif action == "approve":
-        n = moderation.approve(db.session, statement, ids, _user_id(),
-                               secret_key=current_app.config["SECRET_KEY"], link_for=link_for)
-        flash(_("%(n)d approved.", n=n), "success")
+        try:
+            n = moderation.approve(db.session, statement, ids, _user_id(),
+                                   secret_key=current_app.config["SECRET_KEY"],
+                                   link_for=link_for)
+        except UserError as exc:
+            flash(error_text(exc), "error")
+        else:
+            flash(_("%(n)d approved.", n=n), "success")
     elif action == "reject":
         n = moderation.reject(db.session, statement, ids, _user_id())
         flash(_("%(n)d rejected.", n=n), "success")
@@ -128,6 +137,47 @@ def detail(slug: str, signature_id: int):
                    _duplicate_form(statement, signature))
 
 
+@bp.post("/<int:signature_id>/same")
+def same(slug: str, signature_id: int):
+    """One click: the "possibly the same" sign-on is a duplicate of the one it resembles."""
+    statement, _member = load_statement(slug)
+    signature = _signature_or_404(statement, signature_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if signature.similar_to_id is None:
+        flash(_("This signature is not marked as possibly the same as another."), "error")
+    else:
+        try:
+            moderation.mark_duplicate(db.session, statement, signature.id,
+                                      signature.similar_to_id, _user_id())
+        except StatementNotFound:
+            flash(_("The other signature is no longer there."), "error")
+        except UserError as exc:
+            flash(error_text(exc), "error")
+        else:
+            flash(_("Marked as duplicate and rejected."), "success")
+    return redirect(_back(slug, signature))
+
+
+@bp.post("/<int:signature_id>/not-same")
+def not_same(slug: str, signature_id: int):
+    """One click: the "possibly the same" sign-on is another organisation."""
+    statement, _member = load_statement(slug)
+    signature = _signature_or_404(statement, signature_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    moderation.not_the_same(db.session, statement, signature.id, _user_id())
+    flash(_("Marked as a different organisation."), "success")
+    return redirect(_back(slug, signature))
+
+
+def _back(slug: str, signature) -> str:
+    if request.form.get("back") == "list":
+        return url_for(".index", slug=slug, status=request.form.get("status")
+                       if request.form.get("status") in SIGNATURE_STATUSES else "confirmed")
+    return url_for(".detail", slug=slug, signature_id=signature.id)
+
+
 def _duplicate_form(statement, signature, formdata=None):
     form = DuplicateForm(formdata=formdata)
     others = moderation.search(db.session, statement.id, status="approved", per_page=500).items
@@ -141,6 +191,9 @@ def _detail(statement, member, signature, rename_form, duplicate_form, status=20
             lead_form=None):
     return render_template("desk/signature.html", statement=statement, member=member,
                            signature=signature, rename_form=rename_form,
+                           similar_names=moderation.similar_names(db.session, statement.id,
+                                                                  [signature]),
+                           action_form=ActionForm(),
                            duplicate_form=duplicate_form,
                            lead_form=lead_form or LeadForm(lead_rank=signature.lead_rank)), status
 
@@ -201,6 +254,7 @@ def duplicate(slug: str, signature_id: int):
 
 @bp.route("/add", methods=["GET", "POST"])
 def add(slug: str):
+    database.set_write_intent(False)  # the service takes the write lock after its reads
     statement, member = load_statement(slug)
     form = AddSignatureForm(countries=country_options(str(get_locale() or "en")))
     if form.validate_on_submit():
@@ -254,6 +308,7 @@ def _import_rows(rows):
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_csv(slug: str):
+    database.set_write_intent(False)  # the service takes the write lock after its reads
     statement, member = load_statement(slug)
     form = ImportForm()
     result, problems, status = None, [], 200
@@ -342,7 +397,23 @@ def provenance_label(signature) -> str:
     return signature.provenance_detail or _("imported")
 
 
+SIMILAR_REASONS = {
+    "website": lambda: _("same website"),
+    "translation": lambda: _("same website, name in another language"),
+    "look-alike": lambda: _("looks the same"),
+    "abbreviation": lambda: _("abbreviation"),
+    "spelling": lambda: _("similar spelling"),
+    "email-domain": lambda: _("same e-mail domain"),
+}
+
+
+def similar_reason_label(code: str) -> str:
+    label = SIMILAR_REASONS.get(code)
+    return label() if label else code
+
+
 @bp.app_context_processor
 def _moderation_labels():
     return {"signature_status_label": lambda code: STATUS_LABELS[code](),
-            "provenance_label": provenance_label}
+            "provenance_label": provenance_label,
+            "similar_reason_label": similar_reason_label}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cosign.web.converters import MAX_SLUG
+
 VERSION = "1.0.0"
 JSON = "application/json"
 CSV = "text/csv"
@@ -30,12 +32,15 @@ def _ok(description: str, media_type: str, schema: dict[str, Any]) -> dict[str, 
             "content": {media_type: {"schema": schema}}}
 
 
-def _preflight(summary: str) -> dict[str, Any]:
+def _preflight(summary: str, *, slug: bool = False) -> dict[str, Any]:
+    responses = {"204": _ref("responses", "Preflight")}
+    if slug:  # a slug longer than its maxLength is no address at all
+        responses["404"] = _ref("responses", "NotFound")
     return {
         "summary": summary,
         "description": "CORS preflight: GET is allowed from any origin.",
         "tags": ["cors"],
-        "responses": {"204": _ref("responses", "Preflight")},
+        "responses": responses,
     }
 
 
@@ -120,12 +125,27 @@ SCHEMAS: dict[str, Any] = {
     "WithheldSignatory": {
         "type": "object",
         "description": "An organisation that asked for its name to be withheld.",
-        "required": ["withheld", "country", "type"],
+        "required": ["withheld", "country", "type", "signed_version"],
         "additionalProperties": False,
         "properties": {
             "withheld": {"const": True},
             "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
             "type": {"type": "string"},
+            "signed_version": {"type": "integer", "minimum": 1,
+                               "description": "The version of the text this signatory signed."},
+        },
+    },
+    "EarlierVersion": {
+        "type": "object",
+        "description": "Approved signatories of an earlier version of the text who have not "
+                       "re-confirmed the current one: listed after the current signatories, "
+                       "never counted in signatory_count.",
+        "required": ["version", "text_sha256", "signatory_count"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"type": "integer", "minimum": 1},
+            "text_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "signatory_count": {"type": "integer", "minimum": 1},
         },
     },
     "Pdf": {
@@ -147,8 +167,8 @@ SCHEMAS: dict[str, Any] = {
         "required": ["slug", "title", "coalition", "language", "status", "signing_open",
                      "opened_at", "closed_at", "published_at", "corrected_at", "date", "place",
                      "version", "text_markdown", "text_html", "text_sha256",
-                     "signatory_count", "signatories", "pdf", "url", "api_url",
-                     "signatories_csv_url"],
+                     "signatory_count", "earlier_versions", "signatories", "pdf", "url",
+                     "api_url", "signatories_csv_url"],
         "additionalProperties": False,
         "properties": {
             "slug": {"type": "string"},
@@ -170,10 +190,17 @@ SCHEMAS: dict[str, Any] = {
             "text_html": {"type": "string", "description": "Sanitised HTML."},
             "text_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$",
                             "description": "SHA-256 of the canonical signed text."},
-            "signatory_count": {"type": "integer", "minimum": 0},
+            "signatory_count": {"type": "integer", "minimum": 0,
+                                "description": "Approved signatories of this version of the "
+                                               "text (signed or re-confirmed it)."},
+            "earlier_versions": {"type": "array", "items": _ref("schemas", "EarlierVersion"),
+                                 "description": "Newest version first; empty when there are "
+                                                "none or the coordinators leave them out."},
             "signatories": {
                 "type": "array",
-                "description": "Every approved signatory, named ones by name, then withheld ones.",
+                "description": "The approved signatories of this version (named ones by name, "
+                               "then withheld ones), then those of each earlier version in "
+                               "earlier_versions; signed_version tells them apart.",
                 "items": {"oneOf": [_ref("schemas", "NamedSignatory"),
                                     _ref("schemas", "WithheldSignatory")]},
             },
@@ -186,7 +213,9 @@ SCHEMAS: dict[str, Any] = {
 }
 
 CSV_DESCRIPTION = ("UTF-8, a header row, then one row per approved signatory in public order: "
-                   "name, country, country_code, city, type, website, signed_version. A "
+                   "name, country, country_code, city, type, website, signed_version: first "
+                   "the signatories of the current version, then those of earlier versions "
+                   "who have not re-confirmed (their signed_version is lower). A "
                    "withheld organisation appears as \"An organisation in <country> (name "
                    "withheld)\" with no city or website. Cells starting with = + - @ get a "
                    "leading apostrophe.")
@@ -234,7 +263,7 @@ def document() -> dict[str, Any]:
                         **ERRORS,
                     },
                 },
-                "options": _preflight("CORS preflight for a statement"),
+                "options": _preflight("CORS preflight for a statement", slug=True),
             },
             "/statements/{slug}/signatories.csv": {
                 "parameters": SLUG,
@@ -248,7 +277,7 @@ def document() -> dict[str, Any]:
                         **ERRORS,
                     },
                 },
-                "options": _preflight("CORS preflight for the CSV"),
+                "options": _preflight("CORS preflight for the CSV", slug=True),
             },
             "/openapi.json": {
                 "get": {
@@ -269,7 +298,7 @@ def document() -> dict[str, Any]:
             "parameters": {
                 "Slug": {"name": "slug", "in": "path", "required": True,
                          "description": "The statement's address, as in /s/<slug>.",
-                         "schema": {"type": "string", "maxLength": 100}},
+                         "schema": {"type": "string", "maxLength": MAX_SLUG}},
                 "Page": {"name": "page", "in": "query", "required": False,
                          "description": "Page number, from 1.",
                          "schema": {"type": "integer", "minimum": 1, "maximum": 100000,

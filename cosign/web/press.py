@@ -19,8 +19,9 @@ from flask_login import current_user, login_required
 from cosign import press, press_import, subscription
 from cosign.extensions import csrf, db, limiter
 from cosign.web import uploads
+from cosign.web.converters import query_int
 from cosign.web.forms import ActionForm
-from cosign.web.links import link_problem
+from cosign.web.links import link_problem, site_url
 from cosign.web.messages import error_text, show_error
 from cosign.web.press_forms import ContactForm, PressImportForm, SubscribeForm
 
@@ -51,7 +52,7 @@ def desk_page(view):
 def link_for(purpose: str, token: str) -> str:
     endpoints = {subscription.CONFIRM: "press.confirm",
                  press.UNSUBSCRIBE: "press.unsubscribe"}
-    return url_for(endpoints[purpose], token=token, _external=True)
+    return site_url(endpoints[purpose], token=token)
 
 
 def _data(form) -> press.ContactData:
@@ -77,8 +78,7 @@ def contacts():
         abort(404)
     tag = request.args.get("tag", "")[:press.MAX_TAG]
     text = request.args.get("q", "")[:200]
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 7 else 1
+    page = query_int("page", 1, strict=False)
     result = press.search(db.session, tag=tag, status=status, text=text, page=page)
     return render_template("press/contacts.html", result=result, status=status, tag=tag,
                            text=text, counts=press.status_counts(db.session),
@@ -247,20 +247,40 @@ def _link_problem(exc: subscription.LinkInvalid):
                           "again to receive a new one."))
 
 
-@bp.get("/press/confirm/<token>")
+@bp.route("/press/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
+    """The link in the confirmation e-mail shows what will happen (GET and HEAD change
+    nothing: mail scanners open links); the page's button subscribes (POST)."""
     g.no_store, g.referrer_policy = True, "no-referrer"
+    secret = current_app.config["SECRET_KEY"]
+    max_age = current_app.config.get("COSIGN_CONFIRM_MAX_AGE", subscription.CONFIRM_MAX_AGE)
+    site = current_app.config["COSIGN_SITE_NAME"]
+    if request.method != "POST":  # GET, HEAD
+        try:
+            contact = subscription.read_confirmation(db.session, token, secret_key=secret,
+                                                     max_age=max_age)
+        except subscription.LinkInvalid as exc:
+            return _link_problem(exc)
+        if contact.status == "pending":
+            return render_template("press/confirm.html", contact=contact, site=site,
+                                   form=ActionForm())
+        if contact.status == "active":
+            return render_template("public/link.html", heading=_("Already confirmed"),
+                                   message=_("This subscription was confirmed before; nothing "
+                                             "has changed."))
+        return render_template("public/link.html", heading=_("Not subscribed"),
+                               message=_("This address unsubscribed after the link was sent. "
+                                         "Subscribe again to receive statements.")), 409
+    if not ActionForm().validate_on_submit():
+        abort(400)
     try:
-        _contact, changed = subscription.confirm(
-            db.session, token, secret_key=current_app.config["SECRET_KEY"],
-            max_age=current_app.config.get("COSIGN_CONFIRM_MAX_AGE",
-                                           subscription.CONFIRM_MAX_AGE))
+        _contact, changed = subscription.confirm(db.session, token, secret_key=secret,
+                                                 max_age=max_age)
     except subscription.LinkInvalid as exc:
         return _link_problem(exc)
     except press.PressError as exc:
         return render_template("public/link.html", heading=_("Not subscribed"),
                                message=error_text(exc)), 409
-    site = current_app.config["COSIGN_SITE_NAME"]
     if changed:
         heading = _("Thank you: you are subscribed")
         message = _("%(site)s will send you its statements when they are published. Each "
@@ -274,21 +294,29 @@ def confirm(token: str):
 @bp.route("/press/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" without a form
 def unsubscribe(token: str):
+    """The link in every press mail shows a page with a button (GET and HEAD change nothing:
+    mail scanners open links); the button, or a mail client's one-click POST
+    (``List-Unsubscribe=One-Click``, RFC 8058, no CSRF token), unsubscribes."""
     g.no_store, g.referrer_policy = True, "no-referrer"
-    if request.method == "POST" and request.form.get("List-Unsubscribe") != "One-Click":
+    secret = current_app.config["SECRET_KEY"]
+    site = current_app.config["COSIGN_SITE_NAME"]
+    one_click = request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and not one_click and not ActionForm().validate_on_submit():
         abort(400)
-    if request.method == "HEAD":  # link checkers: answer, change nothing
-        return ""
     try:
-        contact, _changed = subscription.unsubscribe(
-            db.session, token, secret_key=current_app.config["SECRET_KEY"])
+        if request.method != "POST":  # GET, HEAD
+            contact = subscription.read_unsubscribe(db.session, token, secret_key=secret)
+        else:
+            contact, _changed = subscription.unsubscribe(db.session, token, secret_key=secret)
     except subscription.LinkInvalid as exc:
         return _link_problem(exc)
-    site = current_app.config["COSIGN_SITE_NAME"]
-    if request.method == "POST":
+    if one_click:
         return Response(_("Unsubscribed: %(site)s will send no more statements to this address.",
                           site=site) + "\n", mimetype="text/plain")
-    return render_template("press/unsubscribed.html", contact=contact, token=token,
+    if request.method == "POST" or contact is None or contact.status == "unsubscribed":
+        return render_template("press/unsubscribed.html", contact=contact, token=token,
+                               form=ActionForm())
+    return render_template("press/unsubscribe.html", contact=contact, site=site,
                            form=ActionForm())
 
 

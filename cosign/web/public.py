@@ -17,8 +17,9 @@ from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
 from cosign.extensions import db, limiter
 from cosign.models import Statement
+from cosign.web.converters import query_int
 from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
-from cosign.web.links import link_problem
+from cosign.web.links import link_problem, site_url
 from cosign.web.messages import error_text
 
 bp = Blueprint("public", __name__)
@@ -50,8 +51,8 @@ def link_for(purpose: str, value: str) -> str:
     endpoints = {signing.CONFIRM: "public.confirm", signing.WITHDRAW: "public.withdraw",
                  signing.RECONFIRM: "public.reconfirm"}
     if purpose == "statement":
-        return url_for("public.statement", slug=value, _external=True)
-    return url_for(endpoints[purpose], token=value, _external=True)
+        return site_url("public.statement", slug=value)
+    return site_url(endpoints[purpose], token=value)
 
 
 @bp.get("/s/<slug>")
@@ -67,7 +68,7 @@ def statement(slug: str):
     show_list = stmt.public_list or stmt.status == "published"
     list_html = (signatory_list.html(public_list, slug, stmt.signed_revision,
                                      str(get_locale() or "en"))
-                 if show_list and public_list.total else None)
+                 if show_list and public_list.printed else None)
     return render_template(
         "public/statement.html", statement=stmt, revision=text,
         pdf=pdfs.latest(db.session, stmt.id), correction=publishing.correction(db.session, stmt),
@@ -125,8 +126,8 @@ def changes(slug: str):
     old_number = request.args.get("from", "")
     if correction is None and not (new_number and old_number):
         abort(404)
-    new_number = int(new_number) if new_number.isdigit() else (correction.current if correction else 0)
-    old_number = int(old_number) if old_number.isdigit() else (correction.previous if correction else 0)
+    new_number = query_int("to", correction.current if correction else 0, strict=False)
+    old_number = query_int("from", correction.previous if correction else 0, strict=False)
     if old_number not in versions or new_number not in versions or old_number >= new_number:
         abort(404)
     from cosign.web.desk import diff_context
@@ -226,6 +227,23 @@ def _link_problem(exc: Exception):
                           "statement again to receive a new one."))
 
 
+def _confirm_link_problem(exc: Exception, token: str):
+    """An expired confirmation link points to "resend my confirmation" for its statement."""
+    if not isinstance(exc, signing.LinkExpired):
+        return _link_problem(exc)
+    stmt = signing.statement_of_expired(db.session, token,
+                                        secret_key=current_app.config["SECRET_KEY"])
+    if stmt is None or stmt.status not in VISIBLE or not signing.is_open(stmt):
+        return _link_problem(exc)
+    g.no_store = True
+    return render_template(
+        "public/link.html", heading=_("This link has expired"),
+        message=_("Links in our e-mails work for seven days. Ask for a new link: we send it to "
+                  "the address you signed with."),
+        action=(url_for(".resend", slug=stmt.slug), _("Send me a new link")),
+        statement=stmt), 410
+
+
 def _closed_page(signature):
     return render_template("public/link.html", heading=_("Signing is closed"),
                            message=_("This statement no longer accepts changes to its list of "
@@ -233,18 +251,57 @@ def _closed_page(signature):
                            statement=signature.statement if signature else None), 410
 
 
-@bp.get("/confirm/<token>")
+def _taken_page(exc: signing.NameTaken, statement):
+    return render_template("public/link.html", heading=_("Already on the list"),
+                           message=error_text(exc), statement=statement), 409
+
+
+def _button_pressed() -> None:
+    """A state-changing POST from one of our pages: its CSRF token must be right."""
+    from cosign.web.forms import ActionForm
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
+    """The link in the confirmation e-mail shows what will be confirmed (GET and HEAD change
+    nothing: mail scanners open links); the page's button confirms (POST)."""
+    from cosign.web.forms import ActionForm
+
     g.no_store, g.referrer_policy = True, "no-referrer"
+    secret, max_age = current_app.config["SECRET_KEY"], current_app.config["COSIGN_CONFIRM_MAX_AGE"]
+    if request.method == "POST":
+        database.set_write_intent(False)  # the service takes the write lock after rendering
+        _button_pressed()
+        try:
+            signature, changed = signing.confirm(db.session, token, secret_key=secret,
+                                                 link_for=link_for, max_age=max_age)
+        except signing.SigningClosed:
+            return _closed_page(None)
+        except signing.NameTaken as exc:
+            return _taken_page(exc, None)
+        except signing.LinkInvalid as exc:
+            return _confirm_link_problem(exc, token)
+        return _confirmed_page(signature, changed)
     try:
-        signature, changed = signing.confirm(
-            db.session, token, secret_key=current_app.config["SECRET_KEY"], link_for=link_for,
-            max_age=current_app.config["COSIGN_CONFIRM_MAX_AGE"])
-    except signing.SigningClosed:
-        return _closed_page(None)
+        signature = signing.read_confirmation(db.session, token, secret_key=secret,
+                                              max_age=max_age)
     except signing.LinkInvalid as exc:
-        return _link_problem(exc)
+        return _confirm_link_problem(exc, token)
     stmt = signature.statement
+    if signature.status != "unconfirmed":
+        return _confirmed_page(signature, False)
+    if not signing.is_open(stmt):
+        return _closed_page(signature)
+    if signing.is_taken(db.session, signature):
+        return _taken_page(signing.NameTaken(signature.public_name), stmt)
+    return render_template("public/confirm.html", signature=signature, statement=stmt,
+                           form=ActionForm())
+
+
+def _confirmed_page(signature, changed: bool):
     if signature.status == "approved" and changed:
         heading, message = _("Thank you: your signature is on the list"), _(
             "The signature of “%(name)s” is confirmed and shown on the statement.",
@@ -256,7 +313,8 @@ def confirm(token: str):
     else:
         heading, message = _("Already confirmed"), _(
             "This signature was confirmed before; nothing has changed.")
-    return render_template("public/link.html", heading=heading, message=message, statement=stmt)
+    return render_template("public/link.html", heading=heading, message=message,
+                           statement=signature.statement)
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
@@ -268,10 +326,7 @@ def withdraw(token: str):
     except signing.LinkInvalid as exc:
         return _link_problem(exc)
     if request.method == "POST":
-        from cosign.web.forms import ActionForm
-
-        if not ActionForm().validate_on_submit():
-            abort(400)
+        _button_pressed()
         try:
             signature, _changed = signing.withdraw(db.session, token, secret_key=secret)
         except signing.SigningClosed:
@@ -290,12 +345,22 @@ def withdraw(token: str):
                            statement=signature.statement)
 
 
-@bp.get("/reconfirm/<token>")
+@bp.route("/reconfirm/<token>", methods=["GET", "POST"])
 def reconfirm(token: str):
+    """The link in the re-confirmation e-mail shows the word diff between the version signed
+    and the current one; the page's button re-confirms (POST)."""
+    from cosign.web.desk import diff_context
+    from cosign.web.forms import ActionForm
+
     g.no_store, g.referrer_policy = True, "no-referrer"
+    secret = current_app.config["SECRET_KEY"]
     try:
-        signature, changed = signing.reconfirm(
-            db.session, token, secret_key=current_app.config["SECRET_KEY"])
+        if request.method == "POST":
+            _button_pressed()
+            signature, changed = signing.reconfirm(db.session, token, secret_key=secret)
+        else:
+            signature, changed = signing.read_reconfirmation(db.session, token,
+                                                             secret_key=secret), None
     except signing.SigningClosed:
         return _closed_page(None)
     except signing.SigningError as exc:
@@ -303,13 +368,75 @@ def reconfirm(token: str):
                                message=error_text(exc)), 409
     except signing.LinkInvalid as exc:
         return _link_problem(exc)
+    stmt = signature.statement
+    if changed is None and signature.revision != stmt.signed_revision:
+        if stmt.status not in signing.CORRECTABLE:
+            return _closed_page(signature)
+        old = drafting.get_revision(db.session, stmt.id, signature.revision)
+        new = drafting.get_revision(db.session, stmt.id, stmt.signed_revision)
+        return render_template("public/reconfirm.html", signature=signature, statement=stmt,
+                               old=old, new=new, form=ActionForm(),
+                               direction=text_direction(stmt.language), **diff_context(old, new))
     return render_template(
         "public/link.html",
         heading=_("Thank you: you have re-confirmed") if changed else _("Already re-confirmed"),
         message=_("“%(name)s” now signs version %(n)d of the text.",
                   name=signature.public_name, n=signature.revision),
-        statement=signature.statement)
+        statement=stmt)
 
+
+# --- "resend my confirmation" -----------------------------------------------------------
+
+RESEND_LIMIT_IP = "10 per hour"
+RESEND_LIMIT_EMAIL = "5 per hour"
+
+
+@bp.record_once
+def _resend_defaults(state) -> None:
+    state.app.config.setdefault("COSIGN_RESEND_LIMIT_IP", RESEND_LIMIT_IP)
+    state.app.config.setdefault("COSIGN_RESEND_LIMIT_EMAIL", RESEND_LIMIT_EMAIL)
+
+
+def _resend_ip_key() -> str:
+    return "resend-ip:" + (request.remote_addr or "")
+
+
+def _resend_email_key() -> str:
+    return "resend-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/s/<slug>/resend", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["COSIGN_RESEND_LIMIT_IP"], methods=["POST"],
+               key_func=_resend_ip_key, scope="resend-ip")
+@limiter.limit(lambda: current_app.config["COSIGN_RESEND_LIMIT_EMAIL"], methods=["POST"],
+               key_func=_resend_email_key, scope="resend-email")
+def resend(slug: str):
+    """Ask for new confirmation links: the answer is the same whatever the address did;
+    the mail (to that address only) says what there is."""
+    from cosign.web.resend_form import ResendForm
+
+    database.set_write_intent(False)  # the service takes the write lock after rendering
+    stmt = _public_statement(slug)
+    g.no_store = True
+    if not signing.is_open(stmt):
+        return render_template("public/sign_closed.html", statement=stmt), 410
+    form = ResendForm()
+    if form.validate_on_submit():
+        if not form.fax.data:  # a bot filled the hidden field: the same answer, no mail
+            try:
+                signing.resend(db.session, stmt, form.email.data,
+                               secret_key=current_app.config["SECRET_KEY"], link_for=link_for)
+            except signing.SigningClosed:
+                return render_template("public/sign_closed.html", statement=stmt), 410
+        return redirect(url_for(".resend_sent", slug=slug), 303)
+    return render_template("public/resend.html", statement=stmt, form=form), \
+        422 if form.errors else 200
+
+
+@bp.get("/s/<slug>/resend/sent")
+def resend_sent(slug: str):
+    stmt = _public_statement(slug)
+    return render_template("public/resend_sent.html", statement=stmt)
 
 
 @bp.app_context_processor

@@ -12,7 +12,7 @@ from cosign.web.desk import load_statement
 from cosign.web.forms import ActionForm
 from cosign.web.labels import local_time
 from cosign.web.messages import error_text, show_error
-from cosign.web.publication_forms import PublishForm
+from cosign.web.publication_forms import EarlierSignersForm, PublishForm
 
 bp = Blueprint("publication", __name__, url_prefix="/desk")
 
@@ -38,7 +38,9 @@ def publish(slug: str):
             form.keep_open.data, form.press_selection.data = stmt.keep_open, stmt.press_selection
             form.press_tags.data = [t for t in stmt.press_tags.split(",") if t]
             form.embargoed_copy.data = stmt.press_embargoed_copy
+        form.earlier_signers.data = stmt.earlier_signers
     approved = signatories.approved_count(db.session, stmt.id)
+    versions = publishing.version_counts(db.session, stmt)
     if form.validate_on_submit():
         try:
             at = embargo.to_utc(form.at.data, form.timezone.data) if form.when.data == "later" else None
@@ -46,7 +48,8 @@ def publish(slug: str):
                 at=at, timezone=form.timezone.data, keep_open=form.keep_open.data,
                 press_selection=form.press_selection.data,
                 press_tags=tuple(form.press_tags.data or ()),
-                embargoed_copy=form.embargoed_copy.data, confirm_empty=form.confirm_empty.data)
+                embargoed_copy=form.embargoed_copy.data, confirm_empty=form.confirm_empty.data,
+                earlier_signers=form.earlier_signers.data)
             publishing.publish(db.session, stmt, current_user.id, options)
             accounts.set_timezone(db.session, current_user.id, form.timezone.data)
         except UserError as exc:  # NeedsConfirmation too: its message is on the checkbox
@@ -60,7 +63,7 @@ def publish(slug: str):
             return redirect(url_for(".distribution_page", slug=stmt.slug), 303)
     everyone, per_tag = _recipient_counts(tags)
     return render_template("publication/publish.html", statement=stmt, member=member, form=form,
-                           approved=approved, everyone=everyone,
+                           approved=approved, versions=versions, everyone=everyone,
                            per_tag=per_tag), 422 if form.errors else 200
 
 
@@ -88,11 +91,35 @@ def cancel(slug: str):
     return redirect(url_for(".publish", slug=slug), 303)
 
 
+@bp.post("/<slug>/earlier-signers")
+def earlier_signers(slug: str):
+    """How a published statement shows the signatories of an earlier version (after a
+    correction): apart, or not at all."""
+    stmt, member = load_statement(slug)
+    form = EarlierSignersForm()
+    if form.validate_on_submit():
+        try:
+            publishing.set_earlier_signers(db.session, stmt, current_user.id,
+                                           form.earlier_signers.data)
+        except UserError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Saved. The page, the API and the PDF follow this choice."), "success")
+            return redirect(url_for(".distribution_page", slug=stmt.slug), 303)
+    return _distribution(stmt, member, form), 422
+
+
 @bp.get("/<slug>/distribution")
 def distribution_page(slug: str):
     stmt, member = load_statement(slug)
+    form = EarlierSignersForm(data={"earlier_signers": stmt.earlier_signers})
+    return _distribution(stmt, member, form)
+
+
+def _distribution(stmt, member, earlier_form: EarlierSignersForm) -> str:
     return render_template(
         "publication/distribution.html", statement=stmt, member=member,
+        versions=publishing.version_counts(db.session, stmt), earlier_form=earlier_form,
         rows=distribution.rows(db.session, stmt.id),
         pending=distribution.pending_count(db.session, stmt),
         preparing=distribution.awaiting_first_run(db.session, stmt),

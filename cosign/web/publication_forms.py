@@ -19,6 +19,23 @@ def timezone_choices() -> tuple[str, ...]:
     return ("UTC",) + tuple(sorted(zones))
 
 
+EARLIER_CHOICES = [
+    SelectChoice("section", _l("List them apart: after the signatories of this version, in a "
+                               "section per earlier version headed with that version and the "
+                               "SHA-256 of its text. They are not counted as signatories of "
+                               "this version.")),
+    SelectChoice("omit", _l("Leave them out: only the signatories of this version are shown, "
+                            "on the page, in the PDF, the API and the press e-mail, until they "
+                            "re-confirm.")),
+]
+
+
+class EarlierSignersForm(FlaskForm):
+    earlier_signers = RadioField(_l("Signatories who signed an earlier version"),
+                                 choices=EARLIER_CHOICES, validators=[InputRequired()])
+    submit = SubmitField(_l("Save"))
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -46,12 +63,15 @@ class PublishForm(FlaskForm):
     embargoed_copy = BooleanField(_l("Send an embargoed copy now (marked “EMBARGOED UNTIL” in "
                                       "the subject and on every page of its PDF)"))
     confirm_empty = BooleanField(_l("Publish even though no signatory is approved yet"))
+    earlier_signers = RadioField(_l("Signatories who signed an earlier version"),
+                                 default="section", choices=[])
     submit = SubmitField(_l("Publish"))
 
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [SelectChoice(z, z) for z in timezone_choices()]
         self.press_tags.choices = [SelectChoice(t, t) for t in tags]
+        self.earlier_signers.choices = EARLIER_CHOICES
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -7,6 +7,12 @@ organisation never matches), a strip of the initials present (``?letter=``,
 in any script) and a country filter (``?country=IQ``). The three combine.
 A malformed value, or a page past the last, is a 404; a well-formed value
 that matches nothing gives an empty list and a sentence saying so.
+
+Printed = signed: the numbered list holds the signatories of the current text
+version only. Without filters, the signatories of an earlier version who have
+not re-confirmed follow it on the last pages, in a section per version headed
+with that version and its SHA-256 (:attr:`cosign.listing.Listing.earlier`);
+the filters search the current list only.
 """
 from __future__ import annotations
 
@@ -49,6 +55,8 @@ class Shown:
     """What the statement page shows of its list (the partial ``_signatory_list.html``)."""
 
     names: list[listing.Entry]
+    # the names cut where a section begins: (earlier group or None, first number, names)
+    sections: list[tuple[listing.Earlier | None, int, list[listing.Entry]]]
     page: int
     pages: int
     first: int  # the number of the first name shown (the list's ``start``)
@@ -108,13 +116,24 @@ def html(public_list: listing.Listing, slug: str, signed_revision: int, locale: 
     with the snapshot (:meth:`cosign.listing.Listing.memo`): a view of an unchanged
     list only reads its arguments."""
     number, filters = _page_number(), _filters()
-    page = public_list.memo(("page", filters, number), lambda: public_list.page(
-        number, query=filters.query, letter=filters.letter, country=filters.country))
+    page = public_list.memo(("page", filters, number), lambda: _page(public_list, filters,
+                                                                     number))
     if number > page.pages:
         abort(404)
     return public_list.memo(("html", locale, slug, signed_revision, filters, number),
                             lambda: _html(public_list, page, filters, slug, signed_revision,
                                           locale))
+
+
+def _page(public_list: listing.Listing, filters: Filters, number: int) -> Page[listing.Entry]:
+    """Page ``number`` of the current list matching the filters; without filters, of the
+    current list followed by the earlier versions' sections."""
+    if filters.active:
+        return public_list.page(number, query=filters.query, letter=filters.letter,
+                                country=filters.country)
+    start = (number - 1) * listing.PER_PAGE
+    return Page(items=list(public_list.printed[start:start + listing.PER_PAGE]),
+                total=len(public_list.printed), page=number, per_page=listing.PER_PAGE)
 
 
 def _html(public_list: listing.Listing, page: Page[listing.Entry], filters: Filters, slug: str,
@@ -124,8 +143,11 @@ def _html(public_list: listing.Listing, page: Page[listing.Entry], filters: Filt
     option = _("%(country)s (%(num)d)")  # formatted below: one translation for every option
     names = page.items
     country_names = {code: country_name(code, locale) for code in {e.country for e in names}}
+    first = (page.page - 1) * page.per_page
+    sections = ([(None, first + 1, list(names))] if filters.active
+                else public_list.sections(first, first + len(names)))
     shown = Shown(
-        names=names, page=page.page, pages=page.pages, first=(page.page - 1) * page.per_page + 1,
+        names=names, sections=sections, page=page.page, pages=page.pages, first=(page.page - 1) * page.per_page + 1,
         matched=page.total, filters=filters,
         message="" if names or not filters.active else _nothing_found(public_list, filters,
                                                                        locale),
@@ -137,6 +159,7 @@ def _html(public_list: listing.Listing, page: Page[listing.Entry], filters: Filt
     )
     return Markup(render_template(
         "public/_signatory_list.html", shown=shown, slug=slug, signed_revision=signed_revision,
+        earlier=public_list.earlier, earlier_total=public_list.earlier_total,
         country_names=country_names,
         type_labels={kind: str(ORG_TYPE_LABELS.get(kind, kind))
                      for kind in {e.org_type for e in names if not e.withheld}},

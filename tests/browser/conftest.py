@@ -63,12 +63,15 @@ def demo(session):
 
 @pytest.fixture
 def live_server(app):
-    """The app served on 127.0.0.1 at a free port; yields the base URL."""
+    """The app served on 127.0.0.1 at a free port, also its COSIGN_SITE_URL; yields the
+    base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["COSIGN_SITE_URL"] = base  # the links in mails and PDFs lead to this server
+    yield base
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()

@@ -134,6 +134,7 @@ def test_arabic_organisation_signs_confirms_is_approved_and_listed(new_page, log
     visitor.get_by_label("Country", exact=True).select_option(label="Iraq")
     visitor.get_by_label("Type of organisation").select_option(label="Association")
     visitor.get_by_label("Contact person").fill(CONTACT)
+    visitor.get_by_label("Your role in the organisation").fill("Director")
     visitor.get_by_label("E-mail").fill(EMAIL)
     visitor.get_by_label("I am authorised to sign on behalf of this organisation").check()
     visitor.get_by_role("button", name="Sign the statement").click()
@@ -153,6 +154,8 @@ def test_arabic_organisation_signs_confirms_is_approved_and_listed(new_page, log
     expect(visitor.get_by_role("heading", level=1)).to_contain_text("Please confirm")
     _both_widths(visitor, screenshot, "dev-mail-message")
     visitor.locator(".mail-text a[href*='/confirm/']").click()
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Confirm the signature")
+    visitor.get_by_role("button", name="Confirm the signature").click()  # the link only shows
     expect(visitor.get_by_role("heading", level=1)).to_have_text(
         "Thank you: your signature is confirmed")
     expect(visitor.locator(".notice-page")).to_contain_text(ORG_NAME)

@@ -6,7 +6,9 @@ from cosign.core.names import (
     KEY_MAX_LENGTH,
     MAX_COMBINING_MARKS,
     InvalidName,
+    check_scripts,
     clean_name,
+    clean_text,
     csv_safe,
     name_key,
 )
@@ -166,7 +168,6 @@ def test_name_key_equal(variants: tuple[str, ...]) -> None:
         ("جمعية", "جمعيه"),  # TEH MARBUTA is kept
         ("Мой союз", "Мои союз"),  # Cyrillic й is a letter, not an accented и
         ("नमस्ते", "नमसत"),  # Devanagari marks are kept
-        ("Союз", "Coюз"),  # Latin C is not Cyrillic С
     ],
 )
 def test_name_key_different(first: str, second: str) -> None:
@@ -177,14 +178,15 @@ def test_name_key_different(first: str, second: str) -> None:
     ("raw", "expected"),
     [
         ("The Iraqi Association", "iraqi association"),
-        ("Amnesty International – UK", "amnesty international uk"),
-        ("Arts & Culture Forum", "arts and culture forum"),
-        ("Women’s League", "womens league"),
+        # TR39 prototypes: m → rn, 1 → l, 0 → O, Arabic alef → l, yeh → alef maksura
+        ("Amnesty International – UK", "arnnesty international uk"),
+        ("Arts & Culture Forum", "arts and culture forurn"),
+        ("Women’s League", "wornens league"),
+        ("Group 10", "group lo"),
         ("The", "the"),
         ("The !", "the"),
         ("Theatre", "theatre"),
-        ("جمعـية الأمل", "جمعية الامل"),
-        ("한국어 단체", "한국어 단체"),
+        ("جمعـية الأمل", "جمعىة lلlمل"),
         ("a\x00b", "ab"),
     ],
 )
@@ -226,3 +228,119 @@ def test_name_key_apostrophe_only_letter_is_empty() -> None:
 )
 def test_csv_safe(value: str, expected: str) -> None:
     assert csv_safe(value) == expected
+
+
+# --- look-alikes (issue 13): TR39 skeletons, mixed scripts, invisible spaces ---------------
+
+AMNESTY = "Amnesty International"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "Amnesty Intern\u0430tional",  # Cyrillic а (U+0430) inside a Latin word
+        "\u0410mnesty International",  # Cyrillic А (U+0410) first
+        "Amnesty\u200bInternational",  # a zero-width space as the only space
+        "Amnesty\u2060International",
+        "Amnesty\ufeffInternational",
+        "Amnesty\u200cInternational",  # ZWNJ between Latin letters hides a space
+        "\u202eAmnesty International\u202c",
+        "\u0410mn\u0435sty Int\u0435rn\u0430ti\u043enal",  # several Cyrillic look-alikes
+        "Amnesty Internatiοnal",  # Greek omicron
+        "𝐀𝐦𝐧𝐞𝐬𝐭𝐲 International",  # mathematical bold (NFKC)
+    ],
+)
+def test_look_alikes_share_the_key(variant: str) -> None:
+    assert name_key(variant) == name_key(AMNESTY)
+
+
+def test_whole_word_look_alikes_share_the_key() -> None:
+    assert name_key("Союз") == name_key("Coюз")  # Latin C looks like Cyrillic С
+    assert name_key("\u0420\u0410\u0425") == name_key("PAX")  # a word of Cyrillic letters only
+    assert name_key("\u0440\u0430\u0445") == name_key("pax")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Amnesty International", "Amnesty Intl"),
+        ("Human Rights Watch", "HRW"),
+        ("Мой союз", "Мои союз"),
+        ("Group 12", "Group 13"),
+        ("منظمة العفو الدولية", "Amnesty International"),
+    ],
+)
+def test_different_names_keep_different_keys(first: str, second: str) -> None:
+    assert name_key(first) != name_key(second)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Amnesty Intern\u0430tional", "\u0410mnesty International", "Аmnesty Internаtional",
+     "Amnesty Internatiοnal", "Союз Coюз", "Al-Ηaq"],
+)
+def test_mixed_script_words_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidName) as info:
+        check_scripts(clean_name(raw))
+    assert info.value.reason == "mixed-scripts"
+    assert "different alphabets" in str(info.value)
+    assert info.value.word in raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Amnesty International", "منظمة NGO للحقوق", "Союз журналистов", "Ελληνική Ένωση",
+     "東京タワー Tokyo", "日本の会 NPO", "한국어 단체", "Al-Haq", "Médecins du Monde",
+     "می\u200cخواهیم", "नमस्ते संस्था", "Group 12", "Amnesty International – UK"],
+)
+def test_single_script_words_pass(raw: str) -> None:
+    name = clean_name(raw)
+    assert check_scripts(name) == name
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Amnesty\u200bInternational", AMNESTY),
+        ("Amnesty\u200b\u200b\u200bInternational", AMNESTY),
+        ("Amnesty\u200cInternational", AMNESTY),
+        ("Amnesty \u200bInternational", AMNESTY),
+        ("\u200bAmnesty International\u200b", AMNESTY),
+        ("12\u200b34", "1234"),
+    ],
+)
+def test_zero_width_space_between_letters_is_a_space(raw: str, expected: str) -> None:
+    assert clean_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Joint \u202estatement\u202c on Nasiriya", "Joint statement on Nasiriya"),
+        ("Joint\u200bstatement", "Joint statement"),
+        ("  Joint\tstatement \u200e", "Joint statement"),
+        ("Iraq\u2066 \u2069today\ufeff", "Iraq today"),
+        ("Plain title", "Plain title"),
+        ("ＦＵＬＬ", "FULL"),
+        ("بيان\u200c مشترك", "بيان مشترك"),
+        ("", ""),
+    ],
+)
+def test_clean_text_one_line(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+def test_clean_text_multiline_keeps_lines() -> None:
+    raw = "First\u202e line  here\r\nSecond\u200bline\r\n\r\nfourth \u200f"
+    assert clean_text(raw, multiline=True) == "First line here\nSecond line\n\nfourth"
+    assert clean_text(None, multiline=True) == ""
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Amnesty International", "Аmnesty Internаtional", "Iraqi Democratic Association",
+     "جمعية الأمل", "Группа 1", "Straße 10", "Médecins"],
+)
+def test_name_key_is_stable_under_itself(raw: str) -> None:
+    key = name_key(raw)
+    assert name_key(key) == key

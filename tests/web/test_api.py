@@ -148,6 +148,8 @@ def test_every_documented_response_is_produced_and_matches(session, frozen_clock
             assert api(path, method).status_code == 405
         if "{slug}" in template:
             assert api(path.replace(slug, "no-such-statement")).status_code == 404
+            # longer than the document's maxLength: no address at all, for every method
+            assert api(path.replace(slug, "x" * 101), "options").status_code == 404
     assert api(f"{API}/statements?per_page=101").status_code == 400
     assert contract.seen == contract.documented()
 
@@ -250,7 +252,7 @@ def test_statement_detail(session, frozen_clock, api):
     assert data["signatories"] == [
         {"name": "Zeta Org", "country": "GB", "type": "ngo", "city": "London",
          "website": "https://zeta.example", "signed_version": 1},
-        {"withheld": True, "country": "IQ", "type": "union"},
+        {"withheld": True, "country": "IQ", "type": "union", "signed_version": 1},
     ]
     assert data["pdf"] == {
         "url": f"http://cosign.test/s/{statement.slug}.pdf", "verification_code": None,
@@ -419,7 +421,7 @@ def test_answers_follow_the_list_and_a_304_reads_no_list(session, api, client):
 class TestHostHeader:
     @pytest.fixture
     def app_overrides(self):
-        return {"SERVER_NAME": None}  # any Host is served, as behind a careless proxy
+        return {"SERVER_NAME": None, "TRUSTED_HOSTS": None}  # any Host, as behind a careless proxy
 
     def test_links_come_from_the_site_url_not_the_host_header(self, session, client):
         statement, _owner = published(session, names=("Org A",))

@@ -12,6 +12,7 @@ def closed_port() -> int:
 
 def outage_app():
     return create_app({"TESTING": True, "SECRET_KEY": "test", "SERVER_NAME": "cosign.test",
+                       "COSIGN_SITE_URL": "http://cosign.test",
                        "SQLALCHEMY_DATABASE_URI":
                            f"postgresql://postgres@127.0.0.1:{closed_port()}/cosign"})
 

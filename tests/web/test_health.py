@@ -38,7 +38,8 @@ def statements_during(app, action):
 def test_healthy_without_redis(app, client):
     response, statements = statements_during(app, lambda: client.get("/healthz"))
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not configured"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not configured",
+                                   "mail_lag_seconds": 0, "pdf_lag_seconds": 0}
     assert response.headers["Cache-Control"] == "no-store"
     assert response.mimetype == "application/json"
     assert statements and not {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP"} & set(statements)
@@ -61,7 +62,8 @@ def test_unreachable_database_gives_503(db_url, tmp_path):
         response = app.test_client().get("/healthz")
         assert response.status_code == 503
         assert response.get_json() == {"status": "error", "database": "unreachable",
-                                       "redis": "not configured"}
+                                       "redis": "not configured", "mail_lag_seconds": None,
+                                       "pdf_lag_seconds": None}
         assert response.headers["Cache-Control"] == "no-store"
         body = response.get_data(as_text=True)
         assert "hunter2" not in body and "no-such-directory" not in body and "127.0.0.1" not in body
@@ -74,7 +76,8 @@ def test_unreachable_database_gives_503(db_url, tmp_path):
 def test_unreachable_redis_gives_503(client, app_overrides):
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "ok", "redis": "unreachable"}
+    assert response.get_json() == {"status": "error", "database": "ok", "redis": "unreachable",
+                                   "mail_lag_seconds": 0, "pdf_lag_seconds": 0}
 
 
 @pytest.mark.skipif(not REDIS_URL, reason=REDIS_SKIP)
@@ -82,4 +85,5 @@ def test_unreachable_redis_gives_503(client, app_overrides):
 def test_healthy_with_redis(client, app_overrides):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok",
+                                   "mail_lag_seconds": 0, "pdf_lag_seconds": 0}

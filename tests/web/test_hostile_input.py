@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from urllib.parse import quote
@@ -163,7 +164,8 @@ def test_sign_form(client, session, app, statement):
 def check_complete_signature(session, where: str) -> None:
     signature = session.scalars(select(Signature).order_by(Signature.id.desc())).first()
     assert signature.status == "unconfirmed" and not signature.flagged, where
-    assert signature.name and signature.public_name == signature.name and signature.name_key, where
+    assert signature.name and signature.public_name == signature.name and signature.pending_key, where
+    assert signature.name_key is None, where  # unconfirmed: claims the name, holds nothing
     assert not BIDI_CONTROLS.search(signature.public_name), where
     assert all(unicodedata.category(c) not in ("Cc", "Cf") for c in signature.public_name), where
     assert len(signature.public_name) <= 200 and len(signature.city) <= 100, where
@@ -295,6 +297,7 @@ def test_login_form(client, session, app, monkeypatch):
     user.password_hash = generate_password_hash("the right password", method=cheap)
     session.commit()
     before = counts(session)
+    refused = 0
     for payload in PAYLOADS:
         for data in [{"email": payload, "password": "whatever"},
                      {"email": user.email, "password": payload}]:
@@ -303,7 +306,14 @@ def test_login_form(client, session, app, monkeypatch):
             check_answer(response, payload, where, secret)
             assert response.status_code in (400, 401, 413, 422), where
             assert client.get("/desk/").status_code == 302, where  # not logged in
-    assert counts(session) == before
+            refused += response.status_code == 401
+    # nothing stored but one audit row per refused password, which keeps no payload
+    after = counts(session)
+    assert after == {**before, "AuditEvent": before["AuditEvent"] + refused}
+    rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(refused))
+    for row in rows:
+        assert row.action == "login-failed" and row.statement_id is None
+        assert set(json.loads(row.detail_json)) <= {"known"}
 
 
 # --- the API and the public pages' parameters ---------------------------------------------------
@@ -355,6 +365,12 @@ def test_invalid_utf8_bodies_and_urls(client, session, app, statement):
                     adds = {"Signature": 1} if "/sign" in url else {}
                 elif "/sign" in url:
                     adds = {"Signature": 1, "OutboxMessage": 1, "AuditEvent": 1}
+                elif url == "/login":  # a refused password is audited (no payload kept)
+                    assert response.status_code in (400, 401, 422), where
+                    audited = counts(session)["AuditEvent"] - before["AuditEvent"]
+                    assert audited == (response.status_code == 401), where
+                    before["AuditEvent"] += audited
+                    adds = {}
                 else:
                     adds = {"PressContact": 1, "OutboxMessage": 1,
                             "AuditEvent": counts_audit_delta(session, before)}

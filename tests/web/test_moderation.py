@@ -427,7 +427,8 @@ def test_add_refuses_bad_input(client, session, owner, statement, overrides, mes
 
 
 def test_add_an_organisation_already_on_the_list(client, session, owner, statement):
-    signature(session, statement, owner, "Iraqi Democratic Association", "unconfirmed")
+    # confirmed: an unconfirmed sign-on only claims the name and holds nothing (test_claims.py)
+    signature(session, statement, owner, "Iraqi Democratic Association", "confirmed")
     before, audits = snapshot(session), audit_count(session)
     response = client.post(f"{base(statement)}/add",
                            data=add_form(organisation="The iraqi  democratic association."))

@@ -290,13 +290,17 @@ def test_subscribe_confirm_by_the_link_in_the_mail(client, session):
     contact = fresh(session, "jo@example.org")
     assert (contact.status, contact.language, contact.tags) == ("pending", "fr", "iraq")
     link = confirm_link(session, "jo@example.org")
-    confirmed = client.get(link)
+    for method in ("GET", "HEAD"):  # the link shows; the button subscribes
+        shown = client.open(link, method=method)
+        assert shown.status_code == 200 and fresh(session, "jo@example.org").status == "pending"
+    assert "Confirm the subscription" in client.get(link).get_data(as_text=True)
+    confirmed = client.post(link)
     assert confirmed.status_code == 200 and "you are subscribed" in confirmed.get_data(as_text=True)
     assert confirmed.headers["Cache-Control"] == "no-store"
     assert confirmed.headers["Referrer-Policy"] == "no-referrer"
     assert fresh(session, "jo@example.org").status == "active"
-    again = client.get(link)
-    assert again.status_code == 200 and "Already confirmed" in again.get_data(as_text=True)
+    for again in (client.get(link), client.post(link)):
+        assert again.status_code == 200 and "Already confirmed" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("mangle", [
@@ -305,16 +309,18 @@ def test_subscribe_confirm_by_the_link_in_the_mail(client, session):
 ])
 def test_tampered_confirmation_links(client, session, mangle):
     client.post("/press/subscribe", data=subscribe_form())
-    response = client.get(mangle(confirm_link(session, "jo@example.org")))
-    assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
+    for send in (client.get, client.post):
+        response = send(mangle(confirm_link(session, "jo@example.org")))
+        assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
     assert fresh(session, "jo@example.org").status == "pending"
 
 
 def test_expired_confirmation_link(client, session, app):
     client.post("/press/subscribe", data=subscribe_form())
     app.config["COSIGN_CONFIRM_MAX_AGE"] = -1
-    response = client.get(confirm_link(session, "jo@example.org"))
-    assert response.status_code == 410 and "expired" in response.get_data(as_text=True)
+    for send in (client.get, client.post):
+        response = send(confirm_link(session, "jo@example.org"))
+        assert response.status_code == 410 and "expired" in response.get_data(as_text=True)
     assert fresh(session, "jo@example.org").status == "pending"
 
 
@@ -333,7 +339,7 @@ def test_the_answer_is_the_same_whatever_the_address(client, session):
     assert mail_count(session, "gone@example.org") == 1  # their own consent: may come back
     assert fresh(session, "gone@example.org").status == "pending"
     assert fresh(session, "bot@example.org") is None and mail_count(session, "bot@example.org") == 0
-    client.get(confirm_link(session, "gone@example.org"))
+    client.post(confirm_link(session, "gone@example.org"))
     assert fresh(session, "gone@example.org").status == "active"
 
 
@@ -372,18 +378,27 @@ def test_default_subscribe_limit(app):
 
 # --- unsubscribing -----------------------------------------------------------------------
 
-def test_unsubscribe_by_get_then_undo(client, session, app):
+def test_the_unsubscribe_link_shows_a_button_then_undo(client, session, app):
     app.config["COSIGN_SITE_NAME"] = "Coalition Desk"
     contact = make_contact(session, email="jo@example.org")
     url = unsubscribe_url(contact)
-    page = client.get(url)
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
-    assert "You will receive no more statements from Coalition Desk." in html
-    assert page.headers["Cache-Control"] == "no-store"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    for method in ("GET", "HEAD", "GET"):  # mail scanners open links: nothing changes
+        page = client.open(url, method=method)
+        assert page.status_code == 200
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+    html = client.get(url).get_data(as_text=True)
+    assert "jo@example.org will receive no more statements from Coalition Desk." in html
+    assert '<button type="submit" class="button">Unsubscribe</button>' in html
+    assert fresh(session, "jo@example.org").status == "active"
+    done = client.post(url)  # the page's button
+    assert done.status_code == 200
+    assert "You will receive no more statements from Coalition Desk." in \
+        done.get_data(as_text=True)
     assert fresh(session, "jo@example.org").status == "unsubscribed"
-    assert client.get(url).status_code == 200  # twice is fine
+    again = client.get(url).get_data(as_text=True)  # after: says so, offers the undo
+    assert "You are unsubscribed" in again and "Subscribe again" in again
+    assert client.post(url).status_code == 200  # twice is fine
     undo = client.post(url + "/undo")
     assert undo.status_code == 200 and "subscribed again" in undo.get_data(as_text=True)
     contact = fresh(session, "jo@example.org")
@@ -393,8 +408,8 @@ def test_unsubscribe_by_get_then_undo(client, session, app):
 def test_one_click_unsubscribe_by_post(client, session):
     contact = make_contact(session, email="jo@example.org")
     url = unsubscribe_url(contact)
-    assert client.post(url, data={}).status_code == 400
     assert client.head(url).status_code == 200  # link checkers change nothing
+    assert client.get(url).status_code == 200  # nor do mail scanners
     assert fresh(session, "jo@example.org").status == "active"
     response = client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.mimetype == "text/plain"
@@ -462,6 +477,8 @@ class TestCsrf:
         assert fresh(session, "jo@example.org").status == "unsubscribed"
         page = client.get(url).get_data(as_text=True)
         assert client.post(url + "/undo").status_code == 400
+        # the page's own button needs its token like every form
+        assert client.post(url, data={"List-Unsubscribe": "Maybe"}).status_code == 400
         assert client.post(url + "/undo", data={"csrf_token": csrf_token(page)}).status_code == 200
         assert fresh(session, "jo@example.org").status == "active"
 

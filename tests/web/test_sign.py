@@ -90,9 +90,13 @@ def test_sign_confirm_and_appear_without_contact_data(client, session, statement
     assert b"Check your e-mail" in client.get(response.location).data
     signature = session.scalar(select(Signature))
     assert signature.status == "unconfirmed" and signature.email == "hana@kwu.example.org"
-    confirmed = client.get(confirm_link(session))
+    shown = client.get(confirm_link(session))  # the link shows; the button confirms
+    assert shown.status_code == 200 and b"Confirm the signature" in shown.data
+    assert session.scalar(select(Signature)).status == "unconfirmed"
+    confirmed = client.post(confirm_link(session))
     assert confirmed.status_code == 200 and b"your signature is confirmed" in confirmed.data
     assert confirmed.headers["Referrer-Policy"] == "no-referrer"
+    assert b"Already confirmed" in client.post(confirm_link(session)).data
     assert b"Already confirmed" in client.get(confirm_link(session)).data
     approve_all(session, statement)
     html = client.get(f"/s/{statement.slug}").get_data(as_text=True)
@@ -103,7 +107,7 @@ def test_sign_confirm_and_appear_without_contact_data(client, session, statement
 
 def test_withheld_signatory_is_shown_without_name_or_city(client, session, statement):
     client.post(f"/s/{statement.slug}/sign", data=form(display="withheld"))
-    client.get(confirm_link(session))
+    client.post(confirm_link(session))
     approve_all(session, statement)
     html = client.get(f"/s/{statement.slug}").get_data(as_text=True)
     assert "An organisation in Iraq (name withheld)" in html
@@ -150,7 +154,7 @@ def test_xss_in_every_field_is_stored_as_text_and_shown_escaped(client, session,
                 contact_role=payload, message=payload)
     response = client.post(f"/s/{statement.slug}/sign", data=data)
     if response.status_code == 303:
-        client.get(confirm_link(session))
+        client.post(confirm_link(session))
         approve_all(session, statement)
         html = client.get(f"/s/{statement.slug}").get_data(as_text=True)
     else:
@@ -189,8 +193,9 @@ def test_closed_statement(client, session, statement):
 def test_confirmation_after_closing_leaves_the_signature_alone(client, session, statement):
     client.post(f"/s/{statement.slug}/sign", data=form())
     signing.close(session, statement, statement.owner.id)
-    response = client.get(confirm_link(session))
-    assert response.status_code == 410 and b"Signing is closed" in response.data
+    for send in (client.get, client.post):
+        response = send(confirm_link(session))
+        assert response.status_code == 410 and b"Signing is closed" in response.data
     assert session.scalar(select(Signature)).status == "unconfirmed"
 
 
@@ -201,22 +206,25 @@ def test_confirmation_after_closing_leaves_the_signature_alone(client, session, 
 ])
 def test_tampered_links(client, session, statement, mangle, status, text):
     client.post(f"/s/{statement.slug}/sign", data=form())
-    response = client.get(mangle(confirm_link(session)))
-    assert response.status_code == status and text in response.data
+    for send in (client.get, client.post):
+        response = send(mangle(confirm_link(session)))
+        assert response.status_code == status and text in response.data
     assert session.scalar(select(Signature)).status == "unconfirmed"
 
 
 def test_expired_confirmation_link(client, session, statement, app):
     client.post(f"/s/{statement.slug}/sign", data=form())
     app.config["COSIGN_CONFIRM_MAX_AGE"] = -1
-    response = client.get(confirm_link(session))
-    assert response.status_code == 410 and b"expired" in response.data
+    for send in (client.get, client.post):
+        response = send(confirm_link(session))
+        assert response.status_code == 410 and b"expired" in response.data
+        assert f"/s/{statement.slug}/resend" in response.get_data(as_text=True)
     assert session.scalar(select(Signature)).status == "unconfirmed"
 
 
 def test_withdrawal_by_link(client, session, statement):
     client.post(f"/s/{statement.slug}/sign", data=form())
-    client.get(confirm_link(session))
+    client.post(confirm_link(session))
     signature = session.scalar(select(Signature))
     from tests.test_signing import SECRET  # noqa: F401  (same token format)
     moderation.approve(session, statement, [signature.id], statement.owner.id,
