@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from cosign.core.domain import email_domain, website_domain
-from cosign.core.likeness import Entry, Match, best_match
+from cosign.core.likeness import Entry, Index, Match
 from cosign.models import Signature, Statement
 
 # Who a new sign-on is compared with: whoever may end up on the list.
@@ -38,20 +38,22 @@ class Probe:
 def find(session: Session, statement_id: int, probe: Probe,
          exclude_id: int | None = None) -> Match | None:
     """The existing signatory most likely the same organisation as ``probe``, and why."""
-    entries = candidates(session, statement_id)
     new = Entry(id=exclude_id or 0, name=probe.name, key=probe.key,
                 website=website_domain(probe.website), email=email_domain(probe.email))
-    return best_match(new, entries)
+    index = _index(session, statement_id)
+    with _KNOWN_LOCK:
+        return index.best(new)
 
 
 def find_many(session: Session, statement_id: int, probes: Sequence[Probe]) -> list[Match | None]:
     """:func:`find` for the rows of one import; rows are not compared with each other (the
     import refuses a name twice in the file by key)."""
-    existing = candidates(session, statement_id)
-    return [best_match(Entry(id=0, name=probe.name, key=probe.key,
-                             website=website_domain(probe.website),
-                             email=email_domain(probe.email)), existing)
-            for probe in probes]
+    index = _index(session, statement_id)
+    with _KNOWN_LOCK:
+        return [index.best(Entry(id=0, name=probe.name, key=probe.key,
+                                 website=website_domain(probe.website),
+                                 email=email_domain(probe.email)))
+                for probe in probes]
 
 
 def _compared(statement_id: int) -> tuple:
@@ -63,24 +65,25 @@ class _Known(NamedTuple):
     """What this process last read of a statement's compared signatories."""
 
     version: int  # the statement's listing_version then
-    count: int
+    count: int  # rows counted (honeypot rows included)
     max_id: int
-    entries: tuple[Entry, ...]
+    index: Index  # of the rows that are compared (honeypot rows left out)
 
 
-# Per process and database engine: the names and keys of each statement's compared
-# signatories, brought up to date on each look-up by one cheap query (listing version, count,
-# highest id) and, when only new rows came, by reading those alone. So a sign-on on a
-# statement with 10,000 signatories reads its new neighbours, not 10,000 rows. A rename that
-# changes no listed name (of an unconfirmed sign-on) may be seen late: the hint is advisory.
+# Per process and database engine: an Index of each statement's compared signatories, brought
+# up to date on each look-up by one cheap query (listing version, count, highest id) and, when
+# only new rows came, by reading and adding those alone. So a sign-on on a statement with
+# 10,000 signatories reads its new neighbours, not 10,000 rows, and compares itself with a
+# few dictionary entries. A rename that changes no listed name (of an unconfirmed sign-on)
+# may be seen late: the hint is advisory. Indexes are used and extended under the lock.
 _KNOWN: "weakref.WeakKeyDictionary[object, OrderedDict[int, _Known]]" = \
     weakref.WeakKeyDictionary()
-_KNOWN_LOCK = threading.Lock()
+_KNOWN_LOCK = threading.RLock()
 _KNOWN_MAX = 64  # statements per engine
 
 
-def _entries(session: Session, statement_id: int) -> tuple[Entry, ...]:
-    """The statement's compared signatories (names, keys, registrable domains), oldest first."""
+def _index(session: Session, statement_id: int) -> Index:
+    """The statement's compared signatories (names, keys, registrable domains), indexed."""
     # counted on the (statement_id, status) index alone; honeypot rows (flagged) are counted
     # here and left out of the entries
     version, count, max_id = session.execute(
@@ -95,23 +98,26 @@ def _entries(session: Session, statement_id: int) -> tuple[Entry, ...]:
         known = _KNOWN.setdefault(engine, OrderedDict()).get(statement_id)
     if known is not None and (known.version, known.count, known.max_id) == (version, count,
                                                                              max_id):
-        return known.entries
-    known_now = None
+        return known.index
+    fresh_known = None
     if known is not None and known.version == version and max_id > known.max_id:
         rows, fresh = _read(session, statement_id, after=known.max_id)
         if known.count + rows == count:  # nothing left the set meanwhile
-            known_now = _Known(version, count, max_id, known.entries + fresh)
-    if known_now is None:
+            with _KNOWN_LOCK:  # (unless another thread of this process came first)
+                if _KNOWN[engine].get(statement_id) is known:
+                    known.index.extend(fresh)
+                    fresh_known = _Known(version, count, max_id, known.index)
+                    _KNOWN[engine][statement_id] = fresh_known
+    if fresh_known is None:
         rows, entries = _read(session, statement_id)
-        known_now = _Known(version, rows, max_id, entries)
-    known = known_now
+        fresh_known = _Known(version, rows, max_id, Index(entries))
     with _KNOWN_LOCK:
         statements = _KNOWN.setdefault(engine, OrderedDict())
-        statements[statement_id] = known
+        statements[statement_id] = fresh_known
         statements.move_to_end(statement_id)
         while len(statements) > _KNOWN_MAX:
             statements.popitem(last=False)
-    return known.entries
+    return fresh_known.index
 
 
 def _read(session: Session, statement_id: int, after: int = 0) -> tuple[int, tuple[Entry, ...]]:
@@ -128,9 +134,10 @@ def _read(session: Session, statement_id: int, after: int = 0) -> tuple[int, tup
 
 
 def candidates(session: Session, statement_id: int) -> list[Entry]:
-    """The statement's compared signatories as :class:`Entry` rows (names, keys and
-    registrable domains), from this process's copy brought up to date."""
-    return list(_entries(session, statement_id))
+    """The statement's compared signatories as :class:`Entry` rows, oldest first."""
+    index = _index(session, statement_id)
+    with _KNOWN_LOCK:
+        return list(index.entries)
 
 
 def store(signature: Signature, match: Match | None) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -36,7 +36,7 @@ from cosign.core.domain import is_shared_host, is_webmail
 from cosign.core.names import search_text
 from cosign.core.skeleton import script, skeleton
 
-__all__ = ["REASONS", "Entry", "Match", "best_match"]
+__all__ = ["REASONS", "Entry", "Index", "Match", "best_match"]
 
 REASONS = ("website", "translation", "look-alike", "abbreviation", "spelling", "email-domain")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -120,83 +120,142 @@ def _abbreviation_of(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
     return shortened and (len(first) > 1 or min(len(first[0]), len(second[0])) >= 3)
 
 
-def _abbreviated(name: str, others: Sequence[Entry]) -> Entry | None:
-    """The first other name that abbreviates ``name`` word by word, is its acronym, or
-    has it as acronym. One pass with cheap tests first (10,000 names in a few ms)."""
-    words = _words(name)
-    if not words:
-        return None
-    count, first = len(words), words[0][0]
-    acronym = words[0] if count == 1 and 2 <= len(words[0]) <= 10 else None
-    expansions = _acronyms(name)
-    for other in others:
-        theirs = _words(other.name)
-        if not theirs:
-            continue
-        if len(theirs) == count:
-            if (theirs[0][0] == first and count > 1 or count == 1) and _abbreviation_of(
-                    words, theirs):
-                return other
-            if count == 1 and expansions and theirs[0] in expansions:
-                return other
-        elif len(theirs) == 1:
-            if theirs[0] in expansions:
-                return other
-        elif acronym is not None and acronym in _acronyms(other.name):
-            return other
-    return None
-
-
 def _max_edits(key: str) -> int:
     if len(key) < 6:
         return 0
     return 1 if len(key) <= 12 else 2 if len(key) <= 30 else 3
 
 
-def best_match(new: Entry, candidates: Iterable[Entry]) -> Match | None:
-    """The existing entry most likely the same organisation as ``new``, and why; or None."""
-    others = [c for c in candidates if c.id != new.id and c.key != new.key]
-    if not others:
-        return None
-    if new.website and not is_shared_host(new.website):
-        for other in others:
-            if other.website == new.website:
+class Index:
+    """Existing entries arranged for :func:`best_match`: each reason is a dictionary look-up
+    or one small bucket, and the spelling check one rapidfuzz call over all keys, so a new
+    entry is compared with 10,000 in about a millisecond. Entries keep the order they were
+    added in: of two that match for the same reason, the earlier wins. ``extend`` adds
+    entries; an index is not safe to use from two threads while it is extended."""
+
+    def __init__(self, entries: Iterable[Entry] = ()):
+        self.entries: list[Entry] = []
+        self._keys: list[str] = []
+        self._website: dict[str, list[int]] = {}
+        self._email: dict[str, list[int]] = {}
+        self._caps: dict[str, list[int]] = {}
+        self._not_ascii: list[int] = []
+        self._by_shape: dict[tuple[int, str], list[int]] = {}  # (word count, first letter)
+        self._one_word: dict[str, list[int]] = {}  # one-word names by the word
+        self._acronym: dict[str, list[int]] = {}  # longer names by each of their acronyms
+        self.extend(entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def extend(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            position = len(self.entries)
+            self.entries.append(entry)
+            self._keys.append(entry.key)
+            if entry.website:
+                self._website.setdefault(entry.website, []).append(position)
+            if entry.email:
+                self._email.setdefault(entry.email, []).append(position)
+            if not entry.name.isascii():
+                self._not_ascii.append(position)
+            caps = _caps(entry.name)
+            if caps:
+                self._caps.setdefault(caps, []).append(position)
+            words = _words(entry.name)
+            if not words:
+                continue
+            self._by_shape.setdefault((len(words), words[0][0]), []).append(position)
+            if len(words) == 1:
+                self._one_word.setdefault(words[0], []).append(position)
+            for acronym in _acronyms(entry.name):
+                self._acronym.setdefault(acronym, []).append(position)
+
+    def _other(self, position: int, new: Entry) -> bool:
+        """Whether the entry at ``position`` is compared with ``new`` (not itself, not the
+        very same name)."""
+        entry = self.entries[position]
+        return entry.id != new.id and entry.key != new.key
+
+    def _first_position(self, positions: Iterable[int], new: Entry) -> int | None:
+        return next((position for position in positions if self._other(position, new)), None)
+
+    def _first(self, positions: Iterable[int], new: Entry) -> Entry | None:
+        position = self._first_position(positions, new)
+        return None if position is None else self.entries[position]
+
+    def best(self, new: Entry) -> Match | None:
+        """The existing entry most likely the same organisation as ``new``, and why."""
+        if new.website and not is_shared_host(new.website):
+            other = self._first(self._website.get(new.website, ()), new)
+            if other is not None:
                 different = _main_script(new.name) != _main_script(other.name)
                 return Match(other.id, "translation" if different else "website")
-    # (one str.isascii over all names joined: a loop over 10,000 names costs more)
-    if not (new.name.isascii() and "".join([other.name for other in others]).isascii()):
-        caps = _caps(new.name)
-        for other in others:
-            if caps and _caps(other.name) == caps:
+        if not (new.name.isascii() and
+                not any(self._other(position, new) for position in self._not_ascii)):
+            caps = _caps(new.name)
+            other = self._first(self._caps.get(caps, ()), new) if caps else None
+            if other is not None:
                 return Match(other.id, "look-alike")
-    found = _abbreviated(new.name, others)
-    if found is not None:
-        return Match(found.id, "abbreviation")
-    found = _closest(new.name, new.key, others)
-    if found is not None:
-        return Match(found.id, "spelling")
-    if new.email and not is_webmail(new.email) and not is_shared_host(new.email):
-        for other in others:
-            if other.email == new.email:
+        found = self._abbreviated(new)
+        if found is not None:
+            return Match(found.id, "abbreviation")
+        found = self._closest(new)
+        if found is not None:
+            return Match(found.id, "spelling")
+        if new.email and not is_webmail(new.email) and not is_shared_host(new.email):
+            other = self._first(self._email.get(new.email, ()), new)
+            if other is not None:
                 return Match(other.id, "email-domain")
-    return None
+        return None
+
+    def _abbreviated(self, new: Entry) -> Entry | None:
+        """The earliest other name that abbreviates ``new``'s word by word (same number of
+        words, same first letter), is its acronym (a one-word name), or has it as acronym."""
+        words = _words(new.name)
+        if not words:
+            return None
+        count = len(words)
+        found: list[int] = []
+        for position in self._by_shape.get((count, words[0][0]), ()):
+            if self._other(position, new) and _abbreviation_of(
+                    words, _words(self.entries[position].name)):
+                found.append(position)
+                break
+        if count > 1:  # a one-word name that is an acronym of the new one
+            for acronym in _acronyms(new.name):
+                position = self._first_position(self._one_word.get(acronym, ()), new)
+                if position is not None:
+                    found.append(position)
+        elif 2 <= len(words[0]) <= 10:  # a longer name whose acronym the new one is
+            position = self._first_position(self._acronym.get(words[0], ()), new)
+            if position is not None:
+                found.append(position)
+        return self.entries[min(found)] if found else None
+
+    def _closest(self, new: Entry) -> Entry | None:
+        """The nearest key within the allowed edits, numbers apart ("Group 12" is not
+        "Group 13")."""
+        edits = _max_edits(new.key)
+        if not edits:
+            return None
+        numbers = _numbers(new.name)
+        near = [index for _key, _distance, index in process.extract(
+            new.key, self._keys, scorer=Levenshtein.distance, score_cutoff=edits, limit=None)
+            if self._other(index, new)][:5]
+        for index in near:
+            if _numbers(self.entries[index].name) == numbers:
+                return self.entries[index]
+        return None
+
+
+def best_match(new: Entry, candidates: Iterable[Entry] | Index) -> Match | None:
+    """The existing entry most likely the same organisation as ``new``, and why; or None.
+    ``candidates`` in order (the earlier wins a tie), or an :class:`Index` of them."""
+    index = candidates if isinstance(candidates, Index) else Index(candidates)
+    return index.best(new)
 
 
 @lru_cache(maxsize=65536)
 def _numbers(name: str) -> tuple[str, ...]:
     return tuple(_DIGITS.findall(search_text(name)))
-
-
-def _closest(name: str, key: str, others: Sequence[Entry]) -> Entry | None:
-    """The nearest key within the allowed edits, numbers apart ("Group 12" is not
-    "Group 13")."""
-    edits = _max_edits(key)
-    if not edits:
-        return None
-    numbers = _numbers(name)
-    for _key, _distance, index in process.extract(
-            key, [other.key for other in others], scorer=Levenshtein.distance,
-            score_cutoff=edits, limit=5):
-        if _numbers(others[index].name) == numbers:
-            return others[index]
-    return None
