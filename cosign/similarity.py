@@ -14,8 +14,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.orm import Session, aliased
 
 from cosign.core.domain import email_domain, website_domain
 from cosign.core.likeness import Entry, Index, Match
@@ -56,81 +56,88 @@ def find_many(session: Session, statement_id: int, probes: Sequence[Probe]) -> l
                 for probe in probes]
 
 
-def _compared(statement_id: int) -> tuple:
-    return (Signature.statement_id == statement_id, Signature.flagged.is_(False),
-            Signature.status.in_(_COMPARED))
-
-
 class _Known(NamedTuple):
     """What this process last read of a statement's compared signatories."""
 
     version: int  # the statement's listing_version then
     count: int  # rows counted (honeypot rows included)
     max_id: int
+    seen: set[int]  # ids of the rows counted
     index: Index  # of the rows that are compared (honeypot rows left out)
 
 
 # Per process and database engine: an Index of each statement's compared signatories, brought
-# up to date on each look-up by one cheap query (listing version, count, highest id) and, when
-# only new rows came, by reading and adding those alone. So a sign-on on a statement with
-# 10,000 signatories reads its new neighbours, not 10,000 rows, and compares itself with a
-# few dictionary entries. A rename that changes no listed name (of an unconfirmed sign-on)
-# may be seen late: the hint is advisory. Indexes are used and extended under the lock.
+# up to date on each look-up by one cheap query (listing version, count, highest id, and the
+# rows of the last _WINDOW ids) that adds the rows it has not seen. So a sign-on on a statement
+# with 10,000 signatories reads its new neighbours, not 10,000 rows, and compares itself with
+# a few dictionary entries. The window catches rows whose ids came before others but were
+# committed after them (concurrent writers on PostgreSQL); anything else that does not add up
+# (a row left, the list's version changed) reads them all again. A rename that changes no
+# listed name (of an unconfirmed sign-on) may be seen late: the hint is advisory. Indexes are
+# used and extended under the lock.
 _KNOWN: "weakref.WeakKeyDictionary[object, OrderedDict[int, _Known]]" = \
     weakref.WeakKeyDictionary()
 _KNOWN_LOCK = threading.RLock()
 _KNOWN_MAX = 64  # statements per engine
+_WINDOW = 64  # ids before the highest seen that are read again
 
 
 def _index(session: Session, statement_id: int) -> Index:
     """The statement's compared signatories (names, keys, registrable domains), indexed."""
-    # counted on the (statement_id, status) index alone; honeypot rows (flagged) are counted
-    # here and left out of the entries
-    version, count, max_id = session.execute(
-        select(Statement.listing_version, func.count(Signature.id),
-               func.coalesce(func.max(Signature.id), 0))
-        .select_from(Statement).outerjoin(Signature, and_(
-            Signature.statement_id == statement_id, Signature.status.in_(_COMPARED)))
-        .where(Statement.id == statement_id).group_by(Statement.listing_version)
-    ).one_or_none() or (0, 0, 0)
     engine = session.get_bind()
     with _KNOWN_LOCK:
         known = _KNOWN.setdefault(engine, OrderedDict()).get(statement_id)
-    if known is not None and (known.version, known.count, known.max_id) == (version, count,
-                                                                             max_id):
-        return known.index
-    fresh_known = None
-    if known is not None and known.version == version and max_id > known.max_id:
-        rows, fresh = _read(session, statement_id, after=known.max_id)
-        if known.count + rows == count:  # nothing left the set meanwhile
-            with _KNOWN_LOCK:  # (unless another thread of this process came first)
-                if _KNOWN[engine].get(statement_id) is known:
-                    known.index.extend(fresh)
-                    fresh_known = _Known(version, count, max_id, known.index)
-                    _KNOWN[engine][statement_id] = fresh_known
-    if fresh_known is None:
-        rows, entries = _read(session, statement_id)
-        fresh_known = _Known(version, rows, max_id, Index(entries))
+    after = max(0, known.max_id - _WINDOW) if known is not None else 0
+    version, count, max_id, rows = _read(session, statement_id, after=after)
+    if known is not None and known.version == version:
+        with _KNOWN_LOCK:
+            if _KNOWN[engine].get(statement_id) is known:  # (no other thread came first)
+                new = [row for row in rows if row[0] not in known.seen]
+                if known.count + len(new) == count:  # only new rows: add them
+                    if new:
+                        known.seen.update(row[0] for row in new)
+                        known.index.extend(_entries(new))
+                        _KNOWN[engine][statement_id] = known._replace(
+                            count=count, max_id=max(known.max_id, max_id))
+                    return known.index
+    if known is not None:  # a row left, or the version changed: read them all
+        version, count, max_id, rows = _read(session, statement_id, after=0)
+    index = Index(_entries(rows))
     with _KNOWN_LOCK:
         statements = _KNOWN.setdefault(engine, OrderedDict())
-        statements[statement_id] = fresh_known
+        statements[statement_id] = _Known(version, count, max_id, {row[0] for row in rows}, index)
         statements.move_to_end(statement_id)
         while len(statements) > _KNOWN_MAX:
             statements.popitem(last=False)
-    return fresh_known.index
+    return index
 
 
-def _read(session: Session, statement_id: int, after: int = 0) -> tuple[int, tuple[Entry, ...]]:
-    """(rows read, entries of the unflagged ones) with ids above ``after``."""
-    rows = session.execute(
-        select(Signature.id, Signature.name,
-               func.coalesce(Signature.name_key, Signature.pending_key, ""),
-               Signature.website, Signature.email, Signature.flagged)
-        .where(Signature.statement_id == statement_id, Signature.status.in_(_COMPARED),
-               Signature.id > after).order_by(Signature.id)
+def _read(session: Session, statement_id: int, after: int) -> tuple[int, int, int, list[tuple]]:
+    """(listing version, count and highest id of the compared rows, honeypot rows included;
+    the rows with ids above ``after`` as (id, name, key, website, email, flagged)), in ONE
+    statement, so that on PostgreSQL (a snapshot per statement) the count and rows agree."""
+    totals = select(func.count(Signature.id).label("count"),
+                    func.coalesce(func.max(Signature.id), 0).label("max_id")).where(
+        Signature.statement_id == statement_id, Signature.status.in_(_COMPARED)).subquery()
+    row = aliased(Signature)
+    result = session.execute(
+        select(Statement.listing_version, totals.c.count, totals.c.max_id, row.id, row.name,
+               func.coalesce(row.name_key, row.pending_key, ""), row.website, row.email,
+               row.flagged)
+        .select_from(Statement).join(totals, true())
+        .outerjoin(row, and_(row.statement_id == statement_id, row.status.in_(_COMPARED),
+                             row.id > after))
+        .where(Statement.id == statement_id).order_by(row.id)
     ).all()
-    return len(rows), tuple(Entry(id_, name, key, website_domain(website), email_domain(email))
-                            for id_, name, key, website, email, flagged in rows if not flagged)
+    if not result:
+        return 0, 0, 0, []
+    version, count, max_id = result[0][:3]
+    return version, count, max_id, [tuple(r[3:]) for r in result if r[3] is not None]
+
+
+def _entries(rows: list[tuple]) -> list[Entry]:
+    return [Entry(id_, name, key, website_domain(website), email_domain(email))
+            for id_, name, key, website, email, flagged in rows if not flagged]
 
 
 def candidates(session: Session, statement_id: int) -> list[Entry]:
