@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -216,6 +217,70 @@ class Visitor:
             conn.close()
 
 
+class SlowSignOn:
+    """A sign-on POST whose body stops half-way: the gunicorn worker that accepts it stays
+    in the middle of that request (reading the body) until it is killed."""
+
+    def __init__(self, port: int, slug: str, visitor: Visitor, data: dict[str, str]):
+        self.data = data
+        body = urllib.parse.urlencode({**data, "csrf_token": visitor.token}).encode()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.sock.sendall(
+            f"POST /s/{slug}/sign HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nCookie: {visitor.cookie}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:len(body) // 2])
+
+    def holder(self, server: Server) -> int | None:
+        """The worker that accepted the connection (it owns the server end's socket), or
+        None while it waits in the listen queue."""
+        mine = self.sock.getsockname()[1]
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if int(local.rsplit(":", 1)[1], 16) == server.port and \
+                        int(remote.rsplit(":", 1)[1], 16) == mine and inode != "0":
+                    inodes.add(f"socket:[{inode}]")
+        for pid in server.workers():
+            try:
+                if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                    return pid
+            except OSError:
+                continue
+        return None
+
+    def answer(self) -> Answer:
+        """What came back once the worker died: nothing, normally."""
+        try:
+            reply = self.sock.recv(65536)
+        except OSError as exc:
+            reply, error = b"", repr(exc)
+        else:
+            error = "connection closed without an answer"
+        finally:
+            self.sock.close()
+        if not reply:
+            return Answer(self.data, None, error=error)
+        status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
+        return Answer(self.data, status, body=reply.decode(errors="replace"))
+
+
+def wait_for_value(probe, seconds: float):
+    """``probe()`` once it returns something truthy (checked every 10 ms), else None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.01)
+    return None
+
+
 def sign_many(port: int, slug: str, datas: list[dict[str, str]], threads: int) -> list[Answer]:
     """Sign every ``datas`` item once, from ``threads`` visitors at the same time."""
     visitors = [Visitor(port, slug) for _ in range(threads)]
@@ -350,6 +415,18 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(client, i) for i in range(threads)]
+        # One kill that surely lands mid-request, however loaded the machine: a sign-on whose
+        # body is still arriving holds its worker; that worker is found and killed.
+        deadline = time.monotonic() + 60
+        while len(done) < 20 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        slow_data = sign_data(500, tag)
+        slow = SlowSignOn(server.port, slug, visitors[0], slow_data)
+        holder = wait_for_value(lambda: slow.holder(server), 60)
+        assert holder, "no gunicorn worker took the slow sign-on"
+        os.kill(holder, signal.SIGKILL)
+        killed.append(holder)
+        slow_answer = slow.answer()
         # Kill a worker seen running, again and again (at most six times, spread over the
         # run), until two kills have cut a request: on a loaded machine a worker may be
         # between two requests when the signal lands, and that kill proves nothing.
@@ -380,12 +457,14 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
         answers = [a for future in futures for a in future.result(timeout=180)]
 
     assert len(killed) >= 2 and len(answers) == len(datas)
+    assert slow_answer.status is None, "the slow sign-on was answered although its worker died"
+    answers.append(slow_answer)
     cut = [a for a in answers if a.status is None]
     assert cut, "no request was cut by the kills: the test did not kill a busy worker"
     for answer in answers:
         if not answer.signed:
             assert_clean_error(answer)
-    check_store(session, statement_id, answers, datas)
+    check_store(session, statement_id, answers, datas + [slow_data])
     assert sum(a.signed for a in answers) >= len(datas) - len(killed) * threads  # most got through
 
     # the master replaced the killed workers and serves on
