@@ -140,13 +140,6 @@ def _entries(rows: list[tuple]) -> list[Entry]:
             for id_, name, key, website, email, flagged in rows if not flagged]
 
 
-def candidates(session: Session, statement_id: int) -> list[Entry]:
-    """The statement's compared signatories as :class:`Entry` rows, oldest first."""
-    index = _index(session, statement_id)
-    with _KNOWN_LOCK:
-        return list(index.entries)
-
-
 def store(signature: Signature, match: Match | None) -> None:
     """Put a look-up's result on a (new) row; ids of rows of the same import are left out."""
     if match is not None and match.id > 0 and match.id != signature.id:
@@ -155,4 +148,4 @@ def store(signature: Signature, match: Match | None) -> None:
         signature.similar_to_id, signature.similar_reason = None, ""
 
 
-__all__ = ["Probe", "candidates", "find", "find_many", "store"]
+__all__ = ["Probe", "find", "find_many", "store"]
