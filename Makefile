@@ -7,8 +7,11 @@ PORT   ?= 5000
 # every absolute link (mail, PDF QR code, feed, API) is made from COSIGN_SITE_URL
 SITE_URL := $(or $(COSIGN_SITE_URL),http://127.0.0.1:$(PORT))
 STAMP  := $(VENV)/.installed
+# compiled message catalogues (cosign/translations/<lang>/LC_MESSAGES/messages.mo), made from
+# the .po files on every run and test: they are not kept in git
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard cosign/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install system-deps db demo messages clean audit up down
+.PHONY: run test install system-deps db demo messages catalogues clean audit up down
 
 # The site and its one background worker (PDF renders, press mail, embargo ends): the worker
 # stops with the site (Ctrl+C) and also when this shell goes away.
@@ -21,7 +24,13 @@ run: install system-deps db demo
 test: install system-deps
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
-install: $(STAMP)
+install: $(STAMP) catalogues
+
+catalogues: $(CATALOGUES)
+
+cosign/translations/%/LC_MESSAGES/messages.mo: cosign/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile -q -d cosign/translations -l $* --statistics 2>/dev/null || \
+	  $(VENV)/bin/pybabel compile -d cosign/translations -l $*
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
@@ -90,9 +99,15 @@ db: install
 demo: db
 	COSIGN_DEV=1 COSIGN_SITE_URL="$(SITE_URL)" $(FLASK) cosign demo
 
-messages: install
+# After changing user-facing strings: extract them, merge them into every catalogue (new ones
+# come in empty; tests/test_catalogues.py fails until each is translated), compile.
+messages: $(STAMP)
 	mkdir -p cosign/translations
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o cosign/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ \
+	  -o cosign/translations/messages.pot . >/dev/null
+	$(VENV)/bin/pybabel update --no-fuzzy-matching --ignore-obsolete \
+	  -i cosign/translations/messages.pot -d cosign/translations
+	$(MAKE) catalogues
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -160,13 +160,14 @@ def reset_token(secret_key: str, user: User) -> str:
 def request_reset(session: Session, email: str, *, secret_key: str,
                   link_for: Callable[[str], str], locale: str = "en") -> bool:
     """Mail a reset link if an account has this address; True if one was mailed. The caller
-    tells the visitor the same either way. The mail is rendered before the write."""
+    tells the visitor the same either way. The mail is rendered before the write, in the
+    account's language, else ``locale`` (the page's)."""
     user = find_by_email(session, email)
     link = link_for(reset_token(secret_key, user)) if user else link_for("x")
     prepared = mail.prepare("password_reset", {
         "name": user.name if user else "", "link": link,
         "minutes": RESET_MAX_AGE // 60,
-    }, locale)  # rendered either way: the answer takes as long for an unknown address
+    }, (user.language if user else "") or locale)  # rendered either way: the answer takes as long for an unknown address
     if user is None:
         return False
     database.begin_write(session)
@@ -208,6 +209,18 @@ def reset_password(session: Session, token: str, password: str, *, secret_key: s
     _store_password(session, user, password_hash, "password-reset")
     session.commit()
     return user
+
+
+def set_preferences(session: Session, user_id: int, *, language: str, zone_name: str) -> None:
+    """The coordinator's interface language ("" : the browser's) and time zone (IANA)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    database.begin_write(session)
+    user = session.get(User, user_id)
+    user.language = (language or "")[:35]
+    user.timezone = (zone_name or "UTC")[:64]
+    session.commit()
 
 
 def set_timezone(session: Session, user_id: int, zone_name: str) -> None:

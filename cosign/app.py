@@ -44,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     limiter.init_app(app)
     logging.getLogger("flask-limiter").setLevel(logging.ERROR)  # its warnings name IPs
     login_manager.init_app(app)
@@ -53,8 +53,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     jobs.init_app(app)
 
-    from cosign.web import converters, proxy, uploads
+    from cosign.web import converters, languages, proxy, uploads
 
+    languages.init_app(app)  # ?lang=, the switcher's cookie, preference, Accept-Language
     converters.init_app(app)  # <int:...> and <slug> bounded: no 500 on huge numbers
     proxy.init_app(app)  # X-Forwarded-For only from COSIGN_TRUSTED_PROXIES
     uploads.init_app(app)  # oversized bodies and NUL characters are refused first
@@ -130,6 +131,12 @@ def _is_private_path() -> bool:
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from cosign.web import languages
 
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+    return languages.select()
+
+
+def _select_timezone() -> str | None:
+    from cosign.web import languages
+
+    return languages.select_timezone()

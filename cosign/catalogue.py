@@ -17,7 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from cosign import drafting, listing, pdfs, publishing, signatories
+from cosign import drafting, listing, pdfs, publishing, signatories, translating
 from cosign.errors import N_, UserError
 from cosign.models import IssuedPdf, Revision, Statement
 
@@ -181,6 +181,8 @@ class About:
     revision: Revision  # the signed text
     correction: publishing.Correction | None
     pdf: IssuedPdf | None
+    # (translation, its current revision, its newest PDF), by language
+    translations: tuple
 
 
 def about(session: Session, statement: Statement) -> About:
@@ -189,6 +191,8 @@ def about(session: Session, statement: Statement) -> About:
         revision=drafting.get_revision(session, statement.id, statement.signed_revision),
         correction=publishing.correction(session, statement),
         pdf=pdfs.latest(session, statement.id),
+        translations=tuple((t, r, pdfs.latest(session, statement.id, language=t.language))
+                           for t, r in translating.public_versions(session, statement)),
     )
 
 

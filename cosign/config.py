@@ -74,6 +74,20 @@ def trusted_hosts(site: str, extra: str | None) -> list[str]:
     return list(dict.fromkeys(h for h in hosts if h))
 
 
+DEFAULT_LANGUAGES = ("en", "ar", "fr")
+
+
+def languages(value: str | None) -> tuple[str, ...]:
+    """COSIGN_LANGUAGES: interface languages, separated by spaces or commas ("en ar fr")."""
+    codes = tuple(dict.fromkeys(c.strip() for c in (value or "").replace(",", " ").split()
+                                if c.strip()))
+    for code in codes:
+        if not code.replace("_", "").isalnum():
+            raise ConfigurationError(
+                f"COSIGN_LANGUAGES must list language codes such as 'en ar fr', not {value!r}.")
+    return codes or DEFAULT_LANGUAGES
+
+
 def database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
     for prefix in ("postgresql://", "postgres://"):
@@ -135,6 +149,10 @@ class Config:
             "COSIGN_INLINE_MAIL_LIMIT": int(env.get("COSIGN_INLINE_MAIL_LIMIT", 20)),
             "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "cosign <noreply@localhost>"),
             "BABEL_DEFAULT_LOCALE": env.get("COSIGN_DEFAULT_LOCALE", "en"),
+            # the interface languages, each with a catalogue in cosign/translations/ (the
+            # first is the fallback when nothing else decides): adding one is its catalogue
+            # plus its code here (README, "Languages")
+            "COSIGN_LANGUAGES": languages(env.get("COSIGN_LANGUAGES")),
             "BABEL_DEFAULT_TIMEZONE": "UTC",
             "WTF_CSRF_TIME_LIMIT": None,
             "MAX_CONTENT_LENGTH": int(env.get("COSIGN_MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),

@@ -1,7 +1,9 @@
-"""The demo statement that ``make run`` loads into an empty database.
+"""The demo statements that ``make run`` loads into an empty database.
 
 A fictional coalition's joint condemnation letter, drafted by two people over
-three revisions, so that history, diff and comments have something to show.
+three revisions, so that history, diff and comments have something to show;
+and a second one whose authoritative text is Arabic, with an English and a
+French translation (all three written for the demo).
 The demo coordinator's password is random, kept in ``instance/demo-login.txt``
 (never committed) and printed by ``flask cosign demo``.
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cosign import accounts, clock, drafting, membership, moderation, signing
+from cosign import accounts, clock, drafting, membership, moderation, signing, translating
 from cosign.config import ROOT
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.names import name_key
@@ -24,6 +26,7 @@ TEXTS = Path(__file__).resolve().parent / "demo_texts"
 COORDINATOR = ("amira.haddad@example.org", "Amira Haddad")
 CO_DRAFTER = ("tom.reilly@example.org", "Tom Reilly")
 TITLE = "Joint statement on the killing of protesters in Sahel al-Nour"
+DEMO_SLUG = "sahel-al-nour-protesters"
 
 
 def credentials_file() -> Path:
@@ -51,6 +54,7 @@ def load_if_empty(session: Session, path: Path) -> tuple[str, str, bool] | None:
     statement = load(session, password)
     open_with_signatories(session, statement)
     add_press_list(session, statement.created_by_id)
+    load_arabic(session, statement.created_by_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{COORDINATOR[0]} {password}\n")
     path.chmod(0o600)
@@ -67,7 +71,7 @@ def load(session: Session, password: str) -> Statement:
     statement = drafting.create_statement(
         session, amira.id,
         drafting.Text(TITLE, (TEXTS / "r1.md").read_text(), place, date),
-        slug="sahel-al-nour-protesters", language="en",
+        slug=DEMO_SLUG, language="en",
         coalition="Coalition for Civic Freedom in Sahel al-Nour",
         press_name="Amira Haddad", press_email="press@example.org", press_phone="+44 20 7946 0000",
         note="First draft",
@@ -97,6 +101,42 @@ def load(session: Session, password: str) -> Statement:
     )
     return statement
 
+
+
+ARABIC_TITLE = "بيان مشترك بشأن الاختفاء القسري لثلاثة مدافعين عن حقوق الإنسان في ساحل النور"
+ARABIC_TRANSLATIONS = {
+    "en": "Joint statement on the enforced disappearance of three human rights defenders in "
+          "Sahel al-Nour",
+    "fr": "Déclaration commune sur la disparition forcée de trois défenseurs des droits humains "
+          "à Sahel al-Nour",
+}
+ARABIC_PLACES = {"ar": "ساحل النور", "en": "Sahel al-Nour", "fr": "Sahel al-Nour"}
+ARABIC_SIGNATORIES = [
+    ("جمعية النور لحقوق الإنسان", "IQ", "ngo", "ساحل النور"),
+    ("نقابة المعلمين في ساحل النور", "IQ", "union", "ساحل النور"),
+    ("مرصد NGO للحريات العامة", "IQ", "ngo", "بغداد"),
+    ("Diaspora Forum for Democracy", "GB", "association", "London"),
+    ("Ligue des droits et libertés", "FR", "ngo", "Paris"),
+]
+
+
+def load_arabic(session: Session, owner_id: int) -> Statement:
+    """The Arabic statement, open for signature, with its English and French translations."""
+    date = (clock.now() - dt.timedelta(days=1)).date()
+    statement = drafting.create_statement(
+        session, owner_id,
+        drafting.Text(ARABIC_TITLE, (TEXTS / "ar.md").read_text(), ARABIC_PLACES["ar"], date),
+        language="ar", coalition="تحالف الحريات المدنية في ساحل النور",
+        press_name="أميرة حداد", press_email="press@example.org", note="المسودة الأولى")
+    for language, title in ARABIC_TRANSLATIONS.items():
+        translating.add(session, statement, owner_id, language, drafting.Text(
+            title, (TEXTS / f"ar-{language}.md").read_text(), ARABIC_PLACES[language], date))
+    signing.open_for_signature(session, statement, owner_id, signing.OpenOptions())
+    for name, country, org_type, city in ARABIC_SIGNATORIES:
+        moderation.add(session, statement, signing.SignOn(
+            organisation=name, country=country, email="", contact_name="", org_type=org_type,
+            city=city), owner_id)
+    return statement
 
 
 # Fictional signatories: approved, withheld, waiting for review and unconfirmed.

@@ -55,12 +55,13 @@ class PdfNotReady(DistributionError):
 
 
 def _pdf(session: Session, statement: Statement, config: Mapping[str, Any], watermark: str,
-         render: bool) -> IssuedPdf:
-    """The PDF to send: rendered now if needed (the worker), or the current one
-    (a web request, which never renders: PdfNotReady, and the render is asked for)."""
-    if render:
-        return pdfs.issue(session, statement, config, watermark=watermark)  # renders unlocked
-    issued = pdfs.latest(session, statement.id, watermarked=bool(watermark))
+         render: bool, language: str | None = None) -> IssuedPdf:
+    """The PDF to send (``language``: a translation's): rendered now if needed (the worker),
+    or the current one (a web request, which never renders: PdfNotReady, and the render is
+    asked for)."""
+    if render:  # renders unlocked
+        return pdfs.issue(session, statement, config, watermark=watermark, language=language)
+    issued = pdfs.latest(session, statement.id, watermarked=bool(watermark), language=language)
     if issued is None or not pdfs.is_current(statement, issued) or issued.watermark != watermark:
         pdfs.request_render(session, statement)
         raise PdfNotReady()
@@ -88,6 +89,12 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
         return 0
     issued = _pdf(session, statement, config, watermark, render)
     issued_id = issued.id
+    available = pdfs.translation_languages(session, statement_id)
+    # each journalist gets the statement in their language when it has a translation in it
+    # (that PDF, with the authoritative one beside it)
+    wanted = {match for c in todo if (match := reader_language(c.language, available))}
+    translated_ids = {language: _pdf(session, statement, config, watermark, render, language).id
+                      for language in sorted(wanted)}
     database.begin_write(session)
     statement = session.get(Statement, statement_id)
     session.refresh(statement)
@@ -106,8 +113,10 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
                 session.add(delivery)
         except IntegrityError:  # another run sent it meanwhile
             continue
+        language = reader_language(contact.language, available)
+        translated = session.get(IssuedPdf, translated_ids[language]) if language else None
         delivery.message = _enqueue(session, statement, contact, issued, kind, config,
-                                    earlier=earlier)
+                                    earlier=earlier, translated=translated)
         queued += 1
     if queued:
         audit.record(session, statement_id, None, "press-sent", kind=kind, count=queued,
@@ -125,10 +134,29 @@ def _earlier(session: Session, statement: Statement,
     return publishing.version_counts(session, statement).earlier
 
 
+def reader_language(language: str, available: list[str]) -> str | None:
+    """The translation a reader of ``language`` gets: the same tag, else the same language
+    (``fr-CA`` reads ``fr``); None: the authoritative text."""
+    if not language or not available:
+        return None
+    if language in available:
+        return language
+    primary = language.split("-")[0].lower()
+    return next((a for a in available if a.split("-")[0].lower() == primary), None)
+
+
 def _enqueue(session: Session, statement: Statement, contact: PressContact, issued: IssuedPdf,
              kind: str, config: Mapping[str, Any],
-             earlier: tuple[tuple[int, int], ...] | None = None) -> OutboxMessage:
+             earlier: tuple[tuple[int, int], ...] | None = None,
+             translated: IssuedPdf | None = None) -> OutboxMessage:
+    """The press mail in the contact's language: the text of the translation in it when
+    there is one (its PDF attached, and the authoritative PDF beside it)."""
     revision = drafting.get_revision(session, statement.id, issued.revision)
+    if translated is not None:
+        from cosign import translating
+
+        revision = translating.current_revision(
+            session, translating.get(session, statement.id, translated.language))
     site = _site(config)
     unsubscribe = f"{site}/press/unsubscribe/{press.unsubscribe_token(config['SECRET_KEY'], contact)}"
     embargo = issued.watermark if kind == "embargoed" else ""
@@ -143,15 +171,23 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
         "press_name": statement.press_name, "press_email": statement.press_email,
         "press_phone": statement.press_phone, "code": issued.code,
         "verify_url": f"{site}/verify/{issued.code}", "statement_url": f"{site}/s/{statement.slug}",
-        "pdf_url": f"{site}/s/{statement.slug}.pdf", "unsubscribe_url": unsubscribe,
+        "pdf_url": (f"{site}/s/{statement.slug}/{translated.language}.pdf" if translated
+                    else f"{site}/s/{statement.slug}.pdf"), "unsubscribe_url": unsubscribe,
+        "translated_code": translated.code if translated else "",
+        "text_language": translated.language if translated else statement.language,
         "file_name": name, "sha256": issued.sha256, "version": issued.revision,
         "earlier": earlier,
         "site_name": config.get("COSIGN_SITE_NAME", "cosign"),
     }
+    attachment, extra = (issued.id, name), None
+    if translated is not None:
+        attachment = (translated.id, name.replace(".pdf", f"-{translated.language}.pdf"))
+        extra = (issued.id, name)
     return mail.enqueue(session, kind=f"press-{kind}", recipient=contact.email,
                         template="press_statement", context=context,
-                        statement_id=statement.id, attachment=(issued.id, name),
-                        list_unsubscribe=unsubscribe)
+                        statement_id=statement.id, attachment=attachment,
+                        extra_attachment=extra, list_unsubscribe=unsubscribe,
+                        locale=contact.language)
 
 
 def resend(session: Session, statement: Statement, delivery_id: int, actor_id: int,
@@ -171,10 +207,15 @@ def resend(session: Session, statement: Statement, delivery_id: int, actor_id: i
                                    "was called off."))
     issued = _pdf(session, statement, config, watermark, render)
     issued_id = issued.id
+    language = reader_language(contact.language, pdfs.translation_languages(session, statement.id))
+    translated_id = (_pdf(session, statement, config, watermark, render, language).id
+                     if language else None)
     database.begin_write(session)
     delivery = session.get(PressDelivery, delivery_id)
     issued = session.get(IssuedPdf, issued_id)
-    delivery.message = _enqueue(session, statement, delivery.contact, issued, delivery.kind, config)
+    delivery.message = _enqueue(
+        session, statement, delivery.contact, issued, delivery.kind, config,
+        translated=session.get(IssuedPdf, translated_id) if translated_id else None)
     delivery.issued_pdf_id = issued_id
     delivery.sends += 1
     delivery.resent_at = clock.now()

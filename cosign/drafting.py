@@ -127,7 +127,7 @@ def check_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not is_valid_slug(slug):
         raise DraftingError(
-            N_("The address may contain only lower-case letters a–z, digits and single hyphens "
+            N_("The address may contain only lower-case letters, digits and single hyphens "
                "(3 to 80 characters)."),
             "slug",
         )
@@ -362,28 +362,40 @@ def update_settings(
 
 # --- comments -----------------------------------------------------------------
 
-def add_comment(
-    session: Session, statement: Statement, author_id: int, key: str, body: str
-) -> Comment:
-    """Comment on the paragraph of the current revision whose key is ``key``."""
+def check_comment(body: str) -> str:
+    """A comment's text, tidied, or DraftingError."""
     body = clean_text(body, multiline=True)
     if not body:
         raise DraftingError(N_("The comment is empty."), "body")
     if len(body) > MAX_COMMENT:
         raise DraftingError(N_("A comment may have at most %(max)d characters."), "body",
                             max=MAX_COMMENT)
-    current = current_revision(session, statement)
-    by_key = {paragraph_key(p): p for p in paragraphs(current.body)}
+    return body
+
+
+def paragraph_excerpt(text: str, key: str) -> str:
+    """The paragraph of ``text`` whose key is ``key`` (cut to 300 characters), or
+    DraftingError when the text no longer has it."""
+    by_key = {paragraph_key(p): p for p in paragraphs(text)}
     if key not in by_key:
         raise DraftingError(
             N_("That paragraph is no longer in the current text; reload the page."), "paragraph"
         )
     excerpt = by_key[key]
+    return excerpt if len(excerpt) <= 300 else excerpt[:299] + "…"
+
+
+def add_comment(
+    session: Session, statement: Statement, author_id: int, key: str, body: str
+) -> Comment:
+    """Comment on the paragraph of the current revision whose key is ``key``."""
+    body = check_comment(body)
+    current = current_revision(session, statement)
     comment = Comment(
         statement_id=statement.id,
         revision_number=current.number,
         paragraph_key=key,
-        excerpt=excerpt if len(excerpt) <= 300 else excerpt[:299] + "…",
+        excerpt=paragraph_excerpt(current.body, key),
         body=body,
         author_id=author_id,
         created_at=clock.now(),
@@ -414,7 +426,7 @@ def comments(session: Session, statement_id: int) -> list[Comment]:
     return list(
         session.scalars(
             select(Comment)
-            .where(Comment.statement_id == statement_id)
+            .where(Comment.statement_id == statement_id, Comment.translation_id.is_(None))
             .order_by(Comment.created_at, Comment.id)
         )
     )

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from babel.dates import format_date
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import case, or_, select, update
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from cosign import clock
 from cosign.config import ROOT
+from cosign.core.language import text_direction
 from cosign.models import OutboxMessage
 
 TEMPLATES = ROOT / "templates" / "email"
@@ -48,12 +50,25 @@ def _environment(locale: str) -> Environment:
     return env
 
 
+@lru_cache(maxsize=64)
+def locale_of(code: str | None) -> str:
+    """The catalogue a reader's language tag gets: "ar-IQ" → "ar"; none (or a language without
+    a catalogue) → "en"."""
+    primary = (code or "").replace("_", "-").split("-")[0].lower()
+    if primary and (TRANSLATIONS / primary / "LC_MESSAGES" / "messages.mo").exists():
+        return primary
+    return "en"
+
+
 def render(template: str, context: Mapping[str, Any], locale: str = "en") -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of an e-mail template.
+    """(subject, plain text, HTML) of an e-mail template, in the reader's language.
 
     The text template's first line is ``Subject: ...``.
     """
+    locale = locale_of(locale)
     env = _environment(locale)
+    context = {**context, "mail_lang": locale, "mail_dir": text_direction(locale),
+               "format_date": lambda value: format_date(value, "long", locale=locale)}
     text = env.get_template(f"{template}.txt").render(**context)
     html = env.get_template(f"{template}.html").render(**context)
     first, _, rest = text.partition("\n")
@@ -111,6 +126,7 @@ def enqueue(
     locale: str = "en",
     attachment: tuple[int, str] | None = None,
     list_unsubscribe: str = "",
+    extra_attachment: tuple[int, str] | None = None,
 ) -> OutboxMessage:
     """Add a rendered e-mail to the outbox (delivered after the caller commits).
 
@@ -130,6 +146,8 @@ def enqueue(
         next_attempt_at=clock.now(),
         attachment_pdf_id=attachment[0] if attachment else None,
         attachment_name=attachment[1] if attachment else "",
+        extra_attachment_pdf_id=extra_attachment[0] if extra_attachment else None,
+        extra_attachment_name=extra_attachment[1] if extra_attachment else "",
         list_unsubscribe=list_unsubscribe,
     )
     session.add(message)
@@ -148,21 +166,29 @@ class MissingAttachment(Exception):
 
 
 def attachment_of(session: Session, message: OutboxMessage,
-                  config: Mapping[str, Any]) -> tuple[str, bytes] | None:
-    """(file name, bytes) of the PDF the message carries, if any."""
+                  config: Mapping[str, Any]) -> list[tuple[str, bytes]] | None:
+    """[(file name, bytes)] of the PDFs the message carries (press mail in a translation's
+    language carries the authoritative PDF too), or None."""
     if not message.attachment_name:
         return None
     from cosign import pdfs
     from cosign.models import IssuedPdf
 
-    issued = session.get(IssuedPdf, message.attachment_pdf_id) if message.attachment_pdf_id else None
-    if issued is None:
-        raise MissingAttachment(f"the attached PDF {message.attachment_name} no longer exists")
-    return message.attachment_name, pdfs.file_path(config, issued).read_bytes()
+    found = []
+    for pdf_id, name in ((message.attachment_pdf_id, message.attachment_name),
+                         (message.extra_attachment_pdf_id, message.extra_attachment_name)):
+        if not name:
+            continue
+        issued = session.get(IssuedPdf, pdf_id) if pdf_id else None
+        if issued is None:
+            raise MissingAttachment(f"the attached PDF {name} no longer exists")
+        found.append((name, pdfs.file_path(config, issued).read_bytes()))
+    return found
 
 
 def build_message(message: OutboxMessage, sender: str,
-                  attachment: tuple[str, bytes] | None = None) -> EmailMessage:
+                  attachment: tuple[str, bytes] | list[tuple[str, bytes]] | None = None
+                  ) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = message.subject
     email["From"] = sender
@@ -176,8 +202,8 @@ def build_message(message: OutboxMessage, sender: str,
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     if attachment is not None:
-        name, data = attachment
-        email.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+        for name, data in ([attachment] if isinstance(attachment, tuple) else attachment):
+            email.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return email
 
 
@@ -192,7 +218,7 @@ class PermanentFailure(Exception):
 
 
 def _send(message: OutboxMessage, config: Mapping[str, Any],
-          attachment: tuple[str, bytes] | None = None) -> str:
+          attachment: list[tuple[str, bytes]] | None = None) -> str:
     """Send over SMTP; the Message-ID. Raises PermanentFailure or a temporary error."""
     email = build_message(message, config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>",
                           attachment)

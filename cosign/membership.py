@@ -84,8 +84,10 @@ def invite(
     *,
     secret_key: str,
     link_for: Callable[[str], str],
+    locale: str = "en",
 ) -> Invitation:
-    """Invite a co-drafter; the e-mail goes to the outbox in the same transaction."""
+    """Invite a co-drafter; the e-mail goes to the outbox in the same transaction, in
+    ``locale`` (the inviter's language: the invitee has none yet)."""
     if membership.role != "owner":
         raise NotAllowed(N_("Only an owner of this statement can invite co-drafters."))
     if role not in ROLES:
@@ -126,6 +128,7 @@ def invite(
             "has_account": existing is not None,
         },
         statement_id=statement.id,
+        locale=locale,
     )
     audit.record(session, statement.id, membership.user_id, "invited", email=email, role=role)
     session.commit()

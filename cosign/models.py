@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cosign import clock
@@ -61,6 +62,9 @@ class User(UserMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # IANA name, for showing times
+    # the interface language the coordinator chose ("" : none; the browser's then), also the
+    # language of the mail they get (cosign.web.languages)
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
@@ -200,6 +204,57 @@ class Revision(Base):
     author: Mapped[Optional[User]] = relationship()
 
 
+class Translation(Base):
+    """A statement's text in another language than its authoritative one.
+
+    Drafted like the main text: its :class:`TranslationRevision` rows are its history.
+    Each revision records the authoritative revision (and that text's SHA-256) it
+    translates; when the authoritative text changes, the translation is *outdated*
+    (:mod:`cosign.translating`) until a drafter brings it up to date.
+    """
+
+    __tablename__ = "translation"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "language", name="uq_translation_statement_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(35))
+    current_revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    statement: Mapped[Statement] = relationship()
+
+
+class TranslationRevision(Base):
+    """One immutable saved state of a translation, and the authoritative text it translates."""
+
+    __tablename__ = "translation_revision"
+    __table_args__ = (
+        UniqueConstraint("translation_id", "number", name="uq_translation_revision_translation_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translation.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    # the authoritative revision this text translates, and that text's SHA-256
+    source_revision: Mapped[int] = mapped_column(Integer)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    restored_from: Mapped[Optional[int]] = mapped_column(Integer)
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+
+    author: Mapped[Optional[User]] = relationship()
+
+
 class Invitation(Base):
     __tablename__ = "invitation"
     __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
@@ -227,6 +282,9 @@ class Comment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
+    # a comment on a translation's text (None: on the authoritative text)
+    translation_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("translation.id", ondelete="CASCADE"))
     revision_number: Mapped[int] = mapped_column(Integer)
     paragraph_key: Mapped[str] = mapped_column(String(32))
     excerpt: Mapped[str] = mapped_column(String(300))
@@ -290,6 +348,10 @@ class OutboxMessage(Base):
         ForeignKey("issued_pdf.id", ondelete="SET NULL")
     )
     attachment_name: Mapped[str] = mapped_column(String(200), default="")
+    # press mail in a translation's language carries the authoritative PDF too (an issued_pdf
+    # id without a foreign key: checked when the message is sent, see migration 0011)
+    extra_attachment_pdf_id: Mapped[Optional[int]] = mapped_column(Integer)
+    extra_attachment_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # RFC 2369/8058 one-click unsubscribe address (press mail)
     list_unsubscribe: Mapped[str] = mapped_column(String(500), default="")
 
@@ -338,6 +400,10 @@ class Signature(Base):
     revision: Mapped[int] = mapped_column(Integer)  # the text version this signatory signed
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     provenance: Mapped[str] = mapped_column(String(20), default="web")
+    # the interface language of the sign-on (its mails are written in it) and the language of
+    # the text the signatory read on the sign page (the authoritative one, or a translation)
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    read_language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     provenance_detail: Mapped[str] = mapped_column(String(200), default="")
     duplicate_of_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL")
@@ -389,6 +455,10 @@ class IssuedPdf(Base):
     size: Mapped[int] = mapped_column(Integer)
     certified: Mapped[bool] = mapped_column(Boolean, default=False)
     watermark: Mapped[str] = mapped_column(String(200), default="")
+    # the document's language, and whether it is the authoritative text (False: a translation,
+    # which prints the same list)
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    authoritative: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     # the statement's listing_version this PDF was rendered from
     listing_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)

@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cosign import clock, database, drafting, logos
-from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, PdfDocument, RenderOptions,
-                             render_statement)
+from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, Original, PdfDocument,
+                             RenderOptions, render_statement)
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
 from cosign.models import IssuedPdf, Revision, Signature, Statement
@@ -53,6 +53,34 @@ def document_for(session: Session, statement: Statement, storage: str | Path | N
         press_name=statement.press_name, press_email=statement.press_email,
         press_phone=statement.press_phone, version=revision.number, text_sha256=revision.sha256,
     )
+
+
+def translation_document_for(session: Session, statement: Statement, language: str,
+                             storage: str | Path | None = None) -> PdfDocument:
+    """A translation's PDF: its current text, the same list, the authoritative text's version
+    and fingerprint (what the signatories signed), and a note on its first page."""
+    from cosign import translating
+
+    translation = translating.get(session, statement.id, language)
+    row = translating.current_revision(session, translation)
+    return PdfDocument(
+        logo=logos.read(statement, storage) if storage else None,
+        title=row.title, body=row.body, coalition=statement.coalition, place=row.place,
+        date=row.date, language=translation.language, press_name=statement.press_name,
+        press_email=statement.press_email, press_phone=statement.press_phone,
+        version=statement.signed_revision, text_sha256=statement.signed_sha256,
+        translates=Original(statement.language, statement.signed_revision,
+                            statement.signed_sha256,
+                            outdated=translating.is_outdated(row, statement.signed_sha256)),
+    )
+
+
+def translation_languages(session: Session, statement_id: int) -> list[str]:
+    from cosign.models import Translation
+
+    return list(session.scalars(select(Translation.language)
+                                .where(Translation.statement_id == statement_id)
+                                .order_by(Translation.language)))
 
 
 def signatories_for(session: Session, statement: Statement) -> list[Signatory]:
@@ -155,10 +183,11 @@ class Snapshot:
     key: str
     listing_version: int
     existing: tuple[int, str, str, int] | None  # (id, file name, code, listing version)
+    translation: str | None = None  # a translation's language; None: the authoritative text
 
 
 def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
-                  watermark: str = "") -> Snapshot:
+                  watermark: str = "", language: str | None = None) -> Snapshot:
     """Read the statement's PDF inputs in one read-only transaction, then end it.
 
     SQLite: a deferred transaction (a WAL snapshot: no lock that blocks
@@ -177,15 +206,22 @@ def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
             session.rollback()
             raise drafting.NotEditable()
         signatories, earlier = print_lists(session, statement)
-        document = replace(document_for(session, statement, config["COSIGN_STORAGE_DIR"]),
-                           earlier=earlier)
+        storage = config["COSIGN_STORAGE_DIR"]
+        try:
+            base = (document_for(session, statement, storage) if language is None
+                    else translation_document_for(session, statement, language, storage))
+        except drafting.StatementNotFound:
+            session.rollback()
+            raise LookupError(f"no {language} translation of statement {statement_id}")
+        document = replace(base, earlier=earlier)
         options = options_for(statement)
         key = cache_key(document, signatories, options, watermark)
         existing = session.execute(
             select(IssuedPdf.id, IssuedPdf.file_name, IssuedPdf.code, IssuedPdf.listing_version)
             .where(IssuedPdf.cache_key == key)).first()
         snapshot = Snapshot(statement_id, document, signatories, options, key,
-                            statement.listing_version, tuple(existing) if existing else None)
+                            statement.listing_version, tuple(existing) if existing else None,
+                            language)
         session.rollback()  # end the read: nothing stays open during the render
     return snapshot
 
@@ -197,16 +233,19 @@ def issue(
     *,
     watermark: str = "",
     render: Callable[..., bytes] = render_statement,
+    language: str | None = None,
 ) -> IssuedPdf:
     """The PDF for the statement as it is now: the stored one, or a new render.
 
     For the job worker (and the command line), never a web request. The inputs
     are read in a read-only transaction that ends before the render; the
     render, the certification and the file write run with no transaction open;
-    the record is then written in a short write transaction of its own.
+    the record is then written in a short write transaction of its own. ``language``: the
+    PDF of that translation (same list, same verification, its own code).
     """
     statement_id = inspect(statement).identity[0]  # without loading it again
-    snapshot = read_snapshot(session, statement_id, config, watermark=watermark)
+    snapshot = read_snapshot(session, statement_id, config, watermark=watermark,
+                             language=language)
     existing = snapshot.existing
     if existing is not None and (storage_dir(config) / existing[1]).exists():
         # the same PDF (an unchanged list, or a change undone): it shows this version too
@@ -251,6 +290,7 @@ def issue(
         signatory_count=len(snapshot.signatories), template_version=TEMPLATE_VERSION,
         file_name=file_name, size=len(pdf), certified=certified, watermark=watermark,
         listing_version=snapshot.listing_version, created_at=now,
+        language=document.language, authoritative=snapshot.translation is None,
     )
     session.add(issued)
     try:
@@ -272,8 +312,12 @@ def signing_files(config: Mapping) -> tuple[Path | None, Path | None]:
     return None, None
 
 
-def latest(session: Session, statement_id: int, *, watermarked: bool = False) -> IssuedPdf | None:
+def latest(session: Session, statement_id: int, *, watermarked: bool = False,
+           language: str | None = None) -> IssuedPdf | None:
+    """The newest PDF of the authoritative text (``language``: of that translation)."""
     query = select(IssuedPdf).where(IssuedPdf.statement_id == statement_id)
+    query = (query.where(IssuedPdf.authoritative.is_(True)) if language is None
+             else query.where(IssuedPdf.authoritative.is_(False), IssuedPdf.language == language))
     query = query.where(IssuedPdf.watermark != "") if watermarked else query.where(IssuedPdf.watermark == "")
     # the newest list first: a PDF whose list came back (a change undone) is current again
     return session.scalars(query.order_by(IssuedPdf.listing_version.desc(),
@@ -308,12 +352,14 @@ class Download:
     current: bool = False
 
 
-@lru_cache(maxsize=1)
-def _download_query():
+@lru_cache(maxsize=2)
+def _download_query(translated: bool = False):
     """Built once: constructing a statement costs more than running it (a download is
-    the busiest request there is)."""
+    the busiest request there is). ``translated``: a translation's PDF (``:language``)."""
+    which = ((IssuedPdf.authoritative.is_(False), IssuedPdf.language == bindparam("language"))
+             if translated else (IssuedPdf.authoritative.is_(True),))
     newest = (select(IssuedPdf.id).where(IssuedPdf.statement_id == Statement.id,
-                                         IssuedPdf.watermark == "")
+                                         IssuedPdf.watermark == "", *which)
               .order_by(IssuedPdf.listing_version.desc(), IssuedPdf.id.desc())
               .limit(1).correlate(Statement).scalar_subquery())
     return (select(Statement.id, Statement.status, Statement.visibility, Statement.publish_at,
@@ -324,10 +370,11 @@ def _download_query():
             .where(Statement.slug == bindparam("slug")))
 
 
-def download(session: Session, slug: str) -> Download | None:
-    """The statement at ``slug`` and its newest issued PDF (no watermark), in one
-    indexed query; None for an unknown slug."""
-    row = session.execute(_download_query(), {"slug": slug}).first()
+def download(session: Session, slug: str, language: str | None = None) -> Download | None:
+    """The statement at ``slug`` and its newest issued PDF (no watermark; ``language``: of
+    that translation), in one indexed query; None for an unknown slug."""
+    params = {"slug": slug} if language is None else {"slug": slug, "language": language}
+    row = session.execute(_download_query(language is not None), params).first()
     if row is None:
         return None
     (statement_id, status, visibility, publish_at, signed_revision, version, wanted_at,
@@ -466,6 +513,11 @@ def render_wanted(session: Session, statement_id: int, config: Mapping, *,
         with database.write_intent(False):  # reading it must not take the write lock
             statement = session.get(Statement, statement_id)
         issued = issue(session, statement, config, render=render)
+        with database.write_intent(False):
+            languages = translation_languages(session, statement_id)
+            session.rollback()
+        for language in languages:  # each translation's PDF prints the same list
+            issue(session, statement, config, render=render, language=language)
         rendered_version = issued.listing_version
         return issued
     finally:

@@ -99,6 +99,10 @@ class SignOn:
     display: str = "named"
     message: str = ""
     kind: str = "organisation"
+    # the interface language of the sign-on (its mails are written in it), and the language
+    # of the text read on the sign page (the authoritative text or a translation of it)
+    language: str = ""
+    read_language: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,8 @@ def fill(signature: Signature, form: SignOn, name: str) -> None:
     signature.message = clean_text(_printable(form.message), multiline=True)[:MAX_MESSAGE]
     # the address's registrable domain is the website's: meaningful once it is confirmed
     signature.domain_verified = domain_verified(signature.email, signature.website)
+    signature.language = _line(form.language, 35)
+    signature.read_language = _line(form.read_language, 35)
 
 
 def waits_for_domain(statement: Statement, signature: Signature) -> bool:
@@ -265,24 +271,28 @@ def _signature_token(secret_key: str, purpose: str, signature: Signature) -> str
     return make_token(secret_key, purpose, {"s": signature.id, "e": signature.email})
 
 
-def _confirmation(statement: Statement, name: str) -> mail.Prepared:
+def _confirmation(statement: Statement, name: str, locale: str) -> mail.Prepared:
     """The confirmation e-mail, rendered before the write transaction (its link, which
-    needs the new row's id, is filled in inside it)."""
+    needs the new row's id, is filled in inside it). Signatories' mails are written in
+    the language they signed in."""
     return mail.prepare("signature_confirm", {"name": name, "title": statement.title,
                                               "link": mail.LINK,
-                                              "coalition": statement.coalition})
+                                              "coalition": statement.coalition},
+                        mail.locale_of(locale))
 
 
-def _taken(statement: Statement, name: str) -> mail.Prepared:
+def _taken(statement: Statement, name: str, locale: str) -> mail.Prepared:
     """To the sender of a sign-on for a name a confirmed sign-on already holds."""
     return mail.prepare("signature_taken", {"name": name, "title": statement.title,
-                                            "contact": statement.press_email})
+                                            "contact": statement.press_email},
+                        mail.locale_of(locale))
 
 
-def _claim_lost(statement: Statement, name: str) -> mail.Prepared:
+def _claim_lost(statement: Statement, name: str, locale: str) -> mail.Prepared:
     """To the sender of a claim closed because another one was confirmed first."""
     return mail.prepare("signature_claim_lost", {"name": name, "title": statement.title,
-                                                 "contact": statement.press_email})
+                                                 "contact": statement.press_email},
+                        mail.locale_of(locale))
 
 
 def _send_confirmation(session, statement_id: int, signature, prepared: mail.Prepared,
@@ -341,8 +351,8 @@ def sign(
     submitted = Signature()  # the cleaned details, to compare and copy (never added)
     fill(submitted, form, name)
     email = submitted.email
-    prepared = None if honeypot else _confirmation(statement, name)
-    taken = None if honeypot else _taken(statement, name)
+    prepared = None if honeypot else _confirmation(statement, name, form.language)
+    taken = None if honeypot else _taken(statement, name, form.language)
     ip_hash = ip_fingerprint(secret_key, ip)
     similar = None if honeypot else similarity.find(  # a read, before the write lock
         session, statement_id, similarity.Probe(name, key, submitted.website, email))
@@ -486,8 +496,9 @@ def resend(session: Session, statement: Statement, email: str, *, secret_key: st
         session.rollback()
         return 0
     names = {row.id: row.public_name for row in rows}
-    confirmations = {i: _confirmation(statement, names[i]) for _k, i in plan}
-    lost = {i: _claim_lost(statement, names[i]) for _k, i in plan}
+    languages = {row.id: row.language for row in rows}
+    confirmations = {i: _confirmation(statement, names[i], languages[i]) for _k, i in plan}
+    lost = {i: _claim_lost(statement, names[i], languages[i]) for _k, i in plan}
     statement_id = statement.id
     database.begin_write(session)
     if not is_open(session.get(Statement, statement_id)):
@@ -593,10 +604,11 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
     signature_id, statement_id = signature.id, statement.id
     prepared = (_approval(statement, signature, secret_key, link_for)
                 if statement.auto_approve else None)
-    lost = {signature.public_name: _claim_lost(statement, signature.public_name)}
+    lost = {signature.public_name: _claim_lost(statement, signature.public_name,
+                                               signature.language)}
     for rival in _claims(session, statement_id, key):
         if rival.public_name not in lost:
-            lost[rival.public_name] = _claim_lost(statement, rival.public_name)
+            lost[rival.public_name] = _claim_lost(statement, rival.public_name, rival.language)
     database.begin_write(session)  # ends the read: the next statement takes the write lock
     _lock_name(session, statement_id, key)
     signature = session.get(Signature, signature_id, populate_existing=True)
@@ -626,7 +638,8 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
         audit.record(session, statement_id, None, "claim-lost", signature=rival.id,
                      name=rival.public_name)
         if rival.email and rival.email != signature.email and rival.created_at > cutoff:
-            message = lost.get(rival.public_name) or _claim_lost(statement, rival.public_name)
+            message = (lost.get(rival.public_name)
+                       or _claim_lost(statement, rival.public_name, rival.language))
             mail.enqueue_prepared(session, message, kind="signature-claim-lost",
                                   recipient=rival.email, statement_id=statement_id)
     if statement.auto_approve and not waits_for_domain(statement, signature):
@@ -641,7 +654,7 @@ def _lose(session: Session, signature: Signature, lost: dict[str, mail.Prepared]
     name = signature.public_name
     if signature.pending_key is not None:
         signature.pending_key = None
-        message = lost.get(name) or _claim_lost(signature.statement, name)
+        message = lost.get(name) or _claim_lost(signature.statement, name, signature.language)
         mail.enqueue_prepared(session, message, kind="signature-claim-lost",
                               recipient=signature.email, statement_id=signature.statement_id)
         audit.record(session, signature.statement_id, None, "claim-lost", signature=signature.id,
@@ -658,7 +671,8 @@ def _approval(statement: Statement, signature: Signature, secret_key: str,
     return mail.prepare("signature_approved", {
         "name": signature.public_name, "title": statement.title,
         "withdraw_link": link_for(WITHDRAW, token),
-        "statement_link": link_for("statement", statement.slug)})
+        "statement_link": link_for("statement", statement.slug)},
+        mail.locale_of(signature.language or statement.language))
 
 
 def approve_one(session, statement, signature, actor_id, secret_key, link_for: LinkFor, *,
@@ -740,6 +754,7 @@ def save_new_version(
                          "version": revision.number, "link": link_for(RECONFIRM, token),
                          "old_version": signature.revision},
                 statement_id=statement.id,
+                locale=mail.locale_of(signature.language or statement.language),
             )
     dispatch.listing_changed(session, statement.id)
     audit.record(session, statement.id, author_id, "new-version", revision=revision.number,

@@ -40,7 +40,8 @@ class LinkExpired(LinkInvalid):
 def _send_confirmation(session, contact, secret_key: str, link_for: LinkFor, site: str) -> None:
     mail.enqueue(session, kind="press-confirm", recipient=contact.email, template="press_confirm",
                  context={"name": contact.name, "site": site,
-                          "link": link_for(CONFIRM, contact_token(secret_key, CONFIRM, contact))})
+                          "link": link_for(CONFIRM, contact_token(secret_key, CONFIRM, contact))},
+                 locale=contact.language)
 
 
 def subscribe(session: Session, data: ContactData, *, secret_key: str, link_for: LinkFor,

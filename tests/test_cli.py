@@ -1,7 +1,7 @@
 """`flask cosign ...` commands."""
 from sqlalchemy import func, select
 
-from cosign import accounts, demo
+from cosign import accounts, demo, translating
 from cosign.models import Revision, Statement, User
 
 
@@ -37,8 +37,8 @@ def test_demo_loads_once_and_prints_the_login(runner, session, tmp_path, monkeyp
     assert accounts.authenticate(session, email, password) is not None
     second = runner.invoke(args=["cosign", "demo"])
     assert "Demo already loaded." in second.output and password in second.output
-    assert session.scalar(select(func.count()).select_from(Statement)) == 1
-    statement = session.scalar(select(Statement))
+    assert session.scalar(select(func.count()).select_from(Statement)) == 2
+    statement = session.scalar(select(Statement).where(Statement.slug == demo.DEMO_SLUG))
     revisions = session.scalars(select(Revision).where(Revision.statement_id == statement.id)).all()
     assert len(revisions) >= 3 and len({r.author_id for r in revisions}) == 2
     assert statement.press_email and statement.coalition
@@ -47,6 +47,11 @@ def test_demo_loads_once_and_prints_the_login(runner, session, tmp_path, monkeyp
 
     counts = moderation.status_counts(session, statement.id)
     assert counts["approved"] >= 5 and counts["confirmed"] >= 1
+    # the Arabic-authoritative statement, open, with its English and French translations
+    arabic = session.scalar(select(Statement).where(Statement.language == "ar"))
+    assert arabic.status == "open" and arabic.slug.startswith("بيان-مشترك")
+    assert [t.language for t in translating.translations(session, arabic.id)] == ["en", "fr"]
+    assert moderation.status_counts(session, arabic.id)["approved"] == 5
 
 
 def test_demo_leaves_a_database_with_data_alone(runner, session, tmp_path, monkeypatch):

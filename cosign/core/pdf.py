@@ -74,7 +74,7 @@ TRANSLATIONS = ROOT / "cosign" / "translations"
 # Part of the cache key of a rendered PDF (with the text revision and the ordered list):
 # changes with the template and the stylesheet by itself; bump the number when this
 # module's output changes.
-_LAYOUT_REVISION = 1
+_LAYOUT_REVISION = 2  # 2: labels in the document's language and digits, translations
 
 
 def _template_version() -> str:
@@ -84,6 +84,12 @@ def _template_version() -> str:
     digest = hashlib.sha256()
     for path in (TEMPLATES / "pdf" / "statement.html", ROOT / "static" / "css" / "print.css"):
         digest.update(path.read_bytes())
+    # the PDF's labels come from the catalogues: a changed label is a changed PDF (the
+    # entries used by the PDF only, so other new strings cause no re-render)
+    for path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        for entry in path.read_text(encoding="utf-8").split("\n\n"):
+            if "templates/pdf/" in entry or "cosign/core/pdf.py" in entry:
+                digest.update(entry.encode())
     try:
         digest.update(f"weasyprint {version('weasyprint')}".encode())
     except PackageNotFoundError:  # pragma: no cover
@@ -133,6 +139,17 @@ class PdfDocument:
     text_sha256: str = ""     # SHA-256 of the signed text
     logo: bytes | None = None  # PNG or SVG bytes of the coalition's logo, optional
     earlier: tuple[EarlierSigners, ...] = ()  # after the list, newest version first
+    translates: "Original | None" = None  # a translation: the authoritative text it renders
+
+
+@dataclass(frozen=True)
+class Original:
+    """The authoritative text a translation's PDF renders (printed on its first page)."""
+
+    language: str
+    version: int
+    text_sha256: str
+    outdated: bool = False  # the authoritative text changed since the translation was made
 
 
 @dataclass(frozen=True)
@@ -191,20 +208,53 @@ def _direction(text: str, default: str) -> str:
     return default
 
 
+# Digits of the document's language: Arabic-script documents print Arabic-Indic digits in
+# their labels, dates and counts ("صفحة ١ من ٣"); codes, fingerprints and addresses stay Latin.
+_NATIVE_DIGITS = {"arab": "٠١٢٣٤٥٦٧٨٩", "arabext": "۰۱۲۳۴۵۶۷۸۹"}
+_COUNTER_STYLES = {"arab": "arabic-indic", "arabext": "persian"}
+
+
+@lru_cache(maxsize=32)
+def _numbering(language: str) -> str:
+    """The numbering system of the document's labels: the language's own (CLDR), and
+    Arabic-Indic for Arabic, whose CLDR default is Latin digits in some regions."""
+    from babel import Locale
+
+    try:
+        system = Locale.parse(_locale(language)).default_numbering_system
+    except Exception:
+        return "latn"
+    if system == "latn" and _locale(language).split("_")[0] == "ar":
+        return "arab"
+    return system if system in _NATIVE_DIGITS else "latn"
+
+
+def native_digits(text: str, language: str) -> str:
+    """``text`` with its ASCII digits written in the language's digits."""
+    digits = _NATIVE_DIGITS.get(_numbering(language))
+    return text.translate(str.maketrans("0123456789", digits)) if digits else text
+
+
+def counter_style(language: str) -> str:
+    """The CSS counter style of page numbers in the language."""
+    return _COUNTER_STYLES.get(_numbering(language), "decimal")
+
+
 def _format_date(value: dt.date, language: str) -> str:
     from babel.dates import format_date
 
     try:
-        return format_date(value, format="long", locale=_locale(language))
+        text = format_date(value, format="long", locale=_locale(language))
     except Exception:  # unknown to babel: English
         return format_date(value, format="long", locale="en")
+    return native_digits(text, language)
 
 
 def _format_number(value: int, language: str) -> str:
     from babel.numbers import format_decimal
 
     try:
-        return format_decimal(value, locale=_locale(language))
+        return native_digits(format_decimal(value, locale=_locale(language)), language)
     except Exception:
         return f"{value:,}"
 
@@ -354,8 +404,14 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
     if options.verification_url:
         verify.append(options.verification_url)
     marker_page, marker_pages = "\x00P\x00", "\x00T\x00"
+    # labels come in the document's language when cosign has its catalogue, else in English,
+    # laid out left to right even in a right-to-left document
+    from babel.support import Translations
+
+    label_lang = language if isinstance(_translations(language), Translations) else "en"
     doc = {
         "lang": language, "dir": text_direction(language), "title": document.title.strip(),
+        "label_lang": label_lang, "label_dir": text_direction(label_lang),
         "coalition": document.coalition.strip(),
         "description": _("Joint statement, text version %(version)s, signed by %(count)s "
                          "signatories") % {"version": document.version,
@@ -366,7 +422,7 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "count_label": _format_number(count, language),
         "press_line": " · ".join(p.strip() for p in (document.press_name, document.press_email,
                                                        document.press_phone) if p.strip()),
-        "version": document.version,
+        "version": _format_number(document.version, language),
         "issued": _format_date((issued or dt.datetime.now(dt.timezone.utc)).date(), language),
         "site_name": options.site_name, "text_sha256": document.text_sha256,
         "verification_url": options.verification_url,
@@ -382,8 +438,32 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "header": css_string(options.watermark.strip()) if options.watermark.strip() else "",
     }
     doc["earlier"] = _earlier_sections(document, language)
+    doc["translation_note"] = _translation_note(document, label_lang)
     return _Job(language=language, doc=doc, page=page, logo=document.logo, attachment=b"",
                 created=issued)
+
+
+def _translation_note(document: PdfDocument, language: str) -> list[str]:
+    """A translation's first-page note: what it translates, and that the signatories signed
+    the authoritative text (and whether that text changed since)."""
+    original = document.translates
+    if original is None:
+        return []
+    from babel import Locale
+
+    _ = _translations(language).gettext
+    try:
+        name = Locale.parse(_locale(original.language)).get_display_name(_locale(language))
+    except Exception:
+        name = original.language
+    lines = [_("Translation of the authoritative text in %(language)s, version %(version)s "
+               "(SHA-256 %(digest)s). The signatories signed the authoritative text.") % {
+                   "language": name, "version": _format_number(original.version, language),
+                   "digest": original.text_sha256}]
+    if original.outdated:
+        lines.append(_("The authoritative text has changed since this translation was made: "
+                       "where they differ, the authoritative text prevails."))
+    return lines
 
 
 def _earlier_sections(document: PdfDocument, language: str) -> list[dict]:
@@ -437,10 +517,12 @@ def _page_content(job: _Job, total: int | None) -> str:
     parts = []
     for token in re.split(f"({re.escape(marker_page)}|{re.escape(marker_pages)})",
                           job.page["page_label"]):
+        style = counter_style(job.language)
         if token == marker_page:
-            parts.append("counter(page)")
+            parts.append(f"counter(page, {style})")
         elif token == marker_pages:
-            parts.append(css_string(str(total)) if total is not None else "counter(pages)")
+            parts.append(css_string(native_digits(str(total), job.language)) if total is not None
+                         else f"counter(pages, {style})")
         elif token:
             parts.append(css_string(token))
     return " ".join(parts) or '""'

@@ -9,8 +9,10 @@ from markupsafe import Markup
 
 from cosign import accounts, second_factor
 from cosign.extensions import db, limiter
+from cosign.web import languages
 from cosign.web.account_forms import (ChangePasswordForm, DisableSecondFactorForm,
-                                      EnableSecondFactorForm, PasswordCheckForm)
+                                      EnableSecondFactorForm, PasswordCheckForm, PreferencesForm)
+from cosign.web.publication_forms import timezone_choices
 from cosign.web.forms import ActionForm
 from cosign.web.messages import show_error
 
@@ -50,6 +52,7 @@ def _page(status: int = 200, **forms):
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("disable_form", DisableSecondFactorForm(prefix="disable", formdata=None))
     forms.setdefault("codes_form", PasswordCheckForm(prefix="codes", formdata=None))
+    forms.setdefault("preferences_form", _preferences_form(formdata=None))
     user = current_user
     return render_template(
         "account/index.html", user=user, action_form=ActionForm(),
@@ -57,9 +60,36 @@ def _page(status: int = 200, **forms):
         **forms), status
 
 
+def _preferences_form(**kwargs) -> PreferencesForm:
+    user = current_user
+    form = PreferencesForm(prefix="prefs", languages=[(c, languages.autonym(c))
+                                                      for c in languages.available()],
+                           zones=timezone_choices(), **kwargs)
+    if kwargs.get("formdata", True) is None:
+        form.language.data = languages.supported(user.language) or ""
+        form.timezone.data = user.timezone or "UTC"
+    return form
+
+
 @bp.get("/")
 def index():
     return _page()
+
+
+@bp.post("/preferences")
+def preferences():
+    form = _preferences_form()
+    if not form.validate_on_submit():
+        return _page(422, preferences_form=form)
+    accounts.set_preferences(db.session, current_user.id, language=form.language.data,
+                             zone_name=form.timezone.data)
+    response = redirect(url_for("account.index"))
+    if form.language.data:  # in effect at once, on this browser too
+        languages.remember(response, form.language.data)
+    else:
+        response.delete_cookie(languages.COOKIE)
+    flash(_("Your preferences have been saved."), "success")
+    return response
 
 
 @bp.post("/password")

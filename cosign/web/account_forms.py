@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from cosign.security import MIN_PASSWORD_LENGTH
 
@@ -72,3 +73,19 @@ class PasswordCheckForm(FlaskForm):
     password = PasswordField(_l("Password"),
                              validators=[DataRequired(_l("Type your password.")),
                                          Length(max=1024)])
+
+
+class PreferencesForm(FlaskForm):
+    """The interface language (also of the coordinator's mail) and the time zone of times shown."""
+
+    language = SelectField(_l("Language"), default="",
+                           description=_l("The language of these pages and of the e-mail you "
+                                          "get. “As my browser says” follows your browser."))
+    timezone = SelectField(_l("Time zone"), default="UTC", validators=[InputRequired()],
+                           description=_l("Times on these pages are shown in it."))
+
+    def __init__(self, *args, languages=(), zones=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [SelectChoice("", _l("As my browser says"))] + [
+            SelectChoice(code, name) for code, name in languages]
+        self.timezone.choices = [SelectChoice(z, z) for z in zones]

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from cosign import catalogue, signing
+from cosign import catalogue, signing, translating
 from cosign.core.markdown import render_markdown
 from cosign.extensions import db
 from cosign.models import Statement
@@ -154,10 +154,30 @@ def _head(about: catalogue.About) -> bytes:
         },
         **_links(stmt.slug),
         "signatories_csv_url": site_url("api.signatories_csv", slug=stmt.slug),
+        "translations": [_translation(stmt, t, r, tpdf) for t, r, tpdf in about.translations],
     }).encode("utf-8")
     for char, escaped in _JSON_HTML_ESCAPES:
         data = data.replace(char, escaped)
     return data
+
+
+def _translation(stmt, translation, row, pdf) -> dict:
+    return {
+        "language": translation.language, "title": row.title, "place": row.place,
+        "text_markdown": row.body, "text_html": render_markdown(row.body),
+        "text_sha256": row.sha256, "translates_version": row.source_revision,
+        "translates_sha256": row.source_sha256,
+        "outdated": translating.is_outdated(row, stmt.signed_sha256),
+        "url": site_url("public.translation", slug=stmt.slug, lang=translation.language),
+        "pdf": {
+            "url": site_url("public.translation_pdf", slug=stmt.slug, lang=translation.language),
+            "verification_code": pdf.code if pdf else None,
+            "sha256": pdf.sha256 if pdf else None,
+            "issued_at": _time(pdf.created_at) if pdf else None,
+            "verify_url": (site_url("verification.by_code", code=pdf.code) if pdf
+                           else site_url("verification.verify")),
+        },
+    }
 
 
 def _unchanged(etag: str) -> Response | None:

@@ -11,6 +11,7 @@ import calendar
 
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_logged_in
 
@@ -152,7 +153,8 @@ def forgot_password():
     if form.validate_on_submit():
         accounts.request_reset(
             db.session, form.email.data, secret_key=current_app.config["SECRET_KEY"],
-            link_for=lambda token: site_url("auth.reset_password", token=token))
+            link_for=lambda token: site_url("auth.reset_password", token=token),
+            locale=str(get_locale() or "en"))
         # the same answer whether or not an account has this address
         return render_template("auth/forgot_sent.html")
     return render_template("auth/forgot.html", form=form), 422 if form.errors else 200

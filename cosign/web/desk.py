@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
                    render_template, request, url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,6 +15,7 @@ from cosign.core.markdown import render_markdown
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
+from cosign.web import text_pages
 from cosign.web.converters import query_int
 from cosign.web.links import site_url
 from cosign.web.messages import error_text, show_error
@@ -69,7 +71,7 @@ def new():
     return render_template("desk/new.html", form=form), _form_status(form)
 
 
-def _paragraph_view(revision, comment_list):
+def paragraph_view(revision, comment_list):
     """The current text as paragraphs, each with its HTML and its comments."""
     by_key: dict[str, list] = {}
     for comment in comment_list:
@@ -89,9 +91,10 @@ def _paragraph_view(revision, comment_list):
 def statement(slug: str):
     stmt, member = load_statement(slug)
     revision = drafting.current_revision(db.session, stmt)
-    items, orphans = _paragraph_view(revision, drafting.comments(db.session, stmt.id))
+    items, orphans = paragraph_view(revision, drafting.comments(db.session, stmt.id))
     return render_template(
         "desk/statement.html", statement=stmt, member=member, revision=revision,
+        text=text_pages.authoritative(stmt),
         items=items, orphans=orphans, comment_form=CommentForm(), action_form=ActionForm(),
         direction=text_direction(stmt.language), open_paragraph=request.args.get("comment"),
     )
@@ -175,6 +178,7 @@ def edit(slug: str):
         status = 422
     return render_template(
         "desk/edit.html", statement=stmt, member=member, form=form, current=current,
+        text=text_pages.authoritative(stmt),
         preview_html=preview_html, direction=text_direction(stmt.language),
     ), status
 
@@ -193,6 +197,7 @@ def history(slug: str):
     stmt, member = load_statement(slug)
     revision_list = drafting.revisions(db.session, stmt.id)
     return render_template("desk/history.html", statement=stmt, member=member,
+                           text=text_pages.authoritative(stmt),
                            revisions=revision_list, action_form=ActionForm())
 
 
@@ -212,6 +217,7 @@ def diff(slug: str):
         abort(404)
     return render_template(
         "desk/diff.html", statement=stmt, member=member, old=old, new=new,
+        text=text_pages.authoritative(stmt),
         revisions=drafting.revisions(db.session, stmt.id), direction=text_direction(stmt.language),
         **diff_context(old, new))
 
@@ -244,6 +250,7 @@ def revision(slug: str, number: int):
     except StatementNotFound:
         abort(404)
     return render_template("desk/revision.html", statement=stmt, member=member, revision=rev,
+                           text=text_pages.authoritative(stmt),
                            html=render_markdown(rev.body), action_form=ActionForm(),
                            direction=text_direction(stmt.language))
 
@@ -328,6 +335,7 @@ def members(slug: str):
                     db.session, stmt, member, form.email.data, form.role.data,
                     secret_key=current_app.config["SECRET_KEY"],
                     link_for=lambda token: site_url("auth.invitation", token=token),
+                    locale=str(get_locale() or "en"),
                 )
             except DraftingError as exc:
                 show_error(form, exc)

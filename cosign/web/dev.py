@@ -42,5 +42,5 @@ def attachment(message_id: int):
         abort(404)
     import io
 
-    name, data = attached
+    name, data = attached[0]  # the reader's language (the authoritative PDF is the second)
     return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)

@@ -9,7 +9,7 @@ from feedgen.util import xml_elem
 from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 
-from cosign import catalogue, clock
+from cosign import catalogue, clock, translating
 from cosign.core.markdown import plain_text, render_markdown
 from cosign.extensions import db
 from cosign.web.links import site_url
@@ -78,6 +78,17 @@ def atom():
             "rel": "enclosure", "type": "application/pdf", "title": _("PDF"),
         })
         entry.cosign.language = statement.language
+        for translation, _row in translating.public_versions(db.session, statement):
+            entry.cosign.links.append({  # the statement in other languages, same list
+                "href": site_url("public.translation", slug=statement.slug,
+                                 lang=translation.language),
+                "rel": "alternate", "type": "text/html", "hreflang": translation.language})
+            entry.cosign.links.append({
+                "href": site_url("public.translation_pdf", slug=statement.slug,
+                                 lang=translation.language),
+                "rel": "enclosure", "type": "application/pdf", "hreflang": translation.language,
+                "title": _("PDF"),
+            })
     response = Response(feed.atom_str(pretty=True),
                         content_type="application/atom+xml; charset=utf-8")
     response.headers["Cache-Control"] = "public, max-age=60"

@@ -35,11 +35,11 @@ from wtforms.validators import (
 from cosign import drafting
 from cosign.core.countries import country_choices, is_country
 from cosign.core.language import normalise_language_tag
+from cosign.core.slug import is_valid_slug
 from cosign.core.markdown import find_unsafe_content
 from cosign.security import MIN_PASSWORD_LENGTH
 from cosign.web.converters import BoundedIntegerField, id_number
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 def _strip(value):
@@ -58,6 +58,15 @@ class LanguageTag:
             raise ValidationError(
                 _l("Enter a language code such as en, ar, ckb or fr-CA (BCP 47).")
             ) from None
+
+
+class SlugShape:
+    """Words of lower-case letters (a–z, or letters of a script such as Arabic) and digits,
+    joined by single hyphens."""
+
+    def __call__(self, form, field):
+        if field.data and not is_valid_slug(field.data):
+            raise ValidationError(_l("Use only lower-case letters, digits and single hyphens."))
 
 
 class SafeMarkdown:
@@ -119,8 +128,7 @@ class SettingsFields(FlaskForm):
         validators=[
             Optional(),
             Length(min=3, max=80, message=_l("The address must have 3 to 80 characters.")),
-            Regexp(SLUG_PATTERN,
-                   message=_l("Use only lower-case letters a–z, digits and single hyphens.")),
+            SlugShape(),
         ],
         filters=[_strip, lambda v: v.lower() if isinstance(v, str) else v],
         description=_l("Part of the statement's web address (/s/…). Leave empty to make "
@@ -154,6 +162,23 @@ class EditForm(TextFields):
     base_revision = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
     preview = SubmitField(_l("Preview"))
     submit = SubmitField(_l("Save revision"))
+
+
+class TranslationForm(EditForm):
+    """A revision of a translation: the authoritative revision it was made from rides along,
+    so a text saved after the original changed is not recorded against the new original."""
+
+    source_revision = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
+
+
+class NewTranslationForm(TranslationForm):
+    language = StringField(
+        _l("Language of the translation"),
+        validators=[DataRequired(_l("Enter the language of the translation.")), Length(max=35),
+                    LanguageTag()],
+        filters=[_strip],
+        description=_l("BCP 47 code: en, ar, ckb, fr…"))
+    base_revision = HiddenField()
 
 
 class SettingsForm(SettingsFields):

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from babel.dates import format_datetime
 from flask import Flask
+from markupsafe import Markup
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from cosign import embargo
 from cosign.core.language import text_direction
+from cosign.web import languages
 
 STATUS = {
     "draft": _l("draft"),
@@ -48,6 +49,17 @@ def audit_label(event) -> str:
             return _("joined as %(role)s", role=role_label(d.get("role", "")))
         case "member-added":
             return _("added a drafter as %(role)s", role=role_label(d.get("role", "")))
+        case "translation-added":
+            return _("added a translation into %(language)s (from version %(source)s)",
+                     language=languages.language_name(d.get("language", "")), source=d.get("source"))
+        case "translation-edited":
+            return _("saved revision %(n)s of the %(language)s translation (from version "
+                     "%(source)s)", n=d.get("revision"),
+                     language=languages.language_name(d.get("language", "")), source=d.get("source"))
+        case "translation-restored":
+            return _("restored an earlier revision of the %(language)s translation as revision "
+                     "%(n)s", n=d.get("revision"),
+                     language=languages.language_name(d.get("language", "")))
         case "commented":
             return _("commented on revision %(n)s", n=d.get("revision"))
         case "resolved-comment":
@@ -176,32 +188,83 @@ def audit_label(event) -> str:
     return event.action
 
 
-WHEN_FORMAT = "d MMM yyyy, HH:mm"
+def _isolated(text: str, markup: bool = True):
+    """A date keeps its own direction inside a sentence of the other direction: in a page, a
+    ``<bdi>`` element; in plain text (a flash message), as it is."""
+    return Markup("<bdi>%s</bdi>") % text if markup else text
+
+
+def _moment(value: datetime) -> str:
+    """Date and 24-hour time in the page's language, as CLDR joins them ("7 Dec 2026, 14:53",
+    "7 ديسمبر 2026، 14:53", "7 déc. 2026, 14:53"); ``value`` is aware."""
+    from babel import Locale
+    from babel.dates import format_skeleton
+
+    locale = get_locale() or Locale.parse("en")
+    date = format_skeleton("yMMMd", value, tzinfo=value.tzinfo, locale=locale)
+    time = format_skeleton("Hm", value, tzinfo=value.tzinfo, locale=locale)
+    pattern = locale.datetime_formats.get("medium")
+    pattern = getattr(pattern, "pattern", pattern) or "{1}, {0}"
+    return str(pattern).replace("{1}", date).replace("{0}", time)
 
 
 def when(value: datetime | None) -> str:
-    """A stored moment (naive UTC) as one consistent, readable label: "22 Nov 2026, 14:05 UTC"."""
+    """A stored moment (naive UTC) as one consistent, readable label, in the viewer's language
+    and time zone: "Nov 22, 2026, 14:05 UTC", or "Nov 22, 2026, 17:05 (Asia/Baghdad)" for a
+    coordinator whose account names that zone; isolated (FSI/PDI) so that it reads right
+    inside a sentence of the other direction."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    text = format_datetime(value, WHEN_FORMAT, tzinfo=timezone.utc,
-                           locale=get_locale() or "en")
-    return _("%(when)s UTC", when=text)
+    zone_name = languages.select_timezone()
+    if zone_name and zone_name != "UTC":
+        try:
+            local = embargo.in_zone(value.replace(tzinfo=None) if value.tzinfo else value,
+                                    zone_name)
+        except embargo.BadTimeZone:
+            local = None
+        if local is not None:
+            return _isolated(_("%(when)s (%(zone)s)", when=_moment(local), zone=zone_name))
+    return utc(value)
 
 
-def local_time(value: datetime | None, zone_name: str = "UTC") -> str:
+def utc(value: datetime | None, markup: bool = True) -> str:
+    """A stored moment in UTC, whoever looks (public records: the PDF's issue time)."""
+    if value is None:
+        return ""
+    value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return _isolated(_("%(when)s UTC", when=_moment(value)), markup)
+
+
+def local_time(value: datetime | None, zone_name: str = "UTC", markup: bool = True) -> str:
     """A stored moment (naive UTC) in a coordinator's time zone, with UTC beside it."""
     if value is None:
         return ""
     try:
         local = embargo.in_zone(value, zone_name or "UTC")
     except embargo.BadTimeZone:
-        return when(value)
+        return utc(value, markup)
     if not local.utcoffset():
-        return when(value)
-    text = format_datetime(local, WHEN_FORMAT, tzinfo=local.tzinfo, locale=get_locale() or "en")
-    return _("%(local)s %(zone)s (%(utc)s)", local=text, zone=zone_name, utc=when(value))
+        return utc(value, markup)
+    return _isolated(_("%(local)s %(zone)s (%(utc)s)", local=_moment(local), zone=zone_name,
+                       utc=utc(value, False)), markup)
+
+
+def text_date(value, language: str | None) -> str:
+    """A date printed in a statement's text (its dateline), in the text's own language: an
+    English translation says "December 6, 2026" on an Arabic page too."""
+    from babel.dates import format_date
+
+    if value is None:
+        return ""
+    try:
+        return format_date(value, "long", locale=(language or "en").replace("-", "_"))
+    except (ValueError, LookupError):
+        return format_date(value, "long", locale="en")
+
+
+def bdi(value) -> Markup:
+    """User content (a name, an address) isolated from the sentence around it: ``<bdi>``."""
+    return Markup("<bdi>%s</bdi>") % value
 
 
 def text_dir(language: str | None) -> str:
@@ -211,8 +274,11 @@ def text_dir(language: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
+    app.add_template_filter(utc, "utc")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(text_dir, "text_dir")
+    app.add_template_filter(bdi, "bdi")
+    app.add_template_filter(text_date, "text_date")
 
     @app.context_processor
     def _labels():

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cosign import database, drafting, embargo, pdfs, publishing, signatories, signing
+from cosign import database, drafting, embargo, pdfs, publishing, signatories, signing, translating
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
@@ -19,6 +19,7 @@ from cosign.extensions import db, limiter
 from cosign.models import Statement
 from cosign.web.converters import query_int
 from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
+from cosign.web.languages import autonym
 from cosign.web.links import link_problem, site_url
 from cosign.web.messages import error_text
 
@@ -60,22 +61,73 @@ def statement(slug: str):
     """The statement, and its list from the snapshot kept in memory (:mod:`cosign.listing`):
     pages of 100 names, a search, an initials strip and a country filter
     (:mod:`cosign.web.signatory_list`); no query reads the list unless it changed."""
+    return _statement_page(_public_statement(slug))
+
+
+@bp.get("/s/<slug>/<lang>")
+def translation(slug: str, lang: str):
+    """A translation of the statement: its text, a notice naming the authoritative text it
+    translates (and whether that text changed since), the same list."""
+    stmt = _public_statement(slug)
+    if lang == stmt.language:
+        return redirect(url_for(".statement", slug=slug), 301)
+    return _statement_page(stmt, lang)
+
+
+def _statement_page(stmt, lang: str | None = None):
     from cosign.web import listings, signatory_list
 
-    stmt = _public_statement(slug)
-    text = _signed_text(stmt)
+    versions = translating.public_versions(db.session, stmt)
+    shown = None
+    if lang is not None:
+        shown = next(((t, r) for t, r in versions if t.language == lang), None)
+        if shown is None:
+            abort(404)
+    text = _signed_text(stmt) if shown is None else _translated_text(shown[1])
     public_list = listings().get(db.session, stmt)
     show_list = stmt.public_list or stmt.status == "published"
-    list_html = (signatory_list.html(public_list, slug, stmt.signed_revision,
+    list_html = (signatory_list.html(public_list, stmt.slug, stmt.signed_revision,
                                      str(get_locale() or "en"))
                  if show_list and public_list.printed else None)
+    language = shown[0].language if shown else stmt.language
     return render_template(
         "public/statement.html", statement=stmt, revision=text,
-        pdf=pdfs.latest(db.session, stmt.id), correction=publishing.correction(db.session, stmt),
+        pdf=pdfs.latest(db.session, stmt.id, language=shown[0].language if shown else None),
+        correction=publishing.correction(db.session, stmt),
         html=text.html, total=public_list.total, list_html=list_html, show_list=show_list,
-        is_open=signing.is_open(stmt), direction=text_direction(stmt.language),
-        summary=text.summary,
+        is_open=signing.is_open(stmt), direction=text_direction(language),
+        summary=text.summary, text_language=language, translation=shown and shown[1],
+        outdated=bool(shown) and translating.is_outdated(shown[1], stmt.signed_sha256),
+        texts=_texts(stmt, versions, language),
     )
+
+
+def _texts(stmt, versions, current: str) -> list[dict]:
+    """The statement's languages for its switcher and hreflang links: the authoritative text
+    first."""
+    found = [{"language": stmt.language, "authoritative": True,
+              "url": url_for(".statement", slug=stmt.slug),
+              "absolute": site_url("public.statement", slug=stmt.slug)}]
+    found += [{"language": t.language, "authoritative": False,
+               "url": url_for(".translation", slug=stmt.slug, lang=t.language),
+               "absolute": site_url("public.translation", slug=stmt.slug, lang=t.language)}
+              for t, _row in versions]
+    for text in found:
+        text["current"] = text["language"] == current
+        text["name"] = autonym(text["language"])
+    return found
+
+
+def _translated_text(row) -> "SignedText":
+    key = (row.sha256, -row.translation_id)
+    found = _SIGNED_TEXTS.get(key)
+    if found is None:
+        found = SignedText(row.source_revision, row.title, row.place, row.date,
+                           render_markdown(row.body), summary_of(row.body))
+        if len(_SIGNED_TEXTS) >= 256:
+            _SIGNED_TEXTS.clear()
+        _SIGNED_TEXTS[key] = found
+    return found
 
 
 class SignedText(NamedTuple):
@@ -177,6 +229,8 @@ def sign(slug: str):
     form = SignForm(countries=_country_options())
     if not stmt.allow_individuals:
         form.kind.data = "organisation"
+    reading = _reading(stmt, request.args.get("text"))
+    read_language = reading.language if reading else stmt.language
     if form.validate_on_submit():
         try:
             signing.sign(
@@ -188,6 +242,7 @@ def sign(slug: str):
                     website=form.website.data or "", contact_role=form.contact_role.data or "",
                     display=form.display.data, message=form.message.data or "",
                     kind=form.kind.data if stmt.allow_individuals else "organisation",
+                    language=str(get_locale() or ""), read_language=read_language,
                 ),
                 secret_key=current_app.config["SECRET_KEY"], link_for=link_for,
                 ip=request.remote_addr, honeypot=bool(form.fax.data),
@@ -203,8 +258,26 @@ def sign(slug: str):
             # the URL's slug: reading stmt.slug after the commit would begin a new transaction
             return redirect(url_for(".sign_sent", slug=slug), 303)
     status = 422 if form.errors else 200
-    return render_template("public/sign.html", statement=stmt, form=form,
+    return render_template("public/sign.html", statement=stmt, form=form, reading=reading,
                            direction=text_direction(stmt.language)), status
+
+
+class Reading(NamedTuple):
+    """The translation a signatory read on the sign page (``?text=<language>``)."""
+
+    language: str
+    source_revision: int
+    outdated: bool
+
+
+def _reading(stmt, language: str | None) -> Reading | None:
+    if not language or language == stmt.language or len(language) > 35:
+        return None
+    for translation, row in translating.public_versions(db.session, stmt):
+        if translation.language == language:
+            return Reading(language, row.source_revision,
+                           translating.is_outdated(row, stmt.signed_sha256))
+    return None
 
 
 def sign_throttled():
@@ -459,7 +532,31 @@ def statement_pdf(slug: str):
     the new one; when none exists yet, a page that refreshes itself answers
     503 with Retry-After.
     """
-    info = pdfs.download(db.session, slug)  # one query, no ORM objects
+    return _send_pdf(slug, pdfs.download(db.session, slug))  # one query, no ORM objects
+
+
+@bp.get("/s/<slug>/<lang>.pdf")
+def translation_pdf(slug: str, lang: str):
+    """A translation's PDF: the same list, its own verification code."""
+    info = pdfs.download(db.session, slug, lang)
+    if info is not None and info.file_name is None and not translating.exists(
+            db.session, info.statement_id, lang):
+        abort(404)
+    return _send_pdf(slug, info, lang)
+
+
+def _disposition(name: str) -> str:
+    """``inline`` with the file's name; a name in another script (an Arabic slug) as
+    RFC 6266's ``filename*``, with an ASCII ``filename`` for old clients."""
+    if name.isascii():
+        return f'inline; filename="{name}"'
+    from urllib.parse import quote
+
+    fallback = "statement.pdf"
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+def _send_pdf(slug: str, info, lang: str | None = None):
     if info is None or info.status not in VISIBLE:
         abort(404)
     if info.status != "published" and (info.visibility == "unlisted"
@@ -471,18 +568,18 @@ def statement_pdf(slug: str):
     if info.file_name is None:
         retry = int(config.get("COSIGN_PDF_RETRY_AFTER") or 10)  # a first render takes seconds
         response = make_response(render_template(
-            "public/pdf_pending.html", slug=slug, retry=retry), 503)
+            "public/pdf_pending.html", slug=slug, retry=retry, pdf_url=request.path), 503)
         response.headers["Retry-After"] = str(retry)
         response.headers["Cache-Control"] = "no-store"
         return response
-    name = f"{slug}-{info.created_at.date().isoformat()}.pdf"
+    name = f"{slug}{'-' + lang if lang else ''}-{info.created_at.date().isoformat()}.pdf"
     modified = info.created_at.replace(tzinfo=dt.timezone.utc)
     accel = config.get("COSIGN_PDF_ACCEL_REDIRECT")
     if accel:  # nginx sends the file (internal location); conditional GET and Range are its job
         response = make_response("")
         response.headers["X-Accel-Redirect"] = f"{accel.rstrip('/')}/{info.file_name}"
         response.headers["Content-Type"] = "application/pdf"
-        response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+        response.headers["Content-Disposition"] = _disposition(name)
         response.headers["ETag"] = f'"{info.sha256}"'
         response.last_modified = modified
     else:

@@ -59,7 +59,8 @@ def publish(slug: str):
                 flash(_("The statement is published."), "success")
             else:
                 flash(_("Publication is scheduled for %(when)s.",
-                        when=local_time(stmt.publish_at, stmt.publish_timezone)), "success")
+                        when=local_time(stmt.publish_at, stmt.publish_timezone, markup=False)),
+                      "success")
             return redirect(url_for(".distribution_page", slug=stmt.slug), 303)
     everyone, per_tag = _recipient_counts(tags)
     return render_template("publication/publish.html", statement=stmt, member=member, form=form,

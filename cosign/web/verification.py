@@ -23,8 +23,9 @@ class VerifyForm(FlaskForm):
 
 
 def _newer(issued):
-    """A more recent PDF of the same statement, if any."""
-    latest = pdfs.latest(db.session, issued.statement_id)
+    """A more recent PDF of the same statement in the same language, if any."""
+    latest = pdfs.latest(db.session, issued.statement_id,
+                         language=None if issued.authoritative else issued.language)
     return latest if latest is not None and latest.id != issued.id else None
 
 

@@ -18,7 +18,9 @@
   var token = field("csrf_token");
 
   // -- title, place and date: plain text only (textContent, never HTML) --------
-  var locale = document.documentElement.lang || "en";
+  // the date is part of the text: in the text's language (the preview's lang), not the page's
+  var previewEl = document.getElementById("preview");
+  var locale = (previewEl && previewEl.getAttribute("lang")) || document.documentElement.lang || "en";
   var dateFormat = null;
   try {
     dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" });

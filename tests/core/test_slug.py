@@ -13,11 +13,15 @@ from cosign.core.slug import is_valid_slug, slugify
         ("Straße der Solidarität", "strasse-der-solidaritat"),
         ("  --Hello,   World--  ", "hello-world"),
         ("Łódź & Øresund", "lodz-oresund"),
-        ("بيان التضامن", "statement"),
-        ("بيان 2024", "statement"),
+        ("بيان التضامن", "بيان-التضامن"),
+        ("بيانُ مشتركٌ حولَ حريةِ الصحافة", "بيان-مشترك-حول-حرية-الصحافة"),
+        ("بيان ٢٠٢٤", "بيان-2024"),
+        ("ـبيـان الـتضامن", "بيان-التضامن"),
+        ("Заявление о свободе", "заявление-о-свободе"),
         ("2024", "statement"),
         ("", "statement"),
-        ("بيان Gaza", "gaza"),
+        ("بيان Gaza", "بيان-gaza"),
+        ("Statement on Basra بيان", "statement-on-basra"),
         ("AI", "statement-ai"),
         ("ｆｕｌｌｗｉｄｔｈ", "fullwidth"),
     ],
@@ -45,14 +49,16 @@ def test_slugify_rejects_tiny_max_length() -> None:
         slugify("anything", max_length=2)
 
 
-@pytest.mark.parametrize("slug", ["abc", "we-stand-together", "a1-b2", "2024-call", "x" * 80])
+@pytest.mark.parametrize("slug", ["abc", "we-stand-together", "a1-b2", "2024-call", "x" * 80,
+                                  "بيان-مشترك", "заявление-2024"])
 def test_valid_slugs(slug: str) -> None:
     assert is_valid_slug(slug)
 
 
 @pytest.mark.parametrize(
     "slug",
-    ["", "ab", "x" * 81, "-abc", "abc-", "a--b", "ABC", "caf\u00e9", "a_b", "a b", "abc\n"],
+    ["", "ab", "x" * 81, "-abc", "abc-", "a--b", "ABC", "caf\u00e9", "a_b", "a b", "abc\n",
+     "بيانُ-مشترك", "Заявление", "بيان\u0640مشترك", "بيان—مشترك"],
 )
 def test_invalid_slugs(slug: str) -> None:
     assert not is_valid_slug(slug)

@@ -176,7 +176,7 @@ def test_comments_show_beside_their_paragraph_and_resolve(client, session, owner
     assert "Which four?" in block
     comment = session.scalar(select(Comment))
     assert client.post(f"/desk/{statement.slug}/comments/{comment.id}/resolve").status_code == 302
-    assert b"Resolved by Owner" in client.get(f"/desk/{statement.slug}/").data
+    assert b"Resolved by <bdi>Owner</bdi>" in client.get(f"/desk/{statement.slug}/").data
     # an empty comment is refused, nothing stored
     client.post(f"/desk/{statement.slug}/comments", data={"paragraph": key, "body": ""})
     assert count(session, Comment) == 1
@@ -212,7 +212,7 @@ def test_dashboard_shows_status_last_change_and_who(client, session, owner):
     add_editor(session, statement, editor)
     drafting.save_revision(session, statement, editor.id, drafting.Text("New title here", BODY))
     html = client.get("/desk/").get_data(as_text=True)
-    assert "New title here" in html and "by Second Drafter" in html and "draft" in html
+    assert "New title here" in html and "by <bdi>Second Drafter</bdi>" in html and "draft" in html
 
 
 def test_editor_cannot_invite(client, session):

@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 
 from cosign import (accounts, demo, distribution, drafting, membership, moderation, pdfs,
-                    press, publishing, signing, subscription)
+                    press, publishing, translating, signing, subscription)
 from cosign.app import create_app
 from cosign.models import Membership, Signature, User
 from cosign.security import make_token
@@ -191,6 +191,11 @@ def build_site(app: Flask) -> dict:
     session.commit()
     distribution.distribute(session, published.id, "final", app.config)
     issued = pdfs.latest(session, published.id)
+    for translated in (statement, published):  # a translation of each: its pages are crawled
+        original = drafting.current_revision(session, translated)
+        translating.add(session, translated, owner_id, "fr",
+                        drafting.Text("Une déclaration", "Le texte.", original.place, original.date))
+        pdfs.issue(session, translated, app.config, language="fr")
 
     own = session.query(Membership).filter_by(statement_id=statement.id, user_id=owner_id).one()
     membership.invite(session, statement, own, "newcomer@example.org", "editor",
@@ -206,8 +211,8 @@ def build_site(app: Flask) -> dict:
     site = {
         "email": owner.email,
         "slugs": {
-            statement.slug: {"signature_id": approved.id, "number": 1},
-            published.slug: {"signature_id": published_signature.id, "number": 1},
+            statement.slug: {"signature_id": approved.id, "number": 1, "lang": "fr"},
+            published.slug: {"signature_id": published_signature.id, "number": 1, "lang": "fr"},
         },
         "values": {"contact_id": contact.id, "code": issued.code},
         "tokens": {
@@ -241,7 +246,7 @@ def variants(rule, site) -> list[dict]:
                        for p in sorted((ROOT / "static").rglob("*")) if p.is_file()]
         elif name == "fmt":
             choices = [{"fmt": "csv"}, {"fmt": "xlsx"}]
-        elif name in ("signature_id", "number"):
+        elif name in ("signature_id", "number", "lang"):
             continue  # given with the slug
         elif name in site["values"]:
             choices = [{name: site["values"][name]}]
