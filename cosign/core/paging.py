@@ -1,4 +1,5 @@
-"""One page of a longer list, as a search returns it (not the PDF's page planning: see pagination.py)."""
+"""One page of a longer list, as a search returns it (not the PDF's page planning: see
+cosign/core/pdf/pagination.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

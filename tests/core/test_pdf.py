@@ -20,9 +20,11 @@ from PIL import Image
 from pypdf import PdfReader
 
 from cosign.core import pdf
+from cosign.core.pdf import markup
+from cosign.core.pdf import pool as pdf_pool
 from cosign.core.frontmatter import FrontMatter, FrontMatterError, parse_front_matter
 from cosign.core.ordering import order_signatories
-from cosign.core.pagination import Geometry, Page, balanced_height, plan, split_chunks
+from cosign.core.pdf.pagination import Geometry, Page, balanced_height, plan, split_chunks
 from cosign.core.signatory import Signatory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,11 +233,11 @@ def test_public_signatory_json_fields():
 # --- right to left ---------------------------------------------------------------------
 
 def test_arabic_statement_is_laid_out_right_to_left():
-    job = pdf._prepare(AR_DOC, PEOPLE[:3], OPTIONS)
-    html = pdf._html(job, front=True, end=True, blocks=[])
+    job = markup._prepare(AR_DOC, PEOPLE[:3], OPTIONS)
+    html = markup._html(job, front=True, end=True, blocks=[])
     assert '<html lang="ar" dir="rtl">' in html
-    english_job = pdf._prepare(DOC, [Signatory("جمعية النور", "IQ")], OPTIONS)
-    assert 'dir="rtl"' in pdf._html(english_job, front=False, end=False, blocks=[
+    english_job = markup._prepare(DOC, [Signatory("جمعية النور", "IQ")], OPTIONS)
+    assert 'dir="rtl"' in markup._html(english_job, front=False, end=False, blocks=[
         {"columns": None, "entries": english_job.items, "next": False}])
 
 
@@ -467,14 +469,14 @@ def test_chunked_render_matches_one_render(pool, document, options):
 
 @pytest.mark.slow
 def test_a_planning_error_falls_back_to_one_render(pool, monkeypatch):
-    real_plan = pdf.plan
+    real_plan = pdf_pool.plan
 
     def wrong_plan(*args, **kwargs):
         result = real_plan(*args, **kwargs)
         result.press_on_new_page = not result.press_on_new_page
         return result
 
-    monkeypatch.setattr(pdf, "plan", wrong_plan)
+    monkeypatch.setattr(pdf_pool, "plan", wrong_plan)
     people = many(700)
     data = pool.render_statement(DOC, people, OPTIONS)
     texts = page_texts(data)
@@ -492,7 +494,7 @@ def test_a_grown_pool_is_trimmed_and_starts_again():
         assert pool.trim(max_rss_mb=100_000) is False and pool._executor is not None
         assert pool.trim(max_rss_mb=1) is True and pool._executor is None
         assert all(not process.is_alive() for process in processes)
-        pid = pool.run(pdf._task_ping, deadline=time.monotonic() + 60)
+        pid = pool.run(pdf_pool._task_ping, deadline=time.monotonic() + 60)
         assert pid not in {process.pid for process in processes}  # a new process
     finally:
         pool.shutdown()

@@ -17,7 +17,8 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
 from cosign.core import pdf
-from cosign.core.pdf_fetcher import FetchRefused
+from cosign.core.pdf import markup
+from cosign.core.pdf.fetcher import FetchRefused, run_weasyprint
 from cosign.core.signatory import Signatory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,11 +193,11 @@ PEOPLE = [Signatory('<img src="file:///etc/passwd">', "IQ"),
 
 def test_hostile_statement_in_process_asks_only_for_the_stylesheet_and_logo(server):
     document, options = hostile_document(server)
-    job = pdf._prepare(document, PEOPLE, options)
-    html = pdf._html(job, front=True, end=True,
-                     blocks=[{"columns": None, "entries": job.items, "next": False}])
+    job = markup._prepare(document, PEOPLE, options)
+    html = markup._html(job, front=True, end=True,
+                        blocks=[{"columns": None, "entries": job.items, "next": False}])
     fetcher = pdf.SafeFetcher(document.logo)
-    data, _ = pdf._weasyprint(html, fetcher, job.attachment, job.created)
+    data, _ = run_weasyprint(html, fetcher, job.attachment, job.created)
     assert set(fetcher.served) == ALLOWED
     requested_from_document = [u for u in fetcher.requested if u not in ALLOWED]
     # only what the SVG logo itself asks for: the Markdown and the fields are inert
@@ -220,7 +221,7 @@ def test_hostile_statement_through_the_worker_pool(server):
 
 
 def test_every_weasyprint_call_goes_through_one_function():
-    """HTML(, CSS( and write_pdf( appear only in cosign/core/pdf_fetcher.py's run_weasyprint."""
+    """HTML(, CSS( and write_pdf( appear only in cosign/core/pdf/fetcher.py's run_weasyprint."""
     found = []
     for path in (ROOT / "cosign").rglob("*.py"):
         tree = ast.parse(path.read_text())
@@ -232,7 +233,7 @@ def test_every_weasyprint_call_goes_through_one_function():
                     if name in {"HTML", "CSS", "write_pdf"}:
                         found.append((path.relative_to(ROOT).as_posix(),
                                       function.name if function else None))
-    assert found and set(found) == {("cosign/core/pdf_fetcher.py", "run_weasyprint")}
+    assert found and set(found) == {("cosign/core/pdf/fetcher.py", "run_weasyprint")}
 
 
 # --- isolation: time, memory, crashes ----------------------------------------------------------

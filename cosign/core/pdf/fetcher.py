@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE_URL = "cosign-static:"
 LOGO_URL = "cosign-logo:"
 STATIC_FILES = {"cosign-static:css/print.css": (ROOT / "static" / "css" / "print.css", "text/css")}

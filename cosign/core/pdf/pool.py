@@ -1,0 +1,542 @@
+"""The render pool: worker processes that lay out and write the PDFs.
+
+Renders run in a small pool of worker processes (spawn start method) with an
+address-space limit and a time limit; a render that times out, runs out of memory
+or crashes its worker raises :class:`RenderError` and the pool is replaced, so the
+next render works. Every function submitted to the workers is defined at module
+level here (spawned processes import it by name).
+
+Short lists are rendered as one document. Long ones are measured in the workers,
+planned page by page (:mod:`cosign.core.pdf.pagination`), rendered in chunks of
+about 16 pages in parallel, and joined with pypdf (see NOTES.md for the
+measurements).
+"""
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import gc
+import io
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from cosign.core.ordering import group_signatories
+from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS,
+                                      PdfDocument, RenderError, RenderOptions)
+from cosign.core.pdf.fetcher import SafeFetcher, run_weasyprint
+from cosign.core.pdf.labels import _locale
+from cosign.core.pdf.markup import (_Job, _base_job, _entry, _heading, _html, _prepare,
+                                    public_signatory_json)
+from cosign.core.pdf.pagination import (Geometry, Plan, chunk_blocks, first_item_fits, measure,
+                                        plan, read_layout, split_chunks)
+from cosign.core.signatory import Signatory
+
+LOG = logging.getLogger("cosign.core.pdf")  # the package's logger
+CHUNK_THRESHOLD = 200      # signatories: fewer are rendered as one document
+PAGES_PER_CHUNK = 16
+PROBE_COST = 700           # items measured in the time the front matter is laid out
+
+
+# --- work done in the worker processes ----------------------------------------------
+
+_WORKER: dict[Any, Any] = {}
+_SAMPLES = [  # one item of each kind and direction, for the measuring styles
+    ("Sample group", "ltr", "Sample name", "ltr", "Sample country", "ltr", False),
+    ("عينة", "rtl", "اسم العينة", "rtl", "بلد", "rtl", False),
+    ("", "", "Sample withheld", "ltr", "", "", True),
+    ("", "", "عينة محجوبة", "rtl", "", "", True),
+]
+_WARM_HTML = """<html lang="en"><head><link rel="stylesheet" href="cosign-static:css/print.css">
+</head><body><p>Warm <b>up</b> <i>fonts</i> جمعية النور لحقوق الإنسان ڕێکخراو سازمان</p>
+<div class="names cols-2"><div class="e">A<div class="c">B</div></div></div></body></html>"""
+
+
+def _rss_mb(pid: int | None) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this render process when its parent dies, even by
+    ``kill -9`` (a worker killed mid-render leaves no orphan render processes)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_init(memory_limit: int | None, parent: int | None = None) -> None:
+    """Pool initializer: dies with its parent, limits, WeasyPrint loaded once, fonts
+    warmed, gc frozen."""
+    if parent is not None:
+        _die_with_parent(parent)
+    if memory_limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
+    import weasyprint  # noqa: F401
+
+    run_weasyprint(_WARM_HTML, SafeFetcher())
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+
+
+def _begin_task() -> None:
+    """Collect the previous task's garbage (the frozen start-up heap is skipped) and
+    keep the collector off during this one: full collections over a growing box tree
+    cost more than the render itself (NOTES.md)."""
+    gc.collect()
+    gc.disable()
+
+
+def _sample_layout(job: _Job) -> dict:
+    """Column geometry and measuring styles for ``job``'s layout (cached per worker)."""
+    key = job.layout_key()
+    cached = _WORKER.get(key)
+    if cached is None:
+        html = _html(job, front=False, end=False, blocks=[], probe=_SAMPLES)
+        document = run_weasyprint(html, SafeFetcher(job.logo), layout_only=True)
+        cached = _WORKER[key] = read_layout(document, job.page["columns"])
+        cached["document"] = document  # keeps the styles' font configuration alive
+    return cached
+
+
+def _measured(info: dict, entries: list, headings: list) -> dict:
+    measurer = info["measurer"]
+    return {"heights": measure(measurer, entries),
+            "headings": [measurer.cached_block("g", direction, text)
+                         for text, direction in headings]}
+
+
+def _task_measure(job: _Job, entries: list, headings: list) -> dict:
+    """Heights of list items and of group headings ``(text, direction)``."""
+    _begin_task()
+    return _measured(_sample_layout(job), entries, headings)
+
+
+def _task_front(job: _Job, entries: list, headings: list) -> dict:
+    """Lay out the front matter with ``job.items[:1]`` as the list to find where the
+    list starts and what follows it; then measure like :func:`_task_measure`."""
+    _begin_task()
+    html = _html(job, front=True, end=True, probe=_SAMPLES,
+                 blocks=[{"columns": None, "entries": job.items[:1], "next": False}])
+    document = run_weasyprint(html, SafeFetcher(job.logo), layout_only=True)
+    info = read_layout(document, job.page["columns"])
+    _WORKER.setdefault(job.layout_key(), dict(info, document=document))
+    front_pages, first_top = info["list_start"]
+    press_gap, press_height = info.get("press", (0.0, 0.0))
+    return dict(_measured(info, entries, headings), front_pages=front_pages,
+                first_top=first_top, top=info["top"], bottom=info["bottom"],
+                width=info["width"], gap=info["gap"], margin=info["margin"],
+                press_gap=press_gap, press_height=press_height)
+
+
+def _task_render(job: _Job, front: bool, end: bool, blocks: list[dict], counter_start: int,
+                 total: int | None, column_width: float | None, column_gap: float | None,
+                 attach: bool) -> tuple[bytes, int]:
+    """One chunk, or the whole document: ``(pdf, pages)``."""
+    started = time.process_time()
+    _begin_task()
+    html = _html(job, front=front, end=end, blocks=blocks, counter_start=counter_start,
+                 total=total, column_width=column_width, column_gap=column_gap)
+    pdf, pages = run_weasyprint(html, SafeFetcher(job.logo),
+                                job.attachment if attach else None, job.created)
+    return pdf, pages, time.process_time() - started
+
+
+def _task_html(html: str, logo: bytes | None) -> tuple[bytes, list[str]]:
+    _begin_task()
+    fetcher = SafeFetcher(logo)
+    pdf, _ = run_weasyprint(html, fetcher)
+    return pdf, fetcher.requested
+
+
+def _task_ping() -> int:
+    return os.getpid()
+
+
+# --- the pool -----------------------------------------------------------------------
+
+class RenderPool:
+    """Worker processes for rendering, started on first use and reused.
+
+    ``workers`` processes (spawn), each limited to ``memory_limit`` bytes of
+    address space; each render limited to ``timeout`` seconds. Thread-safe.
+    A failure that may leave a worker in a bad state (time limit, memory,
+    crash) replaces the whole pool: renders running at that moment fail too.
+    """
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
+        self.workers = max(1, int(workers))
+        self.timeout = float(timeout)
+        self.memory_limit = memory_limit
+        self._executor: ProcessPoolExecutor | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self.timings: dict[str, float] = {}  # of the last render_statement, for benchmarks
+
+    def executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None or self._pid != os.getpid():
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_init, initargs=(self.memory_limit, os.getpid()))
+                self._pid = os.getpid()
+            return self._executor
+
+    def start(self) -> None:
+        """Start and warm every worker now (else the first render does, ≈ 1–2 s)."""
+        executor = self.executor()
+        futures = [executor.submit(_task_ping) for _ in range(self.workers * 2)]
+        self._wait(futures, time.monotonic() + max(self.timeout, 60.0))
+
+    def trim(self, max_rss_mb: float) -> bool:
+        """Stop the pool if one of its processes has grown beyond ``max_rss_mb`` (a long
+        list leaves tens of MB per thousand names behind in each); the next render
+        starts it again. True if it was stopped."""
+        with self._lock:
+            executor = self._executor
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        if not processes or max(_rss_mb(p.pid) for p in processes) <= max_rss_mb:
+            return False
+        self.shutdown()
+        return True
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _replace(self, executor: ProcessPoolExecutor | None) -> None:
+        with self._lock:
+            if executor is None or self._executor is not executor:
+                return
+            self._executor = None
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(timeout=5)
+
+    def _wait(self, futures: list, deadline: float, executor=None) -> list:
+        executor = executor or self._executor
+        results = []
+        try:
+            for future in futures:
+                results.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except FutureTimeout:
+            self._replace(executor)
+            raise RenderError("the PDF render took longer than its time limit and was "
+                              "stopped") from None
+        except BrokenProcessPool:
+            self._replace(executor)
+            raise RenderError("the PDF renderer process stopped unexpectedly (out of memory "
+                              "or crashed); it has been restarted") from None
+        except MemoryError:
+            self._replace(executor)
+            raise RenderError("the PDF render ran out of memory (limit "
+                              f"{(self.memory_limit or 0) // 2**20} MB)") from None
+        except RecursionError:
+            raise RenderError("the document is nested too deeply to be rendered") from None
+        except Exception as exc:
+            raise RenderError(f"the PDF render failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            for future in futures:
+                future.cancel()
+        return results
+
+    def run(self, function, *args, deadline: float):
+        executor = self.executor()
+        return self._wait([executor.submit(function, *args)], deadline, executor)[0]
+
+    def render_html(self, html: str, *, logo: bytes | None = None,
+                    timeout: float | None = None) -> tuple[bytes, list[str]]:
+        """Raw HTML through the safe fetcher in a worker: ``(pdf, URLs asked for)``."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        return self.run(_task_html, html, logo, deadline=deadline)
+
+    def render_naive(self, document: PdfDocument, signatories: Sequence[Signatory],
+                     options: RenderOptions = RenderOptions(), *,
+                     timeout: float | None = None) -> bytes:
+        """The whole document in one WeasyPrint render (the benchmark's baseline)."""
+        job = _prepare(document, signatories, options)
+        return self._naive(job, time.monotonic() + (timeout or self.timeout))
+
+    def _naive(self, job: _Job, deadline: float) -> bytes:
+        blocks = [{"columns": None, "entries": job.items, "next": False}]
+        pdf, _, _ = self.run(_task_render, dataclasses.replace(job, items=[]), True, True,
+                             blocks, 0, None, None, None, True, deadline=deadline)
+        return pdf
+
+    def render_statement(self, document: PdfDocument, signatories: Sequence[Signatory],
+                         options: RenderOptions = RenderOptions(), *,
+                         timeout: float | None = None) -> bytes:
+        """The statement's PDF: one render for short lists, planned chunks for long ones."""
+        started = time.monotonic()
+        deadline = started + (timeout or self.timeout)
+        self.timings = {}
+        if len(signatories) < CHUNK_THRESHOLD:
+            job = _prepare(document, signatories, options)
+            self.timings["prepare"] = time.monotonic() - started
+            return self._naive(job, deadline)
+        return self._chunked(document, signatories, options, deadline)
+
+    def _chunked(self, document: PdfDocument, signatories: Sequence[Signatory],
+                 options: RenderOptions, deadline: float) -> bytes:
+        """Measure, plan, render chunks of pages in parallel, join; one render of the
+        whole document if the list fits on one page or a chunk's page count is not
+        the planned one."""
+        started = time.monotonic()
+        executor = self.executor()
+        measured = self._measure(executor, document, signatories, options, deadline, started)
+        layout = _plan(measured)
+        whole = dataclasses.replace(measured.job, items=measured.items)
+        if len(layout.pages) < 2:
+            return self._naive(whole, deadline)
+        pdfs = self._render_chunks(executor, measured, layout, deadline)
+        if pdfs is None:
+            return self._naive(whole, deadline)
+        return self._join_chunks(pdfs)
+
+    def _measure(self, executor: ProcessPoolExecutor, document: PdfDocument,
+                 signatories: Sequence[Signatory], options: RenderOptions, deadline: float,
+                 started: float) -> _Measured:
+        """1. Measure every distinct entry and group heading in the workers (order does
+        not matter) while this process sorts the list. The front matter is probed with
+        a one-line placeholder item; checked here against the real first one."""
+        job = _base_job(document, len(signatories), options)
+        language, default = job.language, job.doc["dir"]
+        unique = list(dict.fromkeys(signatories))
+        entries = [("", "", *_entry(s, options.grouping, language, default)) for s in unique]
+        headings = _group_headings(unique, options.grouping, language, default)
+        futures = self._submit_measuring(executor, job, entries, headings)
+        items, refs, ordered = _print_order(signatories, unique, entries, headings, options,
+                                            language)
+        job = dataclasses.replace(job, attachment=public_signatory_json(ordered,
+                                                                         _locale(language)))
+        self.timings["prepare"] = time.monotonic() - started
+        mark = time.monotonic()
+        results = self._wait(futures, deadline, executor)
+        front = results[0]
+        heights = _item_heights(results, headings, refs)
+        geometry = _geometry(front, options.columns)
+        if not first_item_fits(geometry, heights[0], front["margin"]):
+            # the heading moves to the next page with the first item: probe with it
+            again = self._wait([executor.submit(
+                _task_front, dataclasses.replace(job, items=items[:1]), [], [])], deadline,
+                executor)[0]
+            geometry = _geometry(again, options.columns)
+        self.timings["measure"] = time.monotonic() - mark
+        return _Measured(job=job, items=items, heights=heights, front=front, geometry=geometry)
+
+    def _submit_measuring(self, executor: ProcessPoolExecutor, job: _Job, entries: list,
+                          headings: dict[str, tuple[str, str]]) -> list:
+        """The entries shared out among the workers: the first one also lays out the
+        front matter (with a placeholder item) and measures the group headings, so it
+        gets about :data:`PROBE_COST` entries fewer."""
+        shares = self.workers
+        first = max(0, (len(entries) - PROBE_COST * (shares - 1)) // shares)
+        bounds = [0] + [first + round((len(entries) - first) * k / max(1, shares - 1))
+                        for k in range(shares)]
+        placeholder = ("", "", "A", job.doc["dir"], "", "", False)
+        futures = [executor.submit(_task_front, dataclasses.replace(job, items=[placeholder]),
+                                   entries[:bounds[1]], list(headings.values()))]
+        futures += [executor.submit(_task_measure, job, entries[bounds[k]:bounds[k + 1]], [])
+                    for k in range(1, shares)]
+        return futures
+
+    def _render_chunks(self, executor: ProcessPoolExecutor, measured: _Measured, layout: Plan,
+                       deadline: float) -> list[bytes] | None:
+        """3. Render chunks of the planned pages in parallel: their PDFs in order, or
+        None if a chunk's page count is not the planned one."""
+        chunks = split_chunks(layout, self.workers, PAGES_PER_CHUNK)
+        expected = _chunk_pages(layout, chunks)
+        job, front, total = measured.job, measured.front, layout.total_pages
+        futures = []
+        first_page = 1
+        for number, ((start, end), pages) in enumerate(zip(chunks, expected)):
+            front_here, last = number == 0, number == len(chunks) - 1
+            futures.append(executor.submit(
+                _task_render, job, front_here, last,
+                chunk_blocks(layout, measured.items, start, end), first_page if number else 0,
+                total, front["width"], front["gap"], front_here))
+            first_page += pages
+        mark = time.monotonic()
+        rendered = self._wait(futures, deadline, executor)
+        self.timings["render"] = time.monotonic() - mark
+        self.timings["chunks"] = len(chunks)
+        self.timings["render_cpu"] = sum(cpu for _, _, cpu in rendered)
+        counts = [count for _, count, _ in rendered]
+        if counts != expected:
+            LOG.warning("PDF chunk page counts %s differ from the plan %s: rendering the "
+                        "statement as one document", counts, expected)
+            return None
+        return [pdf for pdf, _, _ in rendered]
+
+    def _join_chunks(self, pdfs: list[bytes]) -> bytes:
+        """4. The chunks joined into one PDF."""
+        mark = time.monotonic()
+        joined = _join(pdfs)
+        self.timings["join"] = time.monotonic() - mark
+        return joined
+
+
+# --- the steps of a chunked render ----------------------------------------------------
+
+@dataclass(frozen=True)
+class _Measured:
+    """A measured list: the job (its attachment, no items), the list items in print
+    order and their heights, the front matter's layout (``_task_front``'s result)
+    and the page geometry."""
+
+    job: _Job
+    items: list
+    heights: list[float]
+    front: dict
+    geometry: Geometry
+
+
+def _group_headings(unique: list[Signatory], grouping: str, language: str,
+                    default: str) -> dict[str, tuple[str, str]]:
+    """``(text, direction)`` of each group's heading, by key, sorted (none if ungrouped)."""
+    keys = sorted({s.country if grouping == "country" else s.org_type
+                   for s in unique}) if grouping != "none" else []
+    return {key: _heading(key, grouping, language, default) for key in keys}
+
+
+def _print_order(signatories: Sequence[Signatory], unique: list[Signatory], entries: list,
+                 headings: dict[str, tuple[str, str]], options: RenderOptions,
+                 language: str) -> tuple[list, list, list[Signatory]]:
+    """The list items in print order (a group's first item carries its heading); for
+    each, ``(number of its entry in unique, its group's key if it carries the heading)``;
+    and the signatories in that order."""
+    index = {signatory: number for number, signatory in enumerate(unique)}
+    items, refs, ordered = [], [], []
+    for key, members in group_signatories(signatories, options.grouping, options.order,
+                                          _locale(language)):
+        for position, signatory in enumerate(members):
+            heading = headings[key] if key and position == 0 else ("", "")
+            items.append((*heading, *entries[index[signatory]][2:]))
+            refs.append((index[signatory], key if heading[0] else None))
+            ordered.append(signatory)
+    return items, refs, ordered
+
+
+def _item_heights(results: list[dict], headings: dict, refs: list) -> list[float]:
+    """Each list item's height: its entry's, and its group heading's if it carries one."""
+    measured = [height for result in results for height in result["heights"]]
+    heading_heights = dict(zip(headings, results[0]["headings"]))
+    return [measured[number] + (heading_heights[key] if key else 0.0) for number, key in refs]
+
+
+def _plan(measured: _Measured) -> Plan:
+    """2. The pages of the list (every break decided before rendering)."""
+    return plan(measured.heights, [measured.front["margin"]] * len(measured.items),
+                measured.geometry)
+
+
+def _chunk_pages(layout: Plan, chunks: list[tuple[int, int]]) -> list[int]:
+    """The pages each chunk should have: its list pages, the front matter's on the first
+    chunk, and on the last a page of its own for the press contact if it needs one."""
+    last = len(chunks) - 1
+    return [(end - start) + (layout.front_pages if number == 0 else 0)
+            + (1 if number == last and layout.press_on_new_page else 0)
+            for number, (start, end) in enumerate(chunks)]
+
+
+def _geometry(front: dict, columns: int) -> Geometry:
+    return Geometry(columns=columns, first_top=front["first_top"],
+                    front_pages=front["front_pages"], top=front["top"], bottom=front["bottom"],
+                    press_gap=front["press_gap"], press_height=front["press_height"])
+
+
+def _join(pdfs: list[bytes]) -> bytes:
+    """Chunks joined into one PDF: the first keeps its metadata, outline and attachment."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(pdfs[0]))
+    for data in pdfs[1:]:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- module-level API -----------------------------------------------------------------
+
+_POOL: RenderPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def configure(workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
+              memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> RenderPool:
+    """Replace the default pool's settings (shuts the current pool down)."""
+    global _POOL
+    with _POOL_LOCK:
+        old, _POOL = _POOL, RenderPool(workers, timeout, memory_limit)
+        pool = _POOL
+    if old is not None:
+        old.shutdown()
+    return pool
+
+
+def default_pool() -> RenderPool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = RenderPool()
+        return _POOL
+
+
+def shutdown() -> None:
+    """Stop the default pool's worker processes (a later render starts them again)."""
+    with _POOL_LOCK:
+        pool = _POOL
+    if pool is not None:
+        pool.shutdown()
+
+
+def render_statement(document: PdfDocument, signatories: Sequence[Signatory],
+                     options: RenderOptions = RenderOptions(), *,
+                     timeout: float | None = None, pool: RenderPool | None = None) -> bytes:
+    """The statement's PDF (in the default pool's workers unless ``pool`` is given)."""
+    return (pool or default_pool()).render_statement(document, signatories, options,
+                                                     timeout=timeout)
+
+
+def render_naive(document: PdfDocument, signatories: Sequence[Signatory],
+                 options: RenderOptions = RenderOptions(), *, timeout: float | None = None,
+                 pool: RenderPool | None = None) -> bytes:
+    """One WeasyPrint render of the whole document (no chunking): the baseline."""
+    return (pool or default_pool()).render_naive(document, signatories, options,
+                                                 timeout=timeout)
+
+
+atexit.register(shutdown)
