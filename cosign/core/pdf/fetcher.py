@@ -67,10 +67,15 @@ class SafeFetcher:
         return URLFetcherResponse(url, body, {"Content-Type": mime})
 
 
+TAGGED = "pdf/ua-1"  # the variant of issued PDFs: tagged, /Lang, title shown (PDF/UA-1)
+
+
 def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
-                created: dt.datetime | None = None, layout_only: bool = False):
+                created: dt.datetime | None = None, layout_only: bool = False,
+                variant: str | None = None):
     """The one place that calls WeasyPrint: ``(pdf bytes, page count)`` or, with
-    ``layout_only``, the laid-out ``Document``."""
+    ``layout_only``, the laid-out ``Document``. ``variant``: a WeasyPrint PDF variant
+    (:data:`TAGGED` for issued PDFs)."""
     import weasyprint
 
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
@@ -86,7 +91,8 @@ def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = N
             string=attachment, name=ATTACHMENT_NAME, url_fetcher=fetcher,
             description="Signatories (public fields)", created=stamp, modified=stamp,
             relationship="Data"))
-    pdf = document.write_pdf(attachments=attachments)
+    options = {"pdf_variant": variant} if variant else {}
+    pdf = document.write_pdf(attachments=attachments, **options)
     return pdf, len(document.pages)
 
 

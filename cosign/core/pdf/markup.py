@@ -123,11 +123,13 @@ def public_signatory_json(signatories: Sequence[Signatory], locale: str = "en") 
     return f"[\n{lines}\n]\n".encode("utf-8") if records else b"[]\n"
 
 
-def _qr_svg(url: str) -> str:
+def _qr_svg(url: str, title: str) -> str:
+    """The QR code of ``url`` as inline SVG; ``title`` is its alternative text in the
+    tagged PDF (a Figure's /Alt)."""
     import segno
 
     return segno.make(url, error="m").svg_inline(dark="#1f1e1c", scale=1, border=0,
-                                                 omitsize=True)
+                                                 omitsize=True, title=title)
 
 
 @dataclass
@@ -203,7 +205,11 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "issued": _format_date((issued or dt.datetime.now(dt.timezone.utc)).date(), language),
         "site_name": options.site_name, "text_sha256": document.text_sha256,
         "verification_url": options.verification_url,
-        "qr_svg": _qr_svg(options.verification_url) if options.verification_url else "",
+        "qr_svg": (_qr_svg(options.verification_url, _(
+            "QR code of the verification address %(url)s") % {"url": options.verification_url})
+            if options.verification_url else ""),
+        "logo_alt": (_("Logo of %(coalition)s") % {"coalition": document.coalition.strip()}
+                     if document.coalition.strip() else _("Logo")),
         "watermark": options.watermark.strip(), "logo": document.logo is not None,
     }
     page = {

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 from cosign.core.ordering import group_signatories
 from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS,
                                       PdfDocument, RenderError, RenderOptions)
-from cosign.core.pdf.fetcher import SafeFetcher, run_weasyprint
+from cosign.core.pdf.fetcher import TAGGED, SafeFetcher, run_weasyprint
 from cosign.core.pdf.labels import _locale
 from cosign.core.pdf.markup import (_Job, _base_job, _entry, _heading, _html, _prepare,
                                     public_signatory_json)
@@ -162,7 +162,8 @@ def _task_render(job: _Job, front: bool, end: bool, blocks: list[dict], counter_
     html = _html(job, front=front, end=end, blocks=blocks, counter_start=counter_start,
                  total=total, column_width=column_width, column_gap=column_gap)
     pdf, pages = run_weasyprint(html, SafeFetcher(job.logo),
-                                job.attachment if attach else None, job.created)
+                                job.attachment if attach else None, job.created,
+                                variant=TAGGED)
     return pdf, pages, time.process_time() - started
 
 
@@ -477,16 +478,84 @@ def _geometry(front: dict, columns: int) -> Geometry:
 
 
 def _join(pdfs: list[bytes]) -> bytes:
-    """Chunks joined into one PDF: the first keeps its metadata, outline and attachment."""
-    from pypdf import PdfReader, PdfWriter
+    """Chunks joined into one PDF (qpdf, through pikepdf): the first keeps its metadata,
+    outline and attachment; the others' pages follow with their tags
+    (:func:`_graft_structure`), so the whole document has one structure tree in reading
+    order. pypdf did the same 6 times slower on tagged chunks (their thousands of
+    structure elements), hence qpdf."""
+    import pikepdf
 
-    writer = PdfWriter(clone_from=io.BytesIO(pdfs[0]))
+    out = pikepdf.open(io.BytesIO(pdfs[0]))
+    tree = out.Root.get("/StructTreeRoot")
+    next_key = _next_key(tree) if tree is not None else 0
     for data in pdfs[1:]:
-        for page in PdfReader(io.BytesIO(data)).pages:
-            writer.add_page(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        chunk = pikepdf.open(io.BytesIO(data))
+        first = len(out.pages)
+        out.pages.extend(chunk.pages)  # qpdf remembers the copies: /Pg below maps to them
+        if tree is not None and chunk.Root.get("/StructTreeRoot") is not None:
+            next_key = _graft_structure(out, tree, chunk, first, next_key)
+    if tree is not None:
+        tree.ParentTreeNextKey = next_key
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
+def _document_element(tree):
+    """The structure tree's top element (WeasyPrint writes one ``/Document``)."""
+    import pikepdf
+
+    return tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
+
+
+def _next_key(tree) -> int:
+    nums = tree.ParentTree.Nums
+    if "/ParentTreeNextKey" in tree:
+        return int(tree.ParentTreeNextKey)
+    return max((int(nums[i]) for i in range(0, len(nums), 2)), default=-1) + 1
+
+
+def _graft_structure(out, tree, chunk, first: int, offset: int) -> int:
+    """Append ``chunk``'s structure tree (its pages already appended from ``first`` on) to
+    ``out``'s: its top elements go under the document's top element, its ParentTree
+    entries follow the document's with their keys shifted by ``offset``, as are its pages'
+    ``/StructParents`` and annotations' ``/StructParent``. Returns the next free key."""
+    import pikepdf
+
+    def copied(item):
+        return out.copy_foreign(item) if item.is_indirect else item
+
+    source = chunk.Root.StructTreeRoot
+    document = _document_element(tree)
+    kids = _document_element(source).K
+    kids = kids if isinstance(kids, pikepdf.Array) else pikepdf.Array([kids])
+    for kid in kids:  # their parent becomes the document's top element, not the chunk's
+        if isinstance(kid, pikepdf.Dictionary) and "/P" in kid:
+            del kid["/P"]
+    if not isinstance(document.K, pikepdf.Array):
+        document.K = pikepdf.Array([document.K])
+    for kid in kids:
+        kid = copied(kid)
+        if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") not in (
+                pikepdf.Name.MCR, pikepdf.Name.OBJR):
+            kid.P = document
+        document.K.append(kid)
+    nums, source_nums = tree.ParentTree.Nums, source.ParentTree.Nums
+    last = offset - 1
+    for i in range(0, len(source_nums), 2):
+        key, value = int(source_nums[i]) + offset, source_nums[i + 1]
+        nums.append(key)
+        nums.append(copied(value) if value.is_indirect
+                    else pikepdf.Array([copied(item) for item in value]))
+        last = max(last, key)
+    for page in out.pages[first:]:
+        page = page.obj
+        if "/StructParents" in page:
+            page.StructParents = int(page.StructParents) + offset
+        for annotation in page.get("/Annots", []):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + offset
+    return last + 1
 
 
 # --- module-level API -----------------------------------------------------------------

@@ -1,0 +1,133 @@
+"""Issued PDFs are tagged and accessible (PDF/UA-1), also when rendered in chunks.
+
+Every kind of PDF cosign issues (English, Arabic, a translation, an embargoed copy, no
+name, one name, a list long enough to be rendered in chunks and joined) goes through the
+``pdfua`` checker (the machine-checkable part of PDF/UA-1, on pikepdf, no JVM) and must
+give no finding; the joined document must have one structure tree that covers every page.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+
+import pytest
+from pdfua import validate
+from pypdf import PdfReader
+
+from cosign.core import pdf
+from cosign.core.signatory import Signatory
+
+URL = "https://cosign.example/verify/ABCD-EFGH-JK"
+OPTIONS = pdf.RenderOptions(verification_code="ABCD-EFGH-JK", verification_url=URL,
+                            issued_at=dt.datetime(2026, 12, 7, 12, 0))
+ENGLISH = pdf.PdfDocument(
+    title="Joint statement on press freedom", body="We condemn the arrests.\n\nRelease them.",
+    coalition="Coalition for Press Freedom", place="London", date=dt.date(2026, 12, 7),
+    press_name="Press Office", press_email="press@example.org", version=2, text_sha256="ab" * 32)
+ARABIC = dataclasses.replace(
+    ENGLISH, title="بيان مشترك بشأن حرية الصحافة", body="ندين الاعتقالات.\n\nأفرجوا عنهم.",
+    coalition="تحالف حرية الصحافة", place="بغداد", language="ar")
+TRANSLATION = dataclasses.replace(
+    ENGLISH, title="Déclaration commune sur la liberté de la presse", language="fr",
+    body="Nous condamnons les arrestations.",
+    translates=pdf.Original("ar", 2, "ab" * 32, outdated=True))
+PEOPLE = [Signatory(name="منظمة NGO للحقوق", country="IQ", org_type="ngo"),
+          Signatory(name="Amnesty International", country="GB", org_type="ngo"),
+          Signatory(name="Syndicat national des journalistes", country="FR", org_type="union")]
+
+
+def many(count: int) -> list[Signatory]:
+    return [Signatory(name=f"Civic Organisation {n} for Rights", country="GB" if n % 2 else "IQ",
+                      org_type="ngo") for n in range(count)]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = pdf.RenderPool(workers=2, timeout=120)
+    yield pool
+    pool.shutdown()
+
+
+KINDS = {
+    "english": (ENGLISH, PEOPLE, OPTIONS),
+    "arabic": (ARABIC, PEOPLE, OPTIONS),
+    "translation": (TRANSLATION, PEOPLE, OPTIONS),
+    "embargoed": (ENGLISH, PEOPLE, dataclasses.replace(
+        OPTIONS, watermark="EMBARGOED UNTIL 8 December 2026, 09:00 UTC")),
+    "no-names": (ENGLISH, [], OPTIONS),
+    "one-name": (ARABIC, PEOPLE[:1], OPTIONS),
+    "logo": (dataclasses.replace(ENGLISH, logo=b'<svg xmlns="http://www.w3.org/2000/svg" '
+                                 b'width="10" height="10"><rect width="10" height="10"/></svg>'),
+             PEOPLE, OPTIONS),
+    "chunked": (ARABIC, many(1200), OPTIONS),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_of_pdf_passes_the_pdf_ua_checker(pool, tmp_path, kind):
+    document, people, options = KINDS[kind]
+    data = pool.render_statement(document, people, options)
+    if kind == "chunked":
+        assert pool.timings.get("chunks", 0) >= 2, "not rendered in chunks"
+    path = tmp_path / f"{kind}.pdf"
+    path.write_bytes(data)
+    report = validate(str(path))
+    findings = [(f.rule_id, f.severity.name, f.message) for f in report.findings]
+    assert not findings, findings
+    root = PdfReader(io.BytesIO(data)).trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == document.language
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+
+
+def _elements(reader: PdfReader):
+    """Every structure element under the tree's /Document element."""
+    doc = reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0].get_object()
+    stack = [doc]
+    while stack:
+        element = stack.pop()
+        yield element
+        kids = element.get("/K")
+        if kids is None:
+            continue
+        kids = kids.get_object()
+        for kid in (kids if isinstance(kids, list) else [kids]):
+            kid = kid.get_object()
+            if hasattr(kid, "get") and kid.get("/Type") not in ("/MCR", "/OBJR"):
+                stack.append(kid)
+
+
+def test_a_chunked_render_has_one_structure_tree_over_every_page(pool):
+    people = many(1200)
+    data = pool.render_statement(ENGLISH, people, OPTIONS)
+    assert pool.timings.get("chunks", 0) >= 2
+    reader = PdfReader(io.BytesIO(data))
+    pages = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    tagged = {pages[e.raw_get("/Pg").idnum] for e in _elements(reader) if "/Pg" in e}
+    assert tagged == set(range(len(reader.pages)))
+    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    nums = root["/ParentTree"]["/Nums"]
+    parents = {int(nums[i]): nums[i + 1].get_object() for i in range(0, len(nums), 2)}
+    keys = [page["/StructParents"] for page in reader.pages]
+    assert len(set(keys)) == len(keys) and root["/ParentTreeNextKey"] > max(keys)
+    for number, page in enumerate(reader.pages):  # each page's marked content is its own
+        owners = {pages[e.get_object().raw_get("/Pg").idnum]
+                  for e in parents[page["/StructParents"]] if "/Pg" in e.get_object()}
+        assert owners == {number}, (number, owners)
+    text = " ".join(e.get("/ActualText", "") for e in _elements(reader))  # none is invented
+    assert "Civic Organisation" not in text
+    spans = sum(1 for e in _elements(reader) if e.get("/S") == "/Span")
+    assert spans >= len(people)  # every name is in the tree
+
+
+def test_the_qr_code_and_the_logo_have_alternative_text(pool):
+    logo = KINDS["logo"][0]
+    reader = PdfReader(io.BytesIO(pool.render_statement(logo, PEOPLE, OPTIONS)))
+    figures = [e for e in _elements(reader) if e.get("/S") == "/Figure"]
+    alts = sorted(str(e.get("/Alt", "")) for e in figures)
+    assert alts == ["Logo of Coalition for Press Freedom",
+                    f"QR code of the verification address {URL}"]
+    arabic = PdfReader(io.BytesIO(pool.render_statement(ARABIC, PEOPLE, OPTIONS)))
+    alt = next(str(e["/Alt"]) for e in _elements(arabic) if e.get("/S") == "/Figure")
+    assert alt.startswith("رمز QR") and URL in alt
