@@ -131,3 +131,50 @@ def test_the_qr_code_and_the_logo_have_alternative_text(pool):
     arabic = PdfReader(io.BytesIO(pool.render_statement(ARABIC, PEOPLE, OPTIONS)))
     alt = next(str(e["/Alt"]) for e in _elements(arabic) if e.get("/S") == "/Figure")
     assert alt.startswith("رمز QR") and URL in alt
+
+
+PARAGRAPH = ("We, the undersigned organisations, condemn the killing of peaceful protesters and "
+             "call for an independent investigation into the events of the past week. ") * 2
+
+
+@pytest.mark.parametrize("names, paragraphs", [(6, n) for n in range(9, 16)] +
+                         [(40, n) for n in range(1, 4)] + [(120, 2)])
+def test_the_closing_section_never_stands_alone_on_a_page(pool, names, paragraphs):
+    """Around the lengths where the closing section (press contact, version, fingerprints)
+    no longer fits on the page: the statement stays on one page when a tighter closing
+    section fits, else the list's last row goes over with it; never a last page that holds
+    only the closing section."""
+    people = [Signatory(name=f"Organisation {n:03d}", country="GB", org_type="ngo")
+              for n in range(names)]
+    document = dataclasses.replace(ENGLISH, body="\n\n".join([PARAGRAPH] * paragraphs))
+    reader = PdfReader(io.BytesIO(pool.render_statement(document, people, OPTIONS)))
+    last = reader.pages[-1].extract_text()
+    assert "Press contact" in last
+    if len(reader.pages) > 1:
+        assert "Organisation" in last, (names, paragraphs, len(reader.pages), last[:300])
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert all(f"Organisation {n:03d}" in text for n in range(names))  # nobody is lost
+
+
+def test_a_statement_that_fits_with_a_tighter_closing_section_is_one_page(pool):
+    """Some length of text whose normal closing section would stand alone on a last page
+    of its own is a page shorter: the tighter closing section fits on the page before."""
+    from cosign.core.pdf import markup
+
+    people = [Signatory(name=f"Organisation {n}", country="GB", org_type="ngo")
+              for n in range(6)]
+    saved = []
+    for lines in range(4, 60):  # one short paragraph (a line and a gap) more each time
+        document = dataclasses.replace(ENGLISH, body="\n\n".join(
+            f"Paragraph {n}: we call for the release of every detained journalist."
+            for n in range(lines)))
+        job = markup._prepare(document, people, OPTIONS)
+        blocks = [{"columns": None, "entries": job.items, "next": False}]
+        plain = markup._html(dataclasses.replace(job, items=[]), front=True, end=True,
+                             blocks=blocks)
+        normal_pages = len(PdfReader(io.BytesIO(pdf.html_to_pdf(plain))).pages)
+        issued_pages = len(PdfReader(io.BytesIO(
+            pool.render_statement(document, people, OPTIONS))).pages)
+        if issued_pages < normal_pages:
+            saved.append(lines)
+    assert saved, "no length was saved from a second page by the tighter closing section"

@@ -72,15 +72,18 @@ TAGGED = "pdf/ua-1"  # the variant of issued PDFs: tagged, /Lang, title shown (P
 
 def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
                 created: dt.datetime | None = None, layout_only: bool = False,
-                variant: str | None = None):
+                variant: str | None = None, accept=None):
     """The one place that calls WeasyPrint: ``(pdf bytes, page count)`` or, with
     ``layout_only``, the laid-out ``Document``. ``variant``: a WeasyPrint PDF variant
-    (:data:`TAGGED` for issued PDFs)."""
+    (:data:`TAGGED` for issued PDFs). ``accept(document)``: when it says no to the layout,
+    nothing is written and the answer is ``(None, page count)``."""
     import weasyprint
 
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     if layout_only:
         return document
+    if accept is not None and not accept(document):
+        return None, len(document.pages)
     document.metadata.attachments = []  # <link rel=attachment>: never embedded
     for page in document.pages:
         page.links[:] = [link for link in page.links if link[0] != "attachment"]
@@ -100,3 +103,26 @@ def html_to_pdf(html: str, *, logo: bytes | None = None, attachment: bytes | Non
                 fetcher: SafeFetcher | None = None) -> bytes:
     """Render raw HTML in this process through the safe fetcher (internal; tests)."""
     return run_weasyprint(html, fetcher or SafeFetcher(logo), attachment)[0]
+
+
+def closing_alone(document) -> bool:
+    """Whether the last page of a laid-out document holds nothing but the closing section
+    (``section.press``) and the page's margins: a page of its own without reason."""
+    from weasyprint.formatting_structure import boxes
+
+    if len(document.pages) < 2:
+        return False
+
+    def alone(box, inside: bool) -> bool:
+        if isinstance(box, boxes.MarginBox):
+            return True
+        element = getattr(box, "element", None)
+        if element is not None and "press" in (element.get("class") or "").split():
+            inside = True
+        if isinstance(box, boxes.TextBox) and box.text.strip() and not inside:
+            return False
+        if isinstance(box, (boxes.ReplacedBox, boxes.InlineReplacedBox)) and not inside:
+            return False
+        return all(alone(child, inside) for child in getattr(box, "children", ()))
+
+    return alone(document.pages[-1]._page_box, False)

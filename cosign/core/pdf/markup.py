@@ -313,7 +313,12 @@ def _page_content(job: _Job, total: int | None) -> str:
 
 def _html(job: _Job, *, front: bool, end: bool, blocks: list[dict], counter_start: int = 0,
           total: int | None = None, column_width: float | None = None,
-          column_gap: float | None = None, probe: list | None = None) -> str:
+          column_gap: float | None = None, probe: list | None = None,
+          closing: str = "") -> str:
+    """The document (or a chunk) as HTML. ``closing``: how the closing section (press
+    contact, version, fingerprints) is laid out when it would otherwise stand alone on the
+    last page: "compact" (tighter, to fit on the page before) or "keep" (it takes the end of
+    the list with it)."""
     from markupsafe import Markup
 
     doc = dict(job.doc, body_html=Markup(job.doc["body_html"]), qr_svg=Markup(job.doc["qr_svg"]))
@@ -334,4 +339,4 @@ def _html(job: _Job, *, front: bool, end: bool, blocks: list[dict], counter_star
     }
     template = _environment(job.language).get_template("pdf/statement.html")
     return template.render(doc=doc, page=page, front=front, end=end, blocks=blocks,
-                           probe=probe)
+                           probe=probe, closing=closing)

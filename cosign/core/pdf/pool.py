@@ -32,7 +32,7 @@ from typing import Any, Sequence
 from cosign.core.ordering import group_signatories
 from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS,
                                       PdfDocument, RenderError, RenderOptions)
-from cosign.core.pdf.fetcher import TAGGED, SafeFetcher, run_weasyprint
+from cosign.core.pdf.fetcher import TAGGED, SafeFetcher, closing_alone, run_weasyprint
 from cosign.core.pdf.labels import _locale
 from cosign.core.pdf.markup import (_Job, _base_job, _entry, _heading, _html, _prepare,
                                     public_signatory_json)
@@ -159,12 +159,37 @@ def _task_render(job: _Job, front: bool, end: bool, blocks: list[dict], counter_
     """One chunk, or the whole document: ``(pdf, pages)``."""
     started = time.process_time()
     _begin_task()
-    html = _html(job, front=front, end=end, blocks=blocks, counter_start=counter_start,
-                 total=total, column_width=column_width, column_gap=column_gap)
-    pdf, pages = run_weasyprint(html, SafeFetcher(job.logo),
-                                job.attachment if attach else None, job.created,
-                                variant=TAGGED)
+    whole = front and end and counter_start == 0 and blocks and blocks[0]["columns"] is None \
+        and len(blocks[0]["entries"]) < CHUNK_THRESHOLD
+    # a short document whose closing section would stand alone on the last page is laid
+    # out again: the section tighter, else taking the end of the list with it
+    for closing in (("", "compact", "keep") if whole else ("",)):
+        if closing == "keep":
+            blocks, closing = _ending(job, blocks)
+        html = _html(job, front=front, end=end, blocks=blocks, counter_start=counter_start,
+                     total=total, column_width=column_width, column_gap=column_gap,
+                     closing=closing)
+        accept = ((lambda document: not closing_alone(document))
+                  if whole and closing in ("", "compact") else None)
+        pdf, pages = run_weasyprint(html, SafeFetcher(job.logo),
+                                    job.attachment if attach else None, job.created,
+                                    variant=TAGGED, accept=accept)
+        if pdf is not None:
+            break
     return pdf, pages, time.process_time() - started
+
+
+def _ending(job: _Job, blocks: list[dict]) -> tuple[list[dict], str]:
+    """The list's last row split off to go with the closing section onto the last page
+    (``(blocks, "")``); after sections of earlier versions, the closing section keeps with
+    what precedes it instead (``(blocks, "keep")``)."""
+    entries = blocks[0]["entries"]
+    row = min(job.page["columns"], len(entries))
+    if job.doc.get("earlier") or not row:
+        return blocks, "keep"
+    head = dict(blocks[0], entries=entries[:-row])
+    tail = dict(blocks[0], entries=entries[-row:], ending=True, fill=False)
+    return ([head] if head["entries"] else []) + [tail], ""
 
 
 def _task_html(html: str, logo: bytes | None) -> tuple[bytes, list[str]]:
