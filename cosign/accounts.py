@@ -213,11 +213,11 @@ def reset_password(session: Session, token: str, password: str, *, secret_key: s
 
 def set_preferences(session: Session, user_id: int, *, language: str, zone_name: str) -> None:
     """The coordinator's interface language ("" : the browser's) and time zone (IANA)."""
-    user = session.get(User, user_id)
-    if user is None:
-        return
     database.begin_write(session)
     user = session.get(User, user_id)
+    if user is None:
+        session.rollback()
+        return
     user.language = (language or "")[:35]
     user.timezone = (zone_name or "UTC")[:64]
     session.commit()

@@ -8,12 +8,12 @@ JavaScript): ``/language/<code>?next=<this page>`` sets the cookie and goes back
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from babel import Locale
 from flask import (Blueprint, Flask, Response, current_app, has_request_context, redirect,
                    request)
-from flask_babel import refresh
+from flask_babel import get_locale, refresh
 from flask_login import current_user
 
 from cosign.core.language import text_direction
@@ -94,8 +94,6 @@ def autonym(code: str) -> str:
 def language_name(code: str) -> str:
     """A language's name in the page's language, as written mid-sentence: "Arabic", "arabe",
     "العربية"."""
-    from flask_babel import get_locale
-
     here = str(get_locale() or fallback())
     try:
         name = Locale.parse(code.replace("-", "_")).get_display_name(here)
@@ -133,20 +131,13 @@ def choose(code: str):
 def links(back: str | None = None) -> list[dict]:
     """The switcher: one link per interface language, the current one marked; each comes
     back to this page (``back``: to that path instead)."""
-    from flask_babel import get_locale
-
     here = str(get_locale() or fallback()).replace("_", "-")
     path = request.full_path.rstrip("?") if request.method == "GET" else request.path
     nxt = safe_next(back if isinstance(back, str) else path)
     return [{"code": code, "name": autonym(code), "dir": text_direction(code),
-             "href": f"/language/{code}?next={_quote(nxt)}", "current": code == here}
+             "href": f"/language/{code}?next={quote(nxt, safe='/')}", "current": code == here}
             for code in available()]
 
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 from typing import NamedTuple
 
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template,
@@ -119,15 +120,8 @@ def _texts(stmt, versions, current: str) -> list[dict]:
 
 
 def _translated_text(row) -> "SignedText":
-    key = (row.sha256, -row.translation_id)
-    found = _SIGNED_TEXTS.get(key)
-    if found is None:
-        found = SignedText(row.source_revision, row.title, row.place, row.date,
-                           render_markdown(row.body), summary_of(row.body))
-        if len(_SIGNED_TEXTS) >= 256:
-            _SIGNED_TEXTS.clear()
-        _SIGNED_TEXTS[key] = found
-    return found
+    """A translation's current text, rendered once (kept by its SHA-256 like the signed one)."""
+    return _kept_text((row.sha256, -row.translation_id), lambda: row)
 
 
 class SignedText(NamedTuple):
@@ -147,11 +141,19 @@ _SIGNED_TEXTS: dict[tuple[str, int], SignedText] = {}
 def _signed_text(stmt: Statement) -> SignedText:
     """The signed text, rendered once per text rather than per view: kept by its SHA-256
     (which covers title, place, date and body), so it can never be another text's."""
-    key = (stmt.signed_sha256, stmt.signed_revision)
+    return _kept_text((stmt.signed_sha256, stmt.signed_revision),
+                      lambda: drafting.get_revision(db.session, stmt.id, stmt.signed_revision))
+
+
+def _kept_text(key: tuple[str, int], load) -> SignedText:
+    """The rendered text kept under ``key``; ``load()`` gives the revision (the authoritative
+    text's or a translation's) when it is not kept yet. A translation is numbered by the
+    authoritative version it translates."""
     found = _SIGNED_TEXTS.get(key)
     if found is None:
-        revision = drafting.get_revision(db.session, stmt.id, stmt.signed_revision)
-        found = SignedText(revision.number, revision.title, revision.place, revision.date,
+        revision = load()
+        number = getattr(revision, "source_revision", None) or revision.number
+        found = SignedText(number, revision.title, revision.place, revision.date,
                            render_markdown(revision.body), summary_of(revision.body))
         if len(_SIGNED_TEXTS) >= 256:
             _SIGNED_TEXTS.clear()
@@ -550,10 +552,7 @@ def _disposition(name: str) -> str:
     RFC 6266's ``filename*``, with an ASCII ``filename`` for old clients."""
     if name.isascii():
         return f'inline; filename="{name}"'
-    from urllib.parse import quote
-
-    fallback = "statement.pdf"
-    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return f"inline; filename=\"statement.pdf\"; filename*=UTF-8''{quote(name)}"
 
 
 def _send_pdf(slug: str, info, lang: str | None = None):
