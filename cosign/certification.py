@@ -51,7 +51,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import datetime as dt
 import os
+import re
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -204,13 +206,20 @@ def certify(
     cert_path: Path,
     reason: str = "Issued by cosign",
     location: str = "",
+    chain_path: Path | None = None,
+    timestamper=None,
+    validation_context=None,
 ) -> bytes:
     """Return ``pdf`` with a PAdES certification signature (DocMDP: no changes).
 
     The signature goes into a new invisible field named ``cosign`` in an
-    incremental update; the original bytes are kept as they are.  The signing
-    time is the one claimed by this machine (no timestamp authority).
-    Raises :class:`CertificationError` if the PDF is already signed.
+    incremental update; the original bytes are kept as they are.  Without
+    ``timestamper`` the signing time is the one claimed by this machine; with one
+    (a pyHanko timestamper and the ``validation_context`` to prove the chains
+    with, see :func:`cosign.timestamping.certify`) the result is PAdES B-LTA.
+    ``chain_path``: PEM file of the intermediate certificates of a CA-issued
+    signing certificate. Raises :class:`CertificationError` if the PDF is
+    already signed.
     """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -221,7 +230,9 @@ def certify(
         raise CertificationError(
             "the PDF is signed already; a certification signature must be the first one"
         )
-    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
+    signer = signers.SimpleSigner.load(
+        str(key_path), str(cert_path),
+        ca_chain_files=(str(chain_path),) if chain_path is not None else None)
     if signer is None:  # pyHanko logs the cause and returns None
         raise CertificationError(f"could not load the signing key {key_path} / {cert_path}")
     meta = signers.PdfSignatureMetadata(
@@ -231,12 +242,18 @@ def certify(
         subfilter=SigSeedSubFilter.PADES,
         reason=reason or None,
         location=location or None,
+        # with a timestamper: B-T, B-LT (validation data in the DSS) and B-LTA (a document
+        # timestamp over it all)
+        embed_validation_info=timestamper is not None,
+        use_pades_lta=timestamper is not None,
+        validation_context=validation_context,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     out = signers.sign_pdf(
         writer,
         meta,
         signer=signer,
+        timestamper=timestamper,
         new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD_NAME),
     )
     return out.getvalue()
@@ -265,7 +282,8 @@ class Verdict:
       they change, metadata included), or diff analysis flagged changes, or
       DocMDP was violated.
     * ``later_revisions``: how many revisions (incremental updates) follow the
-      certified one.
+      certified one; archive updates (validation data and document timestamps,
+      PAdES B-LTA) are the only ones accepted, counted in ``archive_timestamps``.
     * ``extra_bytes``: how many bytes follow the end of the signed range.
     * ``signer``: the signer certificate's common name (or whole subject).
     * ``signed_at``: the signing time *claimed by the signer* (no timestamp
@@ -283,6 +301,7 @@ class Verdict:
     certified: bool = False
     later_revisions: int = 0
     extra_bytes: int = 0
+    archive_timestamps: int = 0
 
     @property
     def ok(self) -> bool:
@@ -314,12 +333,18 @@ def _signer_name(cert) -> str:
 
 
 @_outside_event_loop
-def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
+def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> Verdict:
     """Check the certification of ``pdf`` offline, trusting only ``cert_path``.
 
-    No revocation data (CRL/OCSP) is fetched and the system trust store is not
-    used.  Any problem yields a :class:`Verdict` with ``ok`` false and a
-    human-readable ``summary``; this function does not raise for bad input.
+    No revocation data (CRL/OCSP) is fetched.  Revisions after the certified one
+    are accepted only when they are archive updates (PAdES B-LTA, see
+    :mod:`cosign.timestamping`): pyHanko's diff analysis finds nothing but
+    validation data and document timestamps, the document's metadata (Info,
+    XMP) is that of the certified revision, and every document timestamp is
+    intact and from a TSA that ``tsa_trust`` (PEM files; empty: the system's
+    trust store) vouches for.  Any problem yields a :class:`Verdict` with ``ok``
+    false and a human-readable ``summary``; this function does not raise for
+    bad input.
     """
     from asn1crypto import pem as asn1_pem
     from asn1crypto import x509 as asn1_x509
@@ -362,8 +387,12 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
     vc = ValidationContext(
         trust_roots=[trust_root], allow_fetching=False, revocation_mode="soft-fail"
     )
+    tsa_roots = load_certificates(tsa_trust)
+    ts_vc = ValidationContext(trust_roots=[trust_root, *tsa_roots], allow_fetching=False,
+                              revocation_mode="soft-fail") if tsa_roots else None
     try:
-        status = validate_pdf_signature(emb, signer_validation_context=vc)
+        status = validate_pdf_signature(emb, signer_validation_context=vc,
+                                        ts_validation_context=ts_vc)
     except Exception as exc:  # noqa: BLE001 - SignatureValidationError, PdfError, zlib.error, ...
         return Verdict(
             intact=False, signed=True, covers_whole_file=False, modified=False,
@@ -375,20 +404,37 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
     trusted = bool(status.trusted)
     later_revisions, extra_bytes = _beyond_signed_revision(reader, emb, len(pdf))
     clean_container = _signature_container_is_clean(pdf, emb)
-    covers_whole_file = (
-        status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-        and later_revisions == 0
-        and extra_bytes == 0
-        and clean_container
-        and len(signatures) == 1
-    )
+    archive = _archive_updates(pdf, reader, emb, status, trust_root, tsa_trust) \
+        if later_revisions else None
+    if archive is not None and archive.acceptable:
+        # the certified revision, then archive updates only, up to the last byte
+        covers_whole_file = (
+            status.coverage in (SignatureCoverageLevel.ENTIRE_REVISION,
+                                SignatureCoverageLevel.ENTIRE_FILE)
+            and archive.trailing_bytes == 0
+            and clean_container
+            and len(signatures) == 1
+        )
+        extra_bytes = archive.trailing_bytes
+        changed_revisions = 0
+    else:
+        covers_whole_file = (
+            status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+            and later_revisions == 0
+            and extra_bytes == 0
+            and clean_container
+            and len(signatures) == 1
+        )
+        changed_revisions = later_revisions
     level = status.modification_level
+    allowed = (ModificationLevel.NONE,) if not archive or not archive.acceptable \
+        else (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
     modified = bool(
         len(signatures) > 1
-        or later_revisions > 0
+        or changed_revisions > 0
         or status.docmdp_ok is False
         or level is None
-        or level != ModificationLevel.NONE
+        or level not in allowed
     )
 
     problems = []
@@ -400,7 +446,11 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
         problems.append("it is not a 'no changes allowed' certification")
     if modified:
         updates = f" ({later_revisions} incremental update(s))" if later_revisions else ""
-        problems.append(f"the document was changed after certification{updates}")
+        if archive is not None and archive.problem:
+            problems.append(f"what follows the certified revision{updates} is not only "
+                            f"archive timestamps: {archive.problem}")
+        else:
+            problems.append(f"the document was changed after certification{updates}")
     elif not covers_whole_file:
         if extra_bytes > 0:
             problems.append(f"extra data follows the signed part of the file ({extra_bytes} bytes)")
@@ -412,12 +462,15 @@ def validate(pdf: bytes, *, cert_path: Path) -> Verdict:
         summary = "NOT VALID: " + "; ".join(problems) + f" (pyHanko: {status.summary()})."
     else:
         when = f" on {signed_at:%Y-%m-%d %H:%M} UTC" if signed_at else ""
-        summary = f"VALID: certified by {signer}{when}; the file is unchanged."
+        kept = (f" but for {archive.timestamps} archive timestamp(s) with their validation data"
+                if archive is not None else "")
+        summary = f"VALID: certified by {signer}{when}; the file is unchanged{kept}."
     verdict = Verdict(
         intact=intact, signed=True, covers_whole_file=covers_whole_file,
         modified=modified, signer=signer, signed_at=signed_at, summary=summary,
         trusted=trusted, certified=certified,
         later_revisions=later_revisions, extra_bytes=extra_bytes,
+        archive_timestamps=archive.timestamps if archive is not None else 0,
     )
     return verdict
 
@@ -459,3 +512,130 @@ def _beyond_signed_revision(reader, emb, size: int) -> tuple[int, int]:
     if start1 != 0 or min(len1, start2, len2) < 0 or start2 < len1:
         return later, size
     return later, size - (start2 + len2)
+
+
+@dataclass(frozen=True)
+class _Archive:
+    """What follows a certified revision, judged as PAdES archive updates."""
+
+    acceptable: bool
+    timestamps: int
+    trailing_bytes: int
+    problem: str = ""
+
+
+def _archive_updates(pdf: bytes, reader, emb, status, site_cert, tsa_trust) -> _Archive | None:
+    """Are the revisions after ``emb``'s all archive updates? pyHanko's diff analysis must
+    see only validation data and document timestamps; the metadata (which pyHanko would
+    let through) must be the certified revision's; every document timestamp must be intact,
+    cover its own revision exactly and come from a trusted TSA; and nothing may follow the
+    last revision's ``%%EOF``. None: no document timestamp follows (not an archive)."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    stamps = [s for s in reader.embedded_timestamp_signatures
+              if s.signed_revision > emb.signed_revision]
+    tail = pdf.rstrip(b"\r\n\t \x00")
+    trailing = 0 if tail.endswith(b"%%EOF") else len(pdf) - (pdf.rfind(b"%%EOF") + 5)
+
+    def refuse(problem: str) -> _Archive:
+        return _Archive(False, len(stamps), trailing, problem)
+
+    if not stamps:  # no archive at all: an ordinary change
+        return None
+    stray = _stray_bytes(pdf, reader, emb.signed_revision + 1)
+    if stray:
+        return refuse(f"{stray} bytes between revisions belong to no object of the document")
+    if status.modification_level not in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
+        return refuse("it is not only validation data and document timestamps")
+    if _metadata(reader.get_historical_resolver(emb.signed_revision)) != _metadata(reader):
+        return refuse("the document's metadata differs from the certified revision's")
+    roots = load_certificates(tsa_trust) or public_roots()
+    context = ValidationContext(trust_roots=[site_cert, *roots], allow_fetching=False,
+                                revocation_mode="soft-fail")
+    for stamp in stamps:
+        try:
+            checked = validate_pdf_timestamp(stamp, validation_context=context, skip_diff=True)
+        except Exception as exc:  # noqa: BLE001 - a broken token is a refusal, not a crash
+            return refuse(f"a document timestamp could not be checked ({exc})")
+        if not (checked.intact and checked.valid):
+            return refuse("a document timestamp is broken")
+        if not checked.trusted:
+            return refuse("a document timestamp comes from an authority that is not trusted "
+                          "(COSIGN_TSA_TRUST)")
+        if not _signature_container_is_clean(pdf, stamp):
+            return refuse("the unsigned space around a document timestamp was altered")
+    return _Archive(True, len(stamps), trailing)
+
+
+def _stray_bytes(pdf: bytes, reader, first: int) -> int:
+    """Non-blank bytes in revisions ``first``.. that no object or cross-reference section of
+    that revision accounts for (a comment or an unreferenced object slipped in between two
+    revisions, which pyHanko's diff analysis, reading only referenced objects, never sees)."""
+    xrefs = reader.xrefs
+    stray = 0
+    for revision in range(first, xrefs.total_revisions):
+        previous_xref = xrefs.get_startxref_for_revision(revision - 1)
+        start = pdf.find(b"%%EOF", previous_xref) + 5
+        xref_at = xrefs.get_startxref_for_revision(revision)
+        end = pdf.find(b"%%EOF", xref_at) + 5
+        if start < 5 or end < 5:
+            return len(pdf)
+        offsets = sorted(
+            at for at in (xrefs.get_historical_ref(ref, revision)
+                          for ref in xrefs.explicit_refs_in_revision(revision))
+            if isinstance(at, int) and start <= at < xref_at)
+        stray += len(pdf[start:offsets[0] if offsets else xref_at].strip())
+        for at, following in zip(offsets, [*offsets[1:], xref_at]):
+            chunk = pdf[at:following].rstrip()
+            if not chunk.endswith(b"endobj"):
+                stray += len(chunk)
+    return stray
+
+
+def _metadata(resolver) -> tuple:
+    """The document's Info dictionary and XMP metadata as seen by ``resolver`` (the reader,
+    or one of its historical revisions: references are resolved in that revision)."""
+    from pyhanko.pdf_utils import generic
+
+    def resolve(value):
+        while isinstance(value, generic.IndirectObject):
+            value = resolver.get_object(value.reference)
+        return value
+
+    trailer = resolver.trailer_view
+    info = resolve(trailer.raw_get("/Info")) if "/Info" in trailer else {}
+    root = resolve(trailer.raw_get("/Root"))
+    xmp = resolve(root.raw_get("/Metadata")) if "/Metadata" in root else None
+    # the modification date is the one thing every incremental update may set (pyHanko does)
+    return (sorted((str(k), str(resolve(info.raw_get(k)))) for k in info if k != "/ModDate"),
+            _MODIFIED.sub(b"", xmp.data) if xmp is not None else b"")
+
+
+_MODIFIED = re.compile(rb'xmp:(?:ModifyDate|MetadataDate)\s*=\s*"[^"]*"'
+                       rb"|<xmp:(ModifyDate|MetadataDate)>[^<]*</xmp:\1>")
+
+
+def public_roots() -> list:
+    """The public trust anchors (Mozilla's, as shipped by ``certifi``): what trusts a
+    time-stamping authority when ``COSIGN_TSA_TRUST`` names none."""
+    import certifi
+
+    return load_certificates([Path(certifi.where())])
+
+
+def load_certificates(paths: Iterable[Path]) -> list:
+    """Every certificate (asn1crypto) in the PEM or DER files ``paths``."""
+    from asn1crypto import pem as asn1_pem
+    from asn1crypto import x509 as asn1_x509
+
+    out = []
+    for path in paths:
+        data = Path(path).read_bytes()
+        if asn1_pem.detect(data):
+            out.extend(asn1_x509.Certificate.load(der)
+                       for _, _, der in asn1_pem.unarmor(data, multiple=True))
+        else:
+            out.append(asn1_x509.Certificate.load(data))
+    return out

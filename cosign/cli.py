@@ -103,8 +103,9 @@ def keygen(force: bool) -> None:
 @click.argument("file", type=click.File("rb"))
 def verify(file) -> None:
     """Check a PDF: exactly one this site issued (its SHA-256 against the issued-PDF
-    records), with its certification whole (no incremental update, no byte after the
-    certified revision). Exits with 1 unless the file is genuine."""
+    records), with its certification whole (no incremental update but archive timestamps,
+    no byte after the last revision) and, when timestamped, valid for the long term
+    (PAdES B-LTA, offline). Exits with 1 unless the file is genuine."""
     from flask import current_app
 
     from cosign import verification
@@ -113,6 +114,34 @@ def verify(file) -> None:
     for line in check.lines():
         click.echo(line)
     if not check.ok:
+        sys.exit(1)
+
+
+@cosign_cli.command("refresh-timestamps")
+@click.option("--within-days", type=click.IntRange(min=0), default=None,
+              help="Extend archives whose authority certificate expires within this many days "
+                   "(default COSIGN_ARCHIVE_RENEW_DAYS, 180).")
+def refresh_timestamps(within_days: int | None) -> None:
+    """Extend the archive timestamps of issued PDFs (PAdES B-LTA) before the time-stamping
+    authority's certificate expires; PDFs certified without a timestamp get their first.
+    Run it daily from cron (see README). Exits with 1 if any PDF could not be extended."""
+    from flask import current_app
+
+    from cosign import archives
+
+    config = current_app.config
+    if not config.get("COSIGN_TSA_URL"):
+        raise click.ClickException("No time-stamping authority: set COSIGN_TSA_URL.")
+    days = config["COSIGN_ARCHIVE_RENEW_DAYS"] if within_days is None else within_days
+    failed = 0
+    due = archives.due(db.session, within_days=days)
+    for issued_id in due:
+        result = archives.extend(db.session, issued_id, config)
+        until = f", good until {result.archive_until:%Y-%m-%d}" if result.archive_until else ""
+        click.echo(f"{result.code}: {result.message}{until}")
+        failed += not result.ok
+    click.echo(f"{len(due) - failed} of {len(due)} archive(s) extended.")
+    if failed:
         sys.exit(1)
 
 

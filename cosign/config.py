@@ -138,6 +138,18 @@ class Config:
             "COSIGN_PDF_DEBOUNCE": float(env.get("COSIGN_PDF_DEBOUNCE", 2.0)),
             "COSIGN_SIGNING_KEY": env.get("COSIGN_SIGNING_KEY") or str(instance / "signing-key.pem"),
             "COSIGN_SIGNING_CERT": env.get("COSIGN_SIGNING_CERT") or str(instance / "signing-cert.pem"),
+            # PEM file of the intermediate certificates of a CA-issued signing certificate
+            "COSIGN_SIGNING_CHAIN": env.get("COSIGN_SIGNING_CHAIN") or "",
+            # an RFC 3161 time-stamping authority: certifications become PAdES B-LTA
+            # (cosign.timestamping); its trust anchors, PEM files separated by ":" (empty: the
+            # system's trust store), and how long to wait for it
+            "COSIGN_TSA_URL": (env.get("COSIGN_TSA_URL") or "").strip(),
+            "COSIGN_TSA_TRUST": tuple(p for p in (env.get("COSIGN_TSA_TRUST") or "").split(os.pathsep)
+                                      if p.strip()),
+            "COSIGN_TSA_TIMEOUT": float(env.get("COSIGN_TSA_TIMEOUT", 30)),
+            # `flask cosign refresh-timestamps` extends archives whose newest timestamp's
+            # authority certificate expires within this many days
+            "COSIGN_ARCHIVE_RENEW_DAYS": int(env.get("COSIGN_ARCHIVE_RENEW_DAYS", 180)),
             "COSIGN_VERIFY_MAX_BYTES": int(env.get("COSIGN_VERIFY_MAX_BYTES", 20 * 1024 * 1024)),
             "MAIL_SERVER": env.get("MAIL_SERVER") or None,
             "MAIL_PORT": int(env.get("MAIL_PORT", 25)),

@@ -7,6 +7,7 @@ writes to the database or sends mail. :func:`database_status` and
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 import re
@@ -22,7 +23,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from cosign import clock
 from cosign.config import ROOT
 from cosign.database import write_intent
 
@@ -310,6 +313,38 @@ def check_signing_key(config: Mapping[str, Any]) -> Finding:
                                   "flask --app wsgi cosign keygen")
 
 
+def check_timestamping(config: Mapping[str, Any], engine: Engine | None = None) -> Finding:
+    """The time-stamping authority's settings, and archives due for renewal. The authority
+    itself is not asked (that would spend one of its timestamps)."""
+    name = "trusted time"
+    url = str(config.get("COSIGN_TSA_URL") or "")
+    if not url:
+        return Finding(WARNING, name, "no time-stamping authority (COSIGN_TSA_URL): certified "
+                                      "PDFs carry only this server's time and cannot be checked "
+                                      "once the signing certificate expires (README, "
+                                      "\"Trusted time\")")
+    for path in config.get("COSIGN_TSA_TRUST") or ():
+        if not Path(path).is_file() or not os.access(path, os.R_OK):
+            return Finding(PROBLEM, name, f"the trust anchor file {path} (COSIGN_TSA_TRUST) "
+                                          "cannot be read: timestamps cannot be checked")
+    due = None
+    if engine is not None:
+        limit = clock.now() + dt.timedelta(days=int(config.get("COSIGN_ARCHIVE_RENEW_DAYS", 180)))
+        try:
+            with engine.connect() as connection:
+                due = connection.execute(
+                    text("SELECT count(*) FROM issued_pdf WHERE certified AND "
+                         "(archive_until IS NULL OR archive_until <= :limit)"),
+                    {"limit": limit}).scalar()
+        except SQLAlchemyError:
+            due = None  # the database check says what is wrong with it
+    if due:
+        return Finding(WARNING, name, f"{due} issued PDF(s) need their archive timestamps "
+                                      "extended: run flask --app wsgi cosign refresh-timestamps "
+                                      "(daily, from cron)")
+    return Finding(OK, name, f"timestamps from {_redact_url(url)}")
+
+
 def check_redis(config: Mapping[str, Any]) -> Finding:
     url = config.get("REDIS_URL")
     if not url:
@@ -368,7 +403,8 @@ def run(config: Mapping[str, Any], engine: Engine) -> list[Finding]:
     findings = [check_secret_key(config), check_site_url(config)]
     findings += check_database(engine)
     findings += [check_storage(config), check_fonts(), check_weasyprint(),
-                 check_signing_key(config), check_redis(config), check_smtp(config)]
+                 check_signing_key(config), check_timestamping(config, engine),
+                 check_redis(config), check_smtp(config)]
     return findings
 
 

@@ -462,8 +462,31 @@ class IssuedPdf(Base):
     # the statement's listing_version this PDF was rendered from
     listing_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+    # trusted time (cosign.timestamping): the RFC 3161 time in the certification and the
+    # authority that gave it (None / "": no timestamp); the archive must be extended before
+    # archive_until, when the newest timestamp's authority certificate expires
+    timestamped_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    timestamp_authority: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    archive_timestamps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    archive_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     statement: Mapped[Statement] = relationship()
+
+
+class EarlierCopy(Base):
+    """The bytes an issued PDF had before its archive was extended (a new document
+    timestamp appended): copies handed out earlier are still this site's PDF."""
+
+    __tablename__ = "earlier_copy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issued_pdf_id: Mapped[int] = mapped_column(ForeignKey("issued_pdf.id", ondelete="CASCADE"),
+                                               index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    replaced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
+
+    issued_pdf: Mapped[IssuedPdf] = relationship()
 
 
 class PressContact(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 import os
 import socket
@@ -28,7 +29,9 @@ from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, Original, PdfDocu
                              RenderOptions, render_statement)
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
-from cosign.models import IssuedPdf, Revision, Signature, Statement
+from cosign.models import EarlierCopy, IssuedPdf, Revision, Signature, Statement
+
+log = logging.getLogger(__name__)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -262,14 +265,7 @@ def issue(
                       verification_url=f"{site}/verify/{code}", issued_at=now,
                       watermark=watermark, site_name=config.get("COSIGN_SITE_NAME", "cosign"))
     pdf = render(snapshot.document, snapshot.signatories, options)
-    certified = False
-    key_path, cert_path = signing_files(config)
-    if key_path is not None:
-        from cosign import certification  # pyHanko: loaded only where PDFs are certified
-
-        pdf = certification.certify(pdf, key_path=key_path, cert_path=cert_path,
-                                    reason=f"Issued by {options.site_name}")
-        certified = True
+    pdf, certified, stamps = certify(pdf, config, reason=f"Issued by {options.site_name}")
     file_name = f"{snapshot.key}.pdf"
     target = storage_dir(config) / file_name
     temporary = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
@@ -280,6 +276,7 @@ def issue(
     if existing is not None:  # the file had gone missing: same inputs, new bytes
         record = session.get(IssuedPdf, existing[0])
         record.sha256, record.size, record.certified = _digest(pdf), len(pdf), certified
+        _record_stamps(record, stamps)
         record.listing_version = max(record.listing_version, snapshot.listing_version)
         session.commit()
         return record
@@ -292,6 +289,7 @@ def issue(
         listing_version=snapshot.listing_version, created_at=now,
         language=document.language, authoritative=snapshot.translation is None,
     )
+    _record_stamps(issued, stamps)
     session.add(issued)
     try:
         session.commit()
@@ -312,6 +310,43 @@ def signing_files(config: Mapping) -> tuple[Path | None, Path | None]:
     return None, None
 
 
+def certify(pdf: bytes, config: Mapping, *, reason: str):
+    """``(pdf, certified, stamps)``: ``pdf`` certified with the site's key when it has one, and
+    timestamped (PAdES B-LTA) when a TSA is configured. When the TSA or a revocation service
+    cannot be reached the PDF is still certified, without a timestamp, and the reason is
+    logged: publication does not wait for it; ``flask cosign refresh-timestamps`` adds the
+    archive timestamp later. Network I/O: the worker's, never a request's."""
+    key_path, cert_path = signing_files(config)
+    if key_path is None:
+        return pdf, False, None
+    # pyHanko: loaded only where PDFs are certified
+    from cosign import certification, timestamping
+
+    chain = config.get("COSIGN_SIGNING_CHAIN") or None
+    chain_path = Path(chain) if chain else None
+    authority = timestamping.Authority.from_config(config)
+    if authority is not None:
+        try:
+            stamped = timestamping.certify(pdf, authority, key_path=key_path,
+                                           cert_path=cert_path, chain_path=chain_path,
+                                           reason=reason)
+            return stamped, True, timestamping.read(stamped)
+        except timestamping.TimestampError as exc:
+            log.warning("PDF certified without a trusted timestamp: %s", exc)
+    return (certification.certify(pdf, key_path=key_path, cert_path=cert_path,
+                                  chain_path=chain_path, reason=reason), True, None)
+
+
+def _record_stamps(record: IssuedPdf, stamps) -> None:
+    """Copy what :func:`cosign.timestamping.read` found onto the issued-PDF record."""
+    record.timestamped_at = stamps.signed_at.replace(tzinfo=None) if stamps and stamps.signed_at \
+        else None
+    record.timestamp_authority = stamps.authority if stamps else ""
+    record.archive_timestamps = stamps.archive_timestamps if stamps else 0
+    record.archive_until = stamps.renew_by.replace(tzinfo=None) if stamps and stamps.renew_by \
+        else None
+
+
 def latest(session: Session, statement_id: int, *, watermarked: bool = False,
            language: str | None = None) -> IssuedPdf | None:
     """The newest PDF of the authoritative text (``language``: of that translation)."""
@@ -330,8 +365,20 @@ def by_code(session: Session, code: str) -> IssuedPdf | None:
 
 
 def by_file(session: Session, data: bytes) -> IssuedPdf | None:
-    return session.scalars(select(IssuedPdf).where(IssuedPdf.sha256 == _digest(data))
-                           .order_by(IssuedPdf.id)).first()
+    """The issued PDF whose bytes ``data`` are, now or before its archive was extended."""
+    digest = _digest(data)
+    found = session.scalars(select(IssuedPdf).where(IssuedPdf.sha256 == digest)
+                            .order_by(IssuedPdf.id)).first()
+    if found is None:
+        found = session.scalars(select(IssuedPdf).join(EarlierCopy)
+                                .where(EarlierCopy.sha256 == digest)
+                                .order_by(IssuedPdf.id)).first()
+    return found
+
+
+def is_earlier_copy(issued: IssuedPdf, data: bytes) -> bool:
+    """``data`` is ``issued`` as it was before an archive timestamp was added."""
+    return issued.sha256 != _digest(data)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,12 @@ What ``flask cosign verify FILE`` runs.  Two independent checks:
    the file unknown.  This is the authority.
 2. The certification (when the site has a certificate): pyHanko's signature
    check made strict by :func:`cosign.certification.validate`, which also
-   rejects any incremental update and any byte after the certified revision.
+   rejects any incremental update but archive timestamps and any byte after
+   the last revision.
+3. When the PDF carries timestamps: pyHanko's AdES long-term (B-LTA)
+   validation, offline (:func:`cosign.timestamping.long_term`). It is reported,
+   not required: a genuine PDF whose archive was not extended in time is still
+   this site's PDF.
 
 A file passes only if it is an issued PDF and, when that PDF was certified, its
 certification holds against the site's current certificate.  Service module:
@@ -28,6 +33,7 @@ from cosign.models import IssuedPdf
 
 if TYPE_CHECKING:
     from cosign.certification import Verdict
+    from cosign.timestamping import LongTerm, Stamps
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class FileCheck:
     issued: IssuedPdf | None
     verdict: Verdict | None  # None without a certificate
     cert_configured: bool
+    stamps: Stamps | None = None  # None: not certified
+    long_term: LongTerm | None = None  # None: no timestamp, or no trust anchors to check it
+    earlier_copy: bool = False  # the issued PDF as it was before its archive was extended
 
     @property
     def certification_required(self) -> bool:
@@ -65,8 +74,23 @@ class FileCheck:
                        f"verification code {issued.code}, issued "
                        f"{issued.created_at:%Y-%m-%d %H:%M} UTC (byte-for-byte match with the "
                        "issued-PDF records in the database).")
+        if issued is not None and self.earlier_copy:
+            out.append("Copy: an earlier copy of this PDF, from before its archive timestamps "
+                       "were extended; the current copy has the same content.")
         if self.verdict is not None:
             out.append(f"Certification: {self.verdict.summary}")
+        stamps = self.stamps
+        if stamps is not None and stamps.signed_at is not None:
+            out.append(f"Timestamp: {stamps.signed_at:%Y-%m-%d %H:%M:%S} UTC by "
+                       f"{stamps.authority} (RFC 3161)")
+        if stamps is not None and stamps.archive_timestamps:
+            until = f", to be extended before {stamps.renew_by:%Y-%m-%d}" if stamps.renew_by else ""
+            out.append(f"Archive: {stamps.archive_timestamps} document timestamp(s){until}")
+        if self.long_term is not None:
+            out.append(f"Long-term validation (PAdES B-LTA, offline): {self.long_term.summary}")
+        elif stamps is not None and stamps.timestamped:
+            out.append("Long-term validation: not checked - no trust anchors for the "
+                       "time-stamping authority (COSIGN_TSA_TRUST).")
         elif not self.cert_configured:
             out.append("Certification: not checked - the signing certificate (COSIGN_SIGNING_CERT) "
                        "is not configured or not found.")
@@ -87,11 +111,20 @@ def check_file(session: Session, data: bytes, config: Mapping) -> FileCheck:
     """Check ``data`` against the issued-PDF records and, with a certificate, its certification."""
     cert = config.get("COSIGN_SIGNING_CERT")
     cert_path = Path(cert) if cert and Path(cert).is_file() else None
-    verdict = None
+    tsa_trust = [Path(p) for p in config.get("COSIGN_TSA_TRUST") or ()]
+    verdict = stamps = long_term = None
     if cert_path is not None:
-        from cosign import certification  # pyHanko: loaded only where it is needed
+        # pyHanko: loaded only where it is needed
+        from cosign import certification, timestamping
 
-        verdict = certification.validate(data, cert_path=cert_path)
+        verdict = certification.validate(data, cert_path=cert_path, tsa_trust=tsa_trust)
+        stamps = timestamping.read(data)
+        if stamps.timestamped and tsa_trust:
+            anchors = [*certification.load_certificates([cert_path]),
+                       *certification.load_certificates(tsa_trust)]
+            long_term = timestamping.long_term(data, trust=anchors)
+    issued = pdfs.by_file(session, data)
     return FileCheck(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                     issued=pdfs.by_file(session, data), verdict=verdict,
-                     cert_configured=cert_path is not None)
+                     issued=issued, verdict=verdict,
+                     cert_configured=cert_path is not None, stamps=stamps, long_term=long_term,
+                     earlier_copy=issued is not None and pdfs.is_earlier_copy(issued, data))

@@ -188,3 +188,14 @@ def frozen_clock():
     clock.set_source(c)
     yield c
     clock.set_source(None)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A real test PKI on loopback (tests/pki.py): CA, OCSP, CRLs and two RFC 3161
+    time-stamping authorities, the first with a certificate that expires in 30 days."""
+    from tests import pki as test_pki
+
+    running = test_pki.start(tmp_path_factory.mktemp("pki"), tsa_valid_days=30)
+    yield running
+    running.stop()

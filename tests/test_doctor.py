@@ -57,7 +57,8 @@ def test_healthy_setup(runner, smtp, signing_files, app):
     found = lines(result)
     assert set(found) == {"secret key", "site address", "database", "migrations",
                           "storage directory", "PDF fonts", "WeasyPrint", "PDF signing key",
-                          "Redis", "SMTP"}, result.output
+                          "trusted time", "Redis", "SMTP"}, result.output
+    assert found["trusted time"] == "WARNING" and "COSIGN_TSA_URL" in result.output
     assert "PROBLEM" not in found.values()
     for name in ("secret key", "site address", "database", "migrations", "storage directory",
                  "WeasyPrint", "PDF signing key", "Redis", "SMTP"):

@@ -29,9 +29,9 @@ def _newer(issued):
     return latest if latest is not None and latest.id != issued.id else None
 
 
-def _result(issued, *, checked_file: bool, status: int = 200):
+def _result(issued, *, checked_file: bool, status: int = 200, earlier: bool = False):
     return render_template("verification/result.html", issued=issued, checked_file=checked_file,
-                           newer=_newer(issued) if issued else None), status
+                           newer=_newer(issued) if issued else None, earlier=earlier), status
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -52,7 +52,8 @@ def verify():
                 digest = hashlib.sha256(data).hexdigest()
                 if issued is None:
                     return render_template("verification/unknown.html", digest=digest), 200
-                return _result(issued, checked_file=True)
+                return _result(issued, checked_file=True,
+                               earlier=pdfs.is_earlier_copy(issued, data))
         elif form.code.data:
             code = pdfs.normalise_code(form.code.data)
             if code:
