@@ -51,7 +51,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import datetime as dt
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -610,11 +609,33 @@ def _metadata(resolver) -> tuple:
     xmp = resolve(root.raw_get("/Metadata")) if "/Metadata" in root else None
     # the modification date is the one thing every incremental update may set (pyHanko does)
     return (sorted((str(k), str(resolve(info.raw_get(k)))) for k in info if k != "/ModDate"),
-            _MODIFIED.sub(b"", xmp.data) if xmp is not None else b"")
+            _xmp_facts(xmp.data) if xmp is not None else None)
 
 
-_MODIFIED = re.compile(rb'xmp:(?:ModifyDate|MetadataDate)\s*=\s*"[^"]*"'
-                       rb"|<xmp:(ModifyDate|MetadataDate)>[^<]*</xmp:\1>")
+_XMP_DATES = {"{http://ns.adobe.com/xap/1.0/}ModifyDate",
+              "{http://ns.adobe.com/xap/1.0/}MetadataDate"}
+
+
+def _xmp_facts(data: bytes):
+    """What XMP metadata says, whatever its serialisation: pyHanko writes the same facts
+    again on each update, with namespace declarations moved about. Elements and
+    attributes with their expanded names and text, the modification dates left out
+    (parsed with defusedxml: the file may come from anyone)."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(data.strip())
+    except Exception:  # noqa: BLE001 - not XML: compare the bytes themselves
+        return data
+
+    def facts(element):
+        attributes = tuple(sorted((k, v) for k, v in element.attrib.items()
+                                  if k not in _XMP_DATES))
+        children = tuple(sorted(facts(child) for child in element
+                                if child.tag not in _XMP_DATES))
+        return (element.tag, attributes, (element.text or "").strip(), children)
+
+    return facts(root)
 
 
 def public_roots() -> list:

@@ -70,11 +70,12 @@ def signed_range(pdf: bytes) -> tuple[int, int, int, int]:
 
 
 def flip_signed_byte(pdf: bytes) -> bytes:
-    """One byte changed inside the signed range (the producer string), same length."""
+    """One byte changed inside the signed range (the version in the header, %PDF-1.7 to
+    %PDF-1.6: every reader still opens it), same length."""
     _, len1, _, _ = signed_range(pdf)
-    at = pdf.index(b"WeasyPrint")
-    assert at < len1, "the byte to flip must lie inside the signed range"
-    return pdf[:at] + b"V" + pdf[at + 1:]
+    at = len(b"%PDF-1.")
+    assert pdf[:at] == b"%PDF-1." and at < len1, "the byte must lie inside the signed range"
+    return pdf[:at] + (b"6" if pdf[at:at + 1] != b"6" else b"5") + pdf[at + 1:]
 
 
 def alter_signature_padding(pdf: bytes) -> bytes:

@@ -224,8 +224,8 @@ def test_the_pdf_counts_this_version_and_heads_each_earlier_section(session, app
     withheld = one_line.index("An organisation in Iraq (name withheld)")
     assert section_2 < withheld < section_1  # signed version 2 only
     assert "Hidden Teachers" not in text and "Private Contact" not in text
-    meta = PdfReader(io.BytesIO(pdfs.file_path(app.config, issued).read_bytes())).metadata
-    assert "text version 3, signed by 3 signatories" in meta.subject
+    meta = PdfReader(io.BytesIO(pdfs.file_path(app.config, issued).read_bytes())).xmp_metadata
+    assert "text version 3, signed by 3 signatories" in meta.dc_description["x-default"]
 
 
 def test_the_pdf_leaves_earlier_signatories_out_when_chosen(session, app):

@@ -339,3 +339,28 @@ def test_readme_online_check_with_pyhanko(stamped, pki, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert ":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES" \
         in result.stdout
+
+
+def test_certified_timestamped_and_refreshed_pdfs_stay_pdf_a_3a_and_pdf_ua_1(
+        stamped, plain_pdf, next_authority, tmp_path, pki):
+    """Certification and archive timestamps are incremental updates: what they add (the
+    signature field, the DSS, pyHanko's rewrite of the XMP metadata) must keep the file
+    PDF/A-3a and PDF/UA-1 (tests/pdfa_check.py: the rules veraPDF would check that these
+    updates could break; pdfua: PDF/UA-1's machine-checkable part)."""
+    from pdfua import validate
+
+    from tests import pdfa_check
+
+    certified = certification.certify(plain_pdf, key_path=pki.site_key, cert_path=pki.site_cert,
+                                      chain_path=pki.site_chain)
+    refreshed = timestamping.refresh(stamped, next_authority)
+    for name, data in (("plain", plain_pdf), ("certified", certified), ("stamped", stamped),
+                       ("refreshed", refreshed)):
+        assert pdfa_check.check(data) == [], name
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(data)
+        findings = [(f.rule_id, f.message) for f in validate(str(path)).findings]
+        assert findings == [], (name, findings)
+        info = PdfFileReader(BytesIO(data)).trailer_view.get("/Info")
+        info = info.get_object() if info is not None else {}
+        assert set(info) <= {"/Title", "/Producer", "/ModDate"}, (name, info)

@@ -193,10 +193,13 @@ def test_press_contact_and_fingerprint_at_the_end(english):
 
 def test_metadata(english):
     reader = PdfReader(io.BytesIO(english))
-    assert reader.metadata.title == DOC.title
-    assert reader.metadata.author == DOC.coalition
-    assert "text version 3" in reader.metadata.subject
-    assert reader.metadata.creation_date.date() == dt.date(2026, 11, 16)
+    assert reader.metadata.title == DOC.title  # the one entry left in the Info dictionary
+    xmp = reader.xmp_metadata  # PDF/A: everything else is in the XMP metadata
+    assert xmp.dc_title["x-default"] == DOC.title
+    assert xmp.dc_creator == [DOC.coalition]
+    assert "text version 3" in xmp.dc_description["x-default"]
+    assert xmp.xmp_create_date.date() == dt.date(2026, 11, 16)
+    assert set(reader.metadata) == {"/Title"}
     assert reader.trailer["/Root"]["/Lang"] == "en"
 
 
@@ -310,7 +313,7 @@ def test_command_line_renders_a_pdf(tmp_path):
     assert result.returncode == 0, result.stderr
     reader = PdfReader(out)
     assert reader.metadata.title == "Test statement"
-    assert reader.metadata.author == "Test Coalition"
+    assert reader.xmp_metadata.dc_creator == ["Test Coalition"]
     text = nfkc(" ".join(page.extract_text() for page in reader.pages))
     assert "Signatories (4)" in text and "An organisation in Iraq (name withheld)" in text
     assert nfkc("جمعية النور") in text and "Hidden Org" not in text

@@ -1,9 +1,11 @@
-"""Issued PDFs are tagged and accessible (PDF/UA-1), also when rendered in chunks.
+"""Issued PDFs are archival (PDF/A-3a) and accessible (PDF/UA-1), also in chunks.
 
 Every kind of PDF cosign issues (English, Arabic, a translation, an embargoed copy, no
 name, one name, a list long enough to be rendered in chunks and joined) goes through the
-``pdfua`` checker (the machine-checkable part of PDF/UA-1, on pikepdf, no JVM) and must
-give no finding; the joined document must have one structure tree that covers every page.
+``pdfua`` checker (the machine-checkable part of PDF/UA-1, on pikepdf, no JVM) and
+``tests/pdfa_check.py`` (the PDF/A-3 rules our PDFs could break: veraPDF is not available
+here) and must give no finding; the joined document must have one structure tree that
+covers every page, and the signatory list is tagged as a list, one item per signatory.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pypdf import PdfReader
 
 from cosign.core import pdf
 from cosign.core.signatory import Signatory
+from tests import pdfa_check
 
 URL = "https://cosign.example/verify/ABCD-EFGH-JK"
 OPTIONS = pdf.RenderOptions(verification_code="ABCD-EFGH-JK", verification_url=URL,
@@ -65,7 +68,7 @@ KINDS = {
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_every_kind_of_pdf_passes_the_pdf_ua_checker(pool, tmp_path, kind):
+def test_every_kind_of_pdf_is_pdf_a_3a_and_pdf_ua_1(pool, tmp_path, kind):
     document, people, options = KINDS[kind]
     data = pool.render_statement(document, people, options)
     if kind == "chunked":
@@ -75,6 +78,7 @@ def test_every_kind_of_pdf_passes_the_pdf_ua_checker(pool, tmp_path, kind):
     report = validate(str(path))
     findings = [(f.rule_id, f.severity.name, f.message) for f in report.findings]
     assert not findings, findings
+    assert pdfa_check.check(data) == []
     root = PdfReader(io.BytesIO(data)).trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"])
     assert root["/Lang"] == document.language
@@ -178,3 +182,48 @@ def test_a_statement_that_fits_with_a_tighter_closing_section_is_one_page(pool):
         if issued_pages < normal_pages:
             saved.append(lines)
     assert saved, "no length was saved from a second page by the tighter closing section"
+
+
+@pytest.mark.parametrize("kind", ["english", "grouped", "chunked"])
+def test_the_signatory_list_is_tagged_as_a_list(pool, kind):
+    people = {"english": PEOPLE, "grouped": many(40), "chunked": many(1200)}[kind]
+    options = dataclasses.replace(OPTIONS, grouping="country") if kind == "grouped" else OPTIONS
+    data = pool.render_statement(ENGLISH, people, options)
+    reader = PdfReader(io.BytesIO(data))
+    roles: dict[str, int] = {}
+    for element in _elements(reader):
+        roles[element.get("/S")] = roles.get(element.get("/S"), 0) + 1
+    assert roles.get("/LI") == len(people), roles  # one list item per signatory
+    assert roles.get("/LBody") == len(people), roles
+    assert roles.get("/L", 0) >= 1
+    for element in _elements(reader):  # every list item sits in a list
+        if element.get("/S") == "/LI":
+            assert element["/P"].get_object().get("/S") == "/L"
+
+
+PURE_ARABIC = ["جمعية النور لحقوق الإنسان", "نقابة الصحفيين العراقيين"]
+
+
+@pytest.mark.parametrize("document", [ENGLISH, ARABIC], ids=["english", "arabic"])
+def test_arabic_names_extract_in_logical_order(pool, tmp_path, document):
+    """pypdf and pdftotext (what most viewers' copy and paste resembles) give each Arabic
+    name as the same Unicode string, in logical order, in a document of either direction.
+    (Names mixing directions do not: see README, "Text extraction".)"""
+    import subprocess
+    import unicodedata
+
+    people = [Signatory(name=name, country="IQ") for name in PURE_ARABIC]
+    data = pool.render_statement(document, people, OPTIONS)
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(data)
+
+    def clean(text: str) -> str:  # bidi controls and compatibility forms out
+        return unicodedata.normalize("NFKC", "".join(
+            c for c in text if unicodedata.category(c) != "Cf"))
+
+    by_pypdf = clean(" ".join(page.extract_text() for page in PdfReader(path).pages))
+    by_poppler = clean(subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
+                                      text=True, check=True).stdout)
+    for name in PURE_ARABIC:
+        assert name in by_pypdf, ("pypdf", name)
+        assert name in by_poppler, ("pdftotext", name)

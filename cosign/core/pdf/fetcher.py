@@ -67,7 +67,54 @@ class SafeFetcher:
         return URLFetcherResponse(url, body, {"Content-Type": mime})
 
 
-TAGGED = "pdf/ua-1"  # the variant of issued PDFs: tagged, /Lang, title shown (PDF/UA-1)
+# The variant of issued PDFs: PDF/A-3a (archival, tagged, /Lang, the title shown, the
+# signatory list an associated file) that also declares PDF/UA-1 (see _archival).
+ARCHIVAL = "pdf/a-3a"
+
+# PDF/UA-1 identification in the XMP metadata, with the extension schema PDF/A demands for
+# a namespace it does not predefine (ISO 19005-3, 6.6.2.3.2)
+_UA_XMP = (
+    b'<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
+    b'pdfuaid:part="1"/>'
+    b'<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" '
+    b'xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" '
+    b'xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+    b'<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+    b'<pdfaSchema:schema>PDF/UA identification</pdfaSchema:schema>'
+    b'<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>'
+    b'<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>'
+    b'<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">'
+    b'<pdfaProperty:name>part</pdfaProperty:name>'
+    b'<pdfaProperty:valueType>Integer</pdfaProperty:valueType>'
+    b'<pdfaProperty:category>internal</pdfaProperty:category>'
+    b'<pdfaProperty:description>The part of ISO 14289 the document conforms to'
+    b'</pdfaProperty:description>'
+    b'</rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas>'
+    b'</rdf:Description>'
+)
+
+
+def _archival(document, pdf) -> None:
+    """WeasyPrint's finisher for :data:`ARCHIVAL`: PDF/A-3a made PDF/UA-1 as well.
+
+    * The XMP metadata declares PDF/UA-1 (with its extension schema). WeasyPrint's
+      ``pdf/a-3a`` already tags the document, sets ``/Lang``, ``/MarkInfo`` and
+      ``DisplayDocTitle``.
+    * The document information dictionary keeps only the title (screen readers and
+      checkers look for it there): everything else in it is in the XMP too, and pyHanko,
+      certifying later, would append its name to the dictionary's producer but write
+      another one into the XMP, where PDF/A wants the two equal. With no producer in the
+      dictionary, pyHanko writes the same one into both.
+    """
+    title = pdf.info.get("Title")
+    pdf.info.clear()
+    if title is not None:
+        pdf.info["Title"] = title
+    number = int(pdf.catalog["Metadata"].split()[0])
+    stream = pdf.objects[number]
+    xmp = b"".join(part if isinstance(part, bytes) else str(part).encode()
+                   for part in stream.stream)
+    stream.stream = [xmp.replace(b"</rdf:RDF>", _UA_XMP + b"</rdf:RDF>", 1)]
 
 
 def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
@@ -75,8 +122,8 @@ def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = N
                 variant: str | None = None, accept=None):
     """The one place that calls WeasyPrint: ``(pdf bytes, page count)`` or, with
     ``layout_only``, the laid-out ``Document``. ``variant``: a WeasyPrint PDF variant
-    (:data:`TAGGED` for issued PDFs). ``accept(document)``: when it says no to the layout,
-    nothing is written and the answer is ``(None, page count)``."""
+    (:data:`ARCHIVAL` for issued PDFs: PDF/A-3a and PDF/UA-1). ``accept(document)``: when
+    it says no to the layout, nothing is written and the answer is ``(None, page count)``."""
     import weasyprint
 
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
@@ -95,6 +142,8 @@ def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = N
             description="Signatories (public fields)", created=stamp, modified=stamp,
             relationship="Data"))
     options = {"pdf_variant": variant} if variant else {}
+    if variant == ARCHIVAL:
+        options["finisher"] = _archival
     pdf = document.write_pdf(attachments=attachments, **options)
     return pdf, len(document.pages)
 

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 from cosign.core.ordering import group_signatories
 from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS,
                                       PdfDocument, RenderError, RenderOptions)
-from cosign.core.pdf.fetcher import TAGGED, SafeFetcher, closing_alone, run_weasyprint
+from cosign.core.pdf.fetcher import ARCHIVAL, SafeFetcher, closing_alone, run_weasyprint
 from cosign.core.pdf.labels import _locale
 from cosign.core.pdf.markup import (_Job, _base_job, _entry, _heading, _html, _prepare,
                                     public_signatory_json)
@@ -57,7 +57,7 @@ _SAMPLES = [  # one item of each kind and direction, for the measuring styles
 ]
 _WARM_HTML = """<html lang="en"><head><link rel="stylesheet" href="cosign-static:css/print.css">
 </head><body><p>Warm <b>up</b> <i>fonts</i> جمعية النور لحقوق الإنسان ڕێکخراو سازمان</p>
-<div class="names cols-2"><div class="e">A<div class="c">B</div></div></div></body></html>"""
+<ul class="names cols-2"><li class="e">A<div class="c">B</div></li></ul></body></html>"""
 
 
 def _rss_mb(pid: int | None) -> float:
@@ -173,7 +173,7 @@ def _task_render(job: _Job, front: bool, end: bool, blocks: list[dict], counter_
                   if whole and closing in ("", "compact") else None)
         pdf, pages = run_weasyprint(html, SafeFetcher(job.logo),
                                     job.attachment if attach else None, job.created,
-                                    variant=TAGGED, accept=accept)
+                                    variant=ARCHIVAL, accept=accept)
         if pdf is not None:
             break
     return pdf, pages, time.process_time() - started

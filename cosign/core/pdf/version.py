@@ -14,7 +14,8 @@ TEMPLATES = ROOT / "templates"
 TRANSLATIONS = ROOT / "cosign" / "translations"
 # Changes with the template and the stylesheet by itself; bump the number when this
 # package's output changes.
-_LAYOUT_REVISION = 2  # 2: labels in the document's language and digits, translations
+_LAYOUT_REVISION = 3  # 2: labels in the document's language and digits, translations;
+# 3: PDF/A-3a with PDF/UA-1, the signatory list tagged as a list
 # Catalogue entries whose location mentions one of these are the PDF's: the package's
 # modules (and cosign/core/pdf.py, the single module it was before catalogues are
 # extracted again) and the template.
