@@ -392,8 +392,18 @@ def test_balanced_height_and_the_press_contact():
     assert balanced_height(heights, margins, 0, 0, 1000, 2) == 330  # 3 + 2 items
     fits = plan(heights, margins, Geometry(2, 0, 0, 0, 1000, press_gap=20, press_height=600))
     assert not fits.press_on_new_page and fits.total_pages == 1
-    spills = plan(heights, margins, Geometry(2, 0, 0, 0, 1000, press_gap=20, press_height=700))
-    assert spills.press_on_new_page and spills.total_pages == 2
+    # the section does not fit under the list: the last row goes with it to a new page
+    moves = plan(heights, margins, Geometry(2, 0, 0, 0, 1000, press_gap=20, press_height=700))
+    assert moves.pages == [Page(balanced=(0, 3)), Page(balanced=(3, 5))]
+    assert not moves.press_on_new_page and moves.total_pages == 2
+    # unless the row and the section do not fit on one page together: a page of its own
+    alone = plan(heights, margins, Geometry(2, 0, 0, 0, 1000, press_gap=20, press_height=950))
+    assert alone.pages == [Page(balanced=(0, 5))]
+    assert alone.press_on_new_page and alone.total_pages == 2
+    # a last page of one row keeps its row (nothing to move)
+    one_row = plan([100.0] * 2, [10.0] * 2, Geometry(2, 0, 0, 0, 1000, press_gap=20,
+                                                     press_height=900))
+    assert one_row.pages == [Page(balanced=(0, 2))] and one_row.press_on_new_page
 
 
 def test_split_chunks_covers_every_page_once():

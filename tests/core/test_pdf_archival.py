@@ -227,3 +227,32 @@ def test_arabic_names_extract_in_logical_order(pool, tmp_path, document):
     for name in PURE_ARABIC:
         assert name in by_pypdf, ("pypdf", name)
         assert name in by_poppler, ("pdftotext", name)
+
+
+def test_a_chunked_render_never_leaves_the_closing_section_alone(pool):
+    """Item 5 for long lists: where the closing section would not fit under the list's
+    last page, the planner sends the last row with it; the rendered PDF has that row on
+    its last page, and the page count is the plan's."""
+    import time
+
+    from cosign.core.pdf.pagination import plan
+
+    measured = pool._measure(pool.executor(), ENGLISH, many(400), OPTIONS,
+                             time.monotonic() + 120, time.monotonic())
+    margins = [measured.front["margin"]] * 400
+    found = None
+    for count in range(pdf.pool.CHUNK_THRESHOLD, 400):  # every item has the same height
+        layout = plan(measured.heights[:count], margins[:count], measured.geometry)
+        # only a moved row makes the last two pages both balanced ones
+        if len(layout.pages) > 2 and layout.pages[-2].balanced is not None:
+            assert layout.pages[-1].balanced[1] - layout.pages[-1].balanced[0] <= 2
+            found = count, layout
+            break
+    assert found, "no list length in range makes the closing section move"
+    count, layout = found
+    data = pool.render_statement(ENGLISH, many(count), OPTIONS)
+    assert pool.timings.get("chunks", 0) >= 2
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == layout.total_pages and not layout.press_on_new_page
+    last_page = reader.pages[-1].extract_text()
+    assert "Civic Organisation" in last_page and "Text version 2" in last_page

@@ -13,7 +13,9 @@ decides it:
 * :func:`plan` fills pages column by column like ``columns_layout`` does on
   a page the list overflows (greedy, items never split), recognises the last
   page (everything left fits) and simulates the column balancing there to
-  know whether the press contact after the list still fits;
+  know whether the press contact after the list still fits; if it does not,
+  the list's last row goes onto the next page with it (the closing section
+  never stands alone on a page);
 * :func:`split_chunks` cuts the pages into chunks of about equal page count,
   and :func:`chunk_blocks` writes each chunk's pages as the template's blocks:
   two or three floated single-column lists per page (cheap to lay out), CSS
@@ -171,16 +173,27 @@ def plan(heights: Sequence[float], margins: Sequence[float], geometry: Geometry)
         end = filled[-1][1]
         max_height = geometry.bottom - top
         if end == count and max(used - margins[e - 1] for _, e, used in filled) <= max_height:
-            result.pages.append(Page(balanced=(index, count)))
-            if geometry.press_height:
-                height = balanced_height(heights, margins, index, top, geometry.bottom, columns)
-                press_bottom = top + height + geometry.press_gap + geometry.press_height
-                result.press_on_new_page = press_bottom > geometry.bottom * _FUDGE
+            last = [Page(balanced=(index, count))]
+            if geometry.press_height and not _press_fits(heights, margins, index, top, geometry):
+                # the closing section would stand alone on a page: the list's last row
+                # goes with it, if that row and the section fit on one page
+                cut = count - columns
+                if index < cut and _press_fits(heights, margins, cut, geometry.top, geometry):
+                    last = [Page(balanced=(index, cut)), Page(balanced=(cut, count))]
+                else:
+                    result.press_on_new_page = True
+            result.pages.extend(last)
             return result
         result.pages.append(Page(columns=tuple((s, e) for s, e, _ in filled)))
         index = end
         top = geometry.top
     return result
+
+
+def _press_fits(heights, margins, start: int, top: float, geometry: Geometry) -> bool:
+    """Whether items ``start:`` balanced from ``top`` leave room for the press contact."""
+    height = balanced_height(heights, margins, start, top, geometry.bottom, geometry.columns)
+    return top + height + geometry.press_gap + geometry.press_height <= geometry.bottom * _FUDGE
 
 
 def split_chunks(plan_: Plan, workers: int, pages_per_chunk: int = 16) -> list[tuple[int, int]]:
