@@ -159,8 +159,10 @@ def create_statement(
     press_email: str = "",
     press_phone: str = "",
     note: str = "",
+    commit: bool = True,
 ) -> Statement:
-    """A new draft with revision 1, its author as owner."""
+    """A new draft with revision 1, its author as owner (``commit=False``: the caller
+    commits, adding to the same transaction)."""
     text = check_text(text)
     if slug:
         slug = check_slug(slug)
@@ -199,8 +201,37 @@ def create_statement(
     session.add(Membership(statement_id=statement.id, user_id=author_id, role="owner", created_at=now))
     session.add(_revision(statement.id, 1, text, author_id, note, now))
     audit.record(session, statement.id, author_id, "created", slug=slug, title=text.title)
-    session.commit()
+    if commit:
+        session.commit()
     return statement
+
+
+# what a copy takes from its source besides the text: the language, the letterhead, and
+# how it is signed, printed and sent to the press
+COPIED_SETTINGS = ("language", "coalition", "logo_file", "auto_approve", "allow_individuals",
+                   "public_list", "visibility", "pdf_page_size", "pdf_columns", "pdf_grouping",
+                   "pdf_order", "earlier_signers", "require_domain_verified", "press_selection",
+                   "press_tags", "press_embargoed_copy")
+PRESS_CONTACT = ("press_name", "press_email", "press_phone")
+
+
+def copy_statement(session: Session, source: Statement, author_id: int, *,
+                   press_contact: bool = True) -> Statement:
+    """A new draft from ``source``: its current text (without the date, which is the old
+    statement's), its settings (:data:`COPIED_SETTINGS`) and, with ``press_contact``, its
+    press contact. Nothing of who signed, commented, translated or drafted it: the author
+    is the only member of the copy, and it is a draft with revision 1. One transaction."""
+    revision = current_revision(session, source)
+    text = Text(revision.title, revision.body, revision.place, None)
+    copy = create_statement(session, author_id, text, language=source.language,
+                            coalition=source.coalition, commit=False,
+                            note=f"copy of {source.slug}, revision {revision.number}")
+    for name in COPIED_SETTINGS + (PRESS_CONTACT if press_contact else ()):
+        setattr(copy, name, getattr(source, name))
+    audit.record(session, copy.id, author_id, "copied", source=source.slug,
+                 revision=revision.number, press_contact=press_contact)
+    session.commit()
+    return copy
 
 
 def _revision(statement_id, number, text: Text, author_id, note, now, restored_from=None) -> Revision:

@@ -4,10 +4,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from cosign import drafting
+from cosign import drafting, moderation, signing
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.drafting import Text
-from cosign.models import AuditEvent, Comment, Membership, Revision, Statement
+from cosign.models import AuditEvent, Comment, Membership, Revision, Signature, Statement
 from tests.factories import BODY, add_editor, make_statement, make_user
 
 
@@ -204,3 +204,48 @@ def test_statements_for_user_lists_only_memberships(session, frozen_clock):
     assert [r for _, r in drafting.statements_for_user(session, alice.id)] == ["editor", "owner"]
     assert {s.id for s, _ in drafting.statements_for_user(session, bob.id)} == {b1.id, shared.id}
     assert a1.id not in {s.id for s, _ in drafting.statements_for_user(session, bob.id)}
+
+
+# --- copy as a new draft (issue 16, item 2) -------------------------------------------------
+
+def test_copy_takes_text_and_settings_but_no_signatures(session):
+
+    owner, other = make_user(session, name="Owner"), make_user(session, name="Other")
+    source = make_statement(session, owner, language="fr", coalition="Coalition",
+                            press_name="Bureau de presse", press_email="presse@example.org")
+    drafting.update_settings(session, source, owner.id, slug=source.slug, language="fr",
+                             coalition="Coalition", press_name="Bureau de presse",
+                             press_email="presse@example.org", press_phone="+33 1 23 45 67 89")
+    source.pdf_columns, source.pdf_grouping, source.require_domain_verified = 3, "country", True
+    source.logo_file, source.press_tags = "abc.png", "iraq"
+    session.commit()
+    drafting.save_revision(session, source, owner.id, drafting.Text(
+        "Libérez les journalistes", "Nous demandons leur libération.", "Paris", None),
+        base_revision=1)
+    signing.open_for_signature(session, source, owner.id, signing.OpenOptions(auto_approve=True))
+    moderation.add(session, source, signing.SignOn("Union des journalistes", "FR", "", ""),
+                   owner.id)
+
+    copy = drafting.copy_statement(session, source, other.id, press_contact=True)
+    assert copy.id != source.id and copy.status == "draft" and copy.current_revision == 1
+    assert copy.slug != source.slug
+    revision = drafting.current_revision(session, copy)
+    assert (revision.title, revision.body, revision.place, revision.date) == (
+        "Libérez les journalistes", "Nous demandons leur libération.", "Paris", None)
+    for name in drafting.COPIED_SETTINGS + drafting.PRESS_CONTACT:
+        assert getattr(copy, name) == getattr(source, name), name
+    assert copy.signed_revision is None and copy.opened_at is None
+    assert session.query(Signature).filter_by(statement_id=copy.id).count() == 0
+    assert [(m.user_id, m.role) for m in session.query(Membership).filter_by(
+        statement_id=copy.id)] == [(other.id, "owner")]
+    event = session.query(AuditEvent).filter_by(statement_id=copy.id, action="copied").one()
+    assert event.detail["source"] == source.slug and event.detail["revision"] == 2
+
+
+def test_copy_without_the_press_contact(session):
+    owner = make_user(session)
+    source = make_statement(session, owner, press_name="Press Office",
+                            press_email="press@example.org", press_phone="+44 20 7946 0000")
+    copy = drafting.copy_statement(session, source, owner.id, press_contact=False)
+    assert (copy.press_name, copy.press_email, copy.press_phone) == ("", "", "")
+    assert copy.coalition == source.coalition

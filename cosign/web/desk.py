@@ -19,8 +19,8 @@ from cosign.web import text_pages
 from cosign.web.converters import query_int
 from cosign.web.links import site_url
 from cosign.web.messages import error_text, show_error
-from cosign.web.forms import (ActionForm, CommentForm, EditForm, InviteForm, LogoForm,
-                              NewStatementForm, OpenForm, PreviewForm, SettingsForm)
+from cosign.web.forms import (ActionForm, CommentForm, CopyForm, EditForm, InviteForm,
+                              LogoForm, NewStatementForm, OpenForm, PreviewForm, SettingsForm)
 from cosign.web.public import link_for as public_link_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -357,6 +357,22 @@ def audit_log(slug: str):
     stmt, member = load_statement(slug)
     return render_template("desk/audit.html", statement=stmt, member=member,
                            events=audit.events_for(db.session, stmt.id))
+
+
+@bp.route("/<slug>/copy", methods=["GET", "POST"])
+def copy(slug: str):
+    """A new draft from this statement: its text and settings, never its signatures."""
+    stmt, member = load_statement(slug)
+    form = CopyForm()
+    if form.validate_on_submit():
+        new = drafting.copy_statement(db.session, stmt, current_user.id,
+                                      press_contact=form.press_contact.data)
+        flash(_("New draft made from “%(title)s”. No signatures were copied.",
+                title=stmt.title), "success")
+        return redirect(url_for(".statement", slug=new.slug))
+    revision = drafting.current_revision(db.session, stmt)
+    return render_template("desk/copy.html", statement=stmt, member=member, form=form,
+                           revision=revision), _form_status(form)
 
 
 @bp.route("/<slug>/open", methods=["GET", "POST"])

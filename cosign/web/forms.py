@@ -337,6 +337,10 @@ def country_options(locale: str) -> tuple[SelectChoice, ...]:
         SelectChoice(code, name) for code, name in country_choices(locale))
 
 
+class CopyForm(FlaskForm):
+    press_contact = BooleanField(_l("Take the press contact too"), default=True)
+
+
 class OpenForm(FlaskForm):
     deadline = DateTimeLocalField(
         _l("Deadline (optional, UTC)"), validators=[Optional()],

@@ -35,6 +35,9 @@ def audit_label(event) -> str:
     match event.action:
         case "created":
             return _("created the statement")
+        case "copied":
+            return _("made it from revision %(n)s of %(source)s", n=d.get("revision"),
+                     source=d.get("source"))
         case "edited":
             return _("saved revision %(n)s", n=d.get("revision"))
         case "restored":

@@ -366,3 +366,21 @@ def test_focus_is_visible_and_targets_are_large_enough(page, login):
     page.goto(f"/desk/{DEMO_SLUG}/history")
     box = page.locator(".radio-target").first.bounding_box()
     assert box["height"] >= 24 and box["width"] >= 24, box
+
+
+@pytest.mark.browser
+def test_copy_as_a_new_draft_from_the_settings(page, login):
+    """Issue 16, item 2: from the settings tab to a new draft with the same text, without
+    JavaScript-dependent steps (a link and a form)."""
+    login(page)
+    page.goto(STATEMENT)
+    _tab(page, "Settings").click()
+    page.get_by_role("link", name="Copy as a new draft").click()
+    expect(page).to_have_url(re.compile(re.escape(f"/desk/{DEMO_SLUG}/copy") + "$"))
+    expect(_tab(page, "Settings")).to_have_attribute("aria-current", "true")
+    page.get_by_label("Take the press contact too").uncheck()
+    page.get_by_role("button", name="Make the new draft").click()
+    expect(page.get_by_text("No signatures were copied.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_TITLE)
+    assert f"/desk/{DEMO_SLUG}/" not in page.url and "/desk/" in page.url
+    expect(page.locator(".badge")).to_have_text("draft")

@@ -271,3 +271,39 @@ def test_anonymous_visitor_is_sent_to_login_and_learns_nothing(client, session):
         response = client.get(url.format(slug=statement.slug))
         assert response.status_code == 302 and "/login" in response.location
     assert client.post(f"/desk/{statement.slug}/edit", data={}).status_code == 302
+
+
+# --- copy as a new draft (issue 16, item 2) -------------------------------------------------
+
+def test_copy_as_new_draft_through_the_desk(client, session, owner):
+    source = make_statement(session, owner, press_name="Press Office",
+                            press_email="press@example.org")
+    page = client.get(f"/desk/{source.slug}/settings").get_data(as_text=True)
+    assert f'href="/desk/{source.slug}/copy"' in page
+    page = client.get(f"/desk/{source.slug}/copy").get_data(as_text=True)
+    assert "Copy as a new draft" in page and "press@example.org" in page
+    assert "no signatures" in page.lower() or "takes no signatures" in page
+    response = client.post(f"/desk/{source.slug}/copy", data={"press_contact": ""})
+    assert response.status_code == 302
+    copy = session.scalar(select(Statement).where(Statement.id != source.id))
+    assert response.location.endswith(f"/desk/{copy.slug}/")
+    assert copy.title == source.title and copy.press_email == ""
+    page = client.get(response.location).get_data(as_text=True)
+    assert "No signatures were copied." in page
+    audit = client.get(f"/desk/{copy.slug}/audit").get_data(as_text=True)
+    assert f"made it from revision 1 of {source.slug}" in audit
+
+
+def test_copy_needs_membership_and_a_valid_form(client, session, owner):
+    stranger = make_user(session, name="Stranger", email="stranger@example.org")
+    source = make_statement(session, stranger)
+    assert client.get(f"/desk/{source.slug}/copy").status_code == 404
+    assert client.post(f"/desk/{source.slug}/copy", data={}).status_code == 404
+    mine = make_statement(session, owner, title="Mine")
+    before = count(session, Statement)
+    client.application.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(f"/desk/{mine.slug}/copy", data={"press_contact": "y"})
+    finally:
+        client.application.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 400 and count(session, Statement) == before  # no CSRF token
