@@ -1,17 +1,21 @@
 """The drafting desk: a coordinator's statements, text, history, comments, members."""
 from __future__ import annotations
 
+import io
+
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
-                   render_template, request, url_for)
+                   render_template, request, send_file, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import audit, drafting, logos, membership, moderation, signing
+from cosign import audit, drafting, logos, membership, moderation, pdfs, signing, translating
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
+from cosign.core.pdf import PdfDocument, printed_lines
+from cosign.core.word import statement_docx
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
@@ -357,6 +361,34 @@ def audit_log(slug: str):
     stmt, member = load_statement(slug)
     return render_template("desk/audit.html", statement=stmt, member=member,
                            events=audit.events_for(db.session, stmt.id))
+
+
+@bp.get("/<slug>/export.docx")
+def export_docx(slug: str):
+    """The current text (``?language=``: that translation's) as a Word file, with the list
+    of signatories as the PDF prints it."""
+    stmt, _member = load_statement(slug)
+    language = request.args.get("language") or ""
+    if language:
+        try:
+            translation = translating.get(db.session, stmt.id, language)
+        except StatementNotFound:
+            abort(404)
+        revision = translating.current_revision(db.session, translation)
+    else:
+        revision = drafting.current_revision(db.session, stmt)
+        language = stmt.language
+    signatories = pdfs.print_lists(db.session, stmt)[0] if stmt.signed_revision else []
+    document = PdfDocument(title=revision.title, body=revision.body, place=revision.place,
+                           date=revision.date, language=language)
+    dateline, heading, entries = printed_lines(document, signatories)
+    data = statement_docx(title=revision.title, body=revision.body, language=language,
+                          dateline=dateline, list_heading=heading, entries=entries)
+    db.session.rollback()
+    name = f"{stmt.slug}{'-' + request.args['language'] if request.args.get('language') else ''}"
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{name}.docx",
+                     mimetype="application/vnd.openxmlformats-officedocument."
+                              "wordprocessingml.document")
 
 
 @bp.route("/<slug>/copy", methods=["GET", "POST"])

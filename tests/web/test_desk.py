@@ -307,3 +307,55 @@ def test_copy_needs_membership_and_a_valid_form(client, session, owner):
     finally:
         client.application.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400 and count(session, Statement) == before  # no CSRF token
+
+
+# --- export for Word (issue 16, item 3) -------------------------------------------------------
+
+def _docx(response):
+    import io as _io
+
+    from docx import Document
+
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    return [p.text for p in Document(_io.BytesIO(response.data)).paragraphs]
+
+
+def test_export_the_text_and_its_signatories_as_word(client, session, owner):
+    from cosign import moderation, signing, translating
+
+    statement = make_statement(session, owner, title="Free the journalists")
+    page = client.get(f"/desk/{statement.slug}/").get_data(as_text=True)
+    assert f"/desk/{statement.slug}/export.docx" in page
+    response = client.get(f"/desk/{statement.slug}/export.docx")
+    assert f'filename={statement.slug}.docx' in response.headers["Content-Disposition"]
+    lines = _docx(response)
+    assert lines[0] == "Free the journalists" and lines[1] == "London, November 20, 2026"
+    assert not any(line.startswith("Signatories") for line in lines)  # a draft: no list yet
+
+    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
+    moderation.add(session, statement, signing.SignOn("Union of Journalists", "IQ", "", ""),
+                   owner.id)
+    moderation.add(session, statement, signing.SignOn("Hidden Group", "GB", "", "",
+                                                      display="withheld"), owner.id)
+    lines = _docx(client.get(f"/desk/{statement.slug}/export.docx"))
+    assert lines[-3:] == ["Signatories (2)", "Union of Journalists — Iraq",
+                          "An organisation in United Kingdom (name withheld)"]
+    assert "Hidden Group" not in " ".join(lines)
+
+    translating.add(session, statement, owner.id, "fr", drafting.Text(
+        "Libérez les journalistes", "Nous demandons leur libération.", "Londres", None))
+    response = client.get(f"/desk/{statement.slug}/export.docx?language=fr")
+    assert f"filename={statement.slug}-fr.docx" in response.headers["Content-Disposition"]
+    lines = _docx(response)
+    assert lines[0] == "Libérez les journalistes" and lines[-3] == "Signataires (2)"
+    assert lines[-2] == "Union of Journalists — Irak"
+
+
+def test_export_refuses_strangers_and_unknown_translations(client, session, owner):
+    stranger = make_user(session, name="Stranger", email="stranger2@example.org")
+    theirs = make_statement(session, stranger, title="Theirs")
+    assert client.get(f"/desk/{theirs.slug}/export.docx").status_code == 404
+    mine = make_statement(session, owner, title="Mine")
+    assert client.get(f"/desk/{mine.slug}/export.docx?language=de").status_code == 404
+    assert client.get(f"/desk/{mine.slug}/export.docx?language=%3Cscript%3E").status_code == 404

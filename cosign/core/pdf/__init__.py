@@ -45,7 +45,7 @@ from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEF
                                       RenderError, RenderOptions)
 from cosign.core.pdf.fetcher import SafeFetcher, html_to_pdf
 from cosign.core.pdf.labels import counter_style, native_digits
-from cosign.core.pdf.markup import css_string, public_signatory_json
+from cosign.core.pdf.markup import css_string, printed_lines, public_signatory_json
 from cosign.core.pdf.pool import (RenderPool, configure, default_pool, render_naive,
                                   render_statement, shutdown)
 from cosign.core.pdf.version import TEMPLATE_VERSION
@@ -53,5 +53,5 @@ from cosign.core.pdf.version import TEMPLATE_VERSION
 __all__ = ["DEFAULT_MEMORY_LIMIT", "DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "PAGE_SIZES",
            "TEMPLATE_VERSION", "EarlierSigners", "Original", "PdfDocument", "RenderError",
            "RenderOptions", "RenderPool", "SafeFetcher", "configure", "counter_style",
-           "css_string", "default_pool", "html_to_pdf", "native_digits",
+           "css_string", "default_pool", "html_to_pdf", "native_digits", "printed_lines",
            "public_signatory_json", "render_naive", "render_statement", "shutdown"]

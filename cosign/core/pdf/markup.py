@@ -164,6 +164,24 @@ def _validate(document: PdfDocument, options: RenderOptions) -> None:
         raise RenderError("the logo must be a PNG, JPEG or SVG image")
 
 
+def printed_lines(document: PdfDocument, signatories: Sequence[Signatory]
+                  ) -> tuple[str, str, list[tuple[str, str]]]:
+    """What the PDF prints, as plain lines in the document's language, for other formats
+    (the Word file): ``(dateline, list heading, [(name, detail line), ...])``."""
+    language = document.language or "en"
+    _ = _translations(language).gettext
+    place_date = [part for part in (document.place.strip(),
+                                    _format_date(document.date, language) if document.date
+                                    else "") if part]
+    dateline = (_("%(place)s, %(date)s") % {"place": place_date[0], "date": place_date[1]}
+                if len(place_date) == 2 else "".join(place_date))
+    heading = _("Signatories (%(count)s)") % {"count": _format_number(len(signatories),
+                                                                        language)}
+    entries = [(entry[0], entry[2]) for entry in
+               (_entry(s, "none", language, "ltr") for s in signatories)]
+    return dateline, heading, entries
+
+
 def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job:
     """The document's fixed parts (no list yet); ``count`` signatories."""
     _validate(document, options)
