@@ -321,7 +321,8 @@ def _unsigned(summary: str) -> Verdict:
     )
 
 
-def _signer_name(cert) -> str:
+def certificate_name(cert) -> str:
+    """A certificate's common name, else its whole subject (asn1crypto)."""
     try:
         cn = cert.subject.native.get("common_name")
     except Exception:  # pragma: no cover - malformed subject
@@ -369,7 +370,7 @@ def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> 
 
     emb = signatures[0]  # signing order: the certification signature comes first
     try:
-        signer = _signer_name(emb.signer_cert)
+        signer = certificate_name(emb.signer_cert)
     except Exception:
         signer = ""
     try:

@@ -66,6 +66,7 @@ from cosign import certification
 from cosign.certification import (
     CertificationError,
     _outside_event_loop,
+    certificate_name,
     load_certificates,
     public_roots,
 )
@@ -119,18 +120,7 @@ def site_anchors(cert_path: Path | None) -> list[asn1_x509.Certificate]:
 
 
 def timestamper(authority: Authority):
-
     return HTTPTimeStamper(authority.url, timeout=authority.timeout)
-
-
-def _name(cert) -> str:
-    try:
-        cn = cert.subject.native.get("common_name")
-    except Exception:  # pragma: no cover - malformed subject
-        cn = None
-    if isinstance(cn, list):
-        cn = cn[0] if cn else None
-    return cn or cert.subject.human_friendly
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -196,7 +186,7 @@ def read(pdf: bytes) -> Stamps:
             info = token["encap_content_info"]["content"].parsed
             signed_at = _utc(info["gen_time"].native)
             cert = _token_signer(token)
-            authority = _name(cert) if cert is not None else ""
+            authority = certificate_name(cert) if cert is not None else ""
             newest = cert
             break
     for stamp in archive:
