@@ -5,6 +5,7 @@ project) and texts written here, one for each kind of debris and damage."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -15,14 +16,20 @@ from hypothesis import strategies as st
 
 from cosign.core.letter import propose
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
+# the example letters live beside the project, never in it (they are for reading only):
+# ../shared/examples of the checkout, or of the workplace's main checkout
+EXAMPLE_DIRS = [Path(os.environ["COSIGN_EXAMPLES"])] if os.environ.get("COSIGN_EXAMPLES") \
+    else [Path(__file__).resolve().parents[3] / "shared" / "examples",
+          Path("/work/shared/examples")]
 
 
 def example(prefix: str) -> str:
-    path = next(EXAMPLES.glob(f"{prefix}_*.txt"), None)
-    if path is None:  # the examples live beside the project, not in it
-        pytest.fail(f"example letter {prefix} not found in {EXAMPLES}")
-    return path.read_text(encoding="utf-8")
+    for directory in EXAMPLE_DIRS:
+        path = next(directory.glob(f"{prefix}_*.txt"), None)
+        if path is not None:
+            return path.read_text(encoding="utf-8")
+    pytest.fail(f"example letter {prefix} not found in {', '.join(map(str, EXAMPLE_DIRS))} "
+                "(set COSIGN_EXAMPLES to the folder of the example letters)")
 
 
 # --- the three example letters ---------------------------------------------------------------
