@@ -97,8 +97,6 @@ def extend(session: Session, issued_id: int, config: Mapping) -> Extension:
     record.sha256 = hashlib.sha256(extended).hexdigest()
     record.size = len(extended)
     record.file_name = new_name
-    if record.timestamped_at is None and stamps.signed_at is None:
-        record.timestamp_authority = ""
     record.archive_timestamps = stamps.archive_timestamps
     record.archive_until = stamps.renew_by.replace(tzinfo=None) if stamps.renew_by else None
     session.commit()

@@ -639,12 +639,14 @@ def _xmp_facts(data: bytes):
     return facts(root)
 
 
-def public_roots() -> list:
+@functools.lru_cache(maxsize=1)
+def public_roots() -> tuple:
     """The public trust anchors (Mozilla's, as shipped by ``certifi``): what trusts a
-    time-stamping authority when ``COSIGN_TSA_TRUST`` names none."""
+    time-stamping authority when ``COSIGN_TSA_TRUST`` names none (read once: some 150
+    certificates)."""
     import certifi
 
-    return load_certificates([Path(certifi.where())])
+    return tuple(load_certificates([Path(certifi.where())]))
 
 
 def load_certificates(paths: Iterable[Path]) -> list:

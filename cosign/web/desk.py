@@ -368,16 +368,16 @@ def export_docx(slug: str):
     """The current text (``?language=``: that translation's) as a Word file, with the list
     of signatories as the PDF prints it."""
     stmt, _member = load_statement(slug)
-    language = request.args.get("language") or ""
-    if language:
+    translated = request.args.get("language") or ""
+    if translated:
         try:
-            translation = translating.get(db.session, stmt.id, language)
+            translation = translating.get(db.session, stmt.id, translated)
         except StatementNotFound:
             abort(404)
         revision = translating.current_revision(db.session, translation)
     else:
         revision = drafting.current_revision(db.session, stmt)
-        language = stmt.language
+    language = translated or stmt.language
     signatories = pdfs.print_lists(db.session, stmt)[0] if stmt.signed_revision else []
     document = PdfDocument(title=revision.title, body=revision.body, place=revision.place,
                            date=revision.date, language=language)
@@ -385,7 +385,7 @@ def export_docx(slug: str):
     data = statement_docx(title=revision.title, body=revision.body, language=language,
                           dateline=dateline, list_heading=heading, entries=entries)
     db.session.rollback()
-    name = f"{stmt.slug}{'-' + request.args['language'] if request.args.get('language') else ''}"
+    name = f"{stmt.slug}-{translated}" if translated else stmt.slug
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{name}.docx",
                      mimetype="application/vnd.openxmlformats-officedocument."
                               "wordprocessingml.document")

@@ -164,17 +164,24 @@ def _validate(document: PdfDocument, options: RenderOptions) -> None:
         raise RenderError("the logo must be a PNG, JPEG or SVG image")
 
 
+def _dateline(document: PdfDocument, language: str) -> str:
+    """"Place, date" in the document's language (either alone if the other is missing)."""
+    parts = [part for part in (document.place.strip(),
+                               _format_date(document.date, language) if document.date else "")
+             if part]
+    _ = _translations(language).gettext
+    if len(parts) == 2:
+        return _("%(place)s, %(date)s") % {"place": parts[0], "date": parts[1]}
+    return "".join(parts)
+
+
 def printed_lines(document: PdfDocument, signatories: Sequence[Signatory]
                   ) -> tuple[str, str, list[tuple[str, str]]]:
     """What the PDF prints, as plain lines in the document's language, for other formats
     (the Word file): ``(dateline, list heading, [(name, detail line), ...])``."""
     language = document.language or "en"
     _ = _translations(language).gettext
-    place_date = [part for part in (document.place.strip(),
-                                    _format_date(document.date, language) if document.date
-                                    else "") if part]
-    dateline = (_("%(place)s, %(date)s") % {"place": place_date[0], "date": place_date[1]}
-                if len(place_date) == 2 else "".join(place_date))
+    dateline = _dateline(document, language)
     heading = _("Signatories (%(count)s)") % {"count": _format_number(len(signatories),
                                                                         language)}
     entries = [(entry[0], entry[2]) for entry in
@@ -190,11 +197,7 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
     issued = options.issued_at
     if issued is not None and issued.tzinfo is None:
         issued = issued.replace(tzinfo=dt.timezone.utc)
-    place_date = [part for part in (document.place.strip(),
-                                    _format_date(document.date, language) if document.date
-                                    else "") if part]
-    dateline = (_("%(place)s, %(date)s") % {"place": place_date[0], "date": place_date[1]}
-                if len(place_date) == 2 else "".join(place_date))
+    dateline = _dateline(document, language)
     verify = []
     if options.verification_code:
         verify.append(_("Verification code %(code)s") % {"code": options.verification_code})
