@@ -78,6 +78,9 @@ class User(UserMixin, Base):
     recovery_codes: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the time step of the last TOTP code accepted: a code is good once only (migration 0009)
     totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
+    # the daily digest of sign-ons waiting for moderation (one mail a day per statement): on
+    # unless the coordinator turns it off in their account (migration 0013)
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -149,6 +152,11 @@ class Statement(Base):
     press_embargoed_copy: Mapped[bool] = mapped_column(Boolean, default=False)
     # data retention: when the signatories' contact data was erased (cosign.retention)
     contacts_erased_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # the daily digest: when it last went out for this statement (migration 0013)
+    digest_sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    # sharing: the number of signatories the coalition aims for, shown with the counter (none:
+    # no goal shown)
+    signature_goal: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)

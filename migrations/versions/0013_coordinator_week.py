@@ -1,0 +1,30 @@
+"""a coordinator's week: the daily digest (per account opt-out, when it last went out for
+each statement) and the signature goal shown with the public counter
+
+Revision ID: 0013
+Revises: 0012
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('user') as batch:
+        batch.add_column(sa.Column('digest_opt_out', sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
+    with op.batch_alter_table('statement') as batch:
+        batch.add_column(sa.Column('digest_sent_at', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('signature_goal', sa.Integer(), nullable=True))
+
+
+def downgrade():
+    op.drop_column('statement', 'signature_goal')
+    op.drop_column('statement', 'digest_sent_at')
+    op.drop_column('user', 'digest_opt_out')
