@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import clock, database, drafting, logos
+from cosign import clock, database, drafting, logos, previews
 from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, Original, PdfDocument,
                              RenderOptions, render_statement)
 from cosign.core.ordering import order_signatories
@@ -252,6 +252,7 @@ def issue(
     existing = snapshot.existing
     if existing is not None and (storage_dir(config) / existing[1]).exists():
         # the same PDF (an unchanged list, or a change undone): it shows this version too
+        _preview(config, snapshot, storage_dir(config) / existing[1], watermark)
         database.begin_write(session)
         if existing[3] < snapshot.listing_version:
             session.execute(update(IssuedPdf).where(IssuedPdf.id == existing[0])
@@ -271,6 +272,7 @@ def issue(
     temporary = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
     temporary.write_bytes(pdf)
     temporary.replace(target)
+    _preview(config, snapshot, target, watermark)
     # the record: a short write transaction
     database.begin_write(session)
     if existing is not None:  # the file had gone missing: same inputs, new bytes
@@ -297,6 +299,18 @@ def issue(
         session.rollback()
         return session.scalar(select(IssuedPdf).where(IssuedPdf.cache_key == snapshot.key))
     return issued
+
+
+def _preview(config: Mapping, snapshot: Snapshot, pdf_path: Path, watermark: str) -> None:
+    """The first page as an image for the publication summary (the authoritative PDF as
+    the public gets it; made once per PDF, by the worker, with no transaction open)."""
+    if snapshot.translation is None and not watermark:
+        previews.make(pdf_path, previews.path(storage_dir(config), snapshot.key), config)
+
+
+def preview_path(config: Mapping, issued: IssuedPdf) -> Path:
+    """Where the first page of ``issued`` is stored as a PNG (it may not exist)."""
+    return previews.path(storage_dir(config), issued.cache_key)
 
 
 def _digest(data: bytes) -> str:

@@ -17,11 +17,12 @@ duplicates (:func:`normalise_tags`).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -233,6 +234,45 @@ def recipients(session: Session, selection: str, tags: Iterable[str] = ()) -> li
             return []
         query = query.where(or_(*(_has_tag(tag) for tag in wanted)))
     return list(session.scalars(query.order_by(PressContact.email)))
+
+
+@dataclass(frozen=True)
+class LanguageCount:
+    """Recipients of one language (a contact's ``language``) and how many carry each tag."""
+
+    language: str
+    total: int
+    untagged: int
+    tags: dict[str, int]
+    id_sum: int = 0  # with the newest change below: tells that the recipients changed
+    last_change: dt.datetime | None = None
+
+
+def recipient_counts(session: Session, selection: str, tags: Iterable[str] = ()
+                     ) -> list[LanguageCount]:
+    """The recipients of :func:`recipients`, counted by language and, within each, by tag and
+    without a tag: one aggregate query (a sum per tag), no contact loaded. Ordered by
+    language."""
+    if selection not in SELECTIONS:
+        raise PressError(N_("Choose who on the press list receives the statement."), "selection")
+    if selection == "none":
+        return []
+    wanted = [t for t in normalise_tags(list(tags)).split(",") if t]
+    if selection == "tags" and not wanted:
+        return []
+    counted = wanted if selection == "tags" else all_tags(session)
+    query = (select(PressContact.language, func.count(),
+                    func.sum(case((PressContact.tags == "", 1), else_=0)),
+                    func.sum(PressContact.id), func.max(PressContact.updated_at),
+                    *(func.sum(case((_has_tag(tag), 1), else_=0)) for tag in counted))
+             .where(PressContact.status == "active").group_by(PressContact.language)
+             .order_by(PressContact.language))
+    if selection == "tags":
+        query = query.where(or_(*(_has_tag(tag) for tag in wanted)))
+    return [LanguageCount(language=row[0], total=row[1], untagged=int(row[2] or 0),
+                          tags={tag: int(n or 0) for tag, n in zip(counted, row[5:]) if n},
+                          id_sum=int(row[3] or 0), last_change=row[4])
+            for row in session.execute(query)]
 
 
 # --- coordinators' changes ----------------------------------------------------------

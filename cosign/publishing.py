@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -107,17 +108,15 @@ def set_earlier_signers(session: Session, statement: Statement, actor_id: int | 
     return statement
 
 
-def publish(session: Session, statement: Statement, actor_id: int | None,
-            options: PublishOptions) -> Statement:
-    """Publish now, or schedule publication for ``options.at`` (an embargo)."""
-    database.begin_write(session)
-    session.refresh(statement)
+def check(session: Session, statement: Statement, options: PublishOptions) -> tuple[str, ...]:
+    """Whether the statement can be published (or scheduled) with ``options``, changing
+    nothing: PublishError (NeedsConfirmation for a list without a name) naming the field at
+    fault; else the press tags in their stored form. The summary's first step."""
     if statement.status not in PUBLISHABLE:
         if statement.status == "published":
             raise PublishError(N_("This statement is published already."))
         raise PublishError(N_("Open the statement for signature before publishing it."))
-    now = clock.now()
-    if options.at is not None and options.at <= now:
+    if options.at is not None and options.at <= clock.now():
         raise PublishError(N_("The publication time has passed. Choose a time in the future, "
                               "or publish now."), "at")
     try:
@@ -136,10 +135,45 @@ def publish(session: Session, statement: Statement, actor_id: int | None,
                            "embargoed_copy")
     if options.embargoed_copy and options.press_selection == "none":
         raise PublishError(N_("Choose who receives the embargoed copy."), "press_selection")
-    if options.earlier_signers is not None:
-        _set_earlier_signers(session, statement, options.earlier_signers)
+    if options.earlier_signers is not None and options.earlier_signers not in EARLIER_SIGNERS:
+        raise PublishError(N_("Choose how signatories of an earlier version are shown."),
+                           "earlier_signers")
     if not options.confirm_empty and signatories.approved_count(session, statement.id) == 0:
         raise NeedsConfirmation()
+    return tags
+
+
+def _scheduled_as(statement: Statement, options: PublishOptions, tags: tuple[str, ...]) -> bool:
+    """The statement is scheduled exactly so already (a second click of the same button)."""
+    return (options.at is not None and statement.publish_at == options.at
+            and statement.publish_timezone == options.timezone
+            and statement.keep_open == options.keep_open
+            and statement.press_selection == options.press_selection
+            and statement.press_tags == (",".join(tags) if options.press_selection == "tags"
+                                         else "")
+            and statement.press_embargoed_copy == options.embargoed_copy
+            and options.earlier_signers in (None, statement.earlier_signers))
+
+
+def publish(session: Session, statement: Statement, actor_id: int | None,
+            options: PublishOptions,
+            precondition: Callable[[Session, Statement], None] | None = None) -> Statement:
+    """Publish now, or schedule publication for ``options.at`` (an embargo).
+
+    ``precondition`` runs inside the write transaction, before anything changes, and may
+    raise to refuse (the publication summary checks that nothing changed since it was
+    shown). Scheduling again exactly as scheduled changes nothing."""
+    database.begin_write(session)
+    session.refresh(statement)
+    tags = check(session, statement, options)
+    if precondition is not None:
+        precondition(session, statement)
+    if _scheduled_as(statement, options, tags):
+        session.rollback()
+        return statement
+    now = clock.now()
+    if options.earlier_signers is not None:
+        _set_earlier_signers(session, statement, options.earlier_signers)
 
     statement.keep_open = options.keep_open
     statement.press_selection = options.press_selection

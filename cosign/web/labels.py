@@ -252,6 +252,18 @@ def local_time(value: datetime | None, zone_name: str = "UTC", markup: bool = Tr
                        utc=utc(value, False)), markup)
 
 
+def zoned(value: datetime | None, zone_name: str = "UTC") -> str:
+    """A stored moment (naive UTC) in ``zone_name`` alone, the zone named: "3 Nov 2026,
+    10:00 (Asia/Baghdad)" (the publication summary shows UTC on a line of its own)."""
+    if value is None:
+        return ""
+    try:
+        local = embargo.in_zone(value, zone_name or "UTC")
+    except embargo.BadTimeZone:
+        return utc(value)
+    return _isolated(_("%(when)s (%(zone)s)", when=_moment(local), zone=zone_name))
+
+
 def text_date(value, language: str | None) -> str:
     """A date printed in a statement's text (its dateline), in the text's own language: an
     English translation says "December 6, 2026" on an Arabic page too."""
@@ -279,6 +291,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
     app.add_template_filter(utc, "utc")
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(zoned, "zoned")
     app.add_template_filter(text_dir, "text_dir")
     app.add_template_filter(bdi, "bdi")
     app.add_template_filter(text_date, "text_date")

@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, RadioField, SelectField,
+from wtforms import (BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField,
                      SelectMultipleField, SubmitField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
@@ -67,6 +67,9 @@ class PublishForm(FlaskForm):
                                  default="section", choices=[])
     submit = SubmitField(_l("Publish"))
 
+    OPTIONS = ("when", "at", "timezone", "keep_open", "press_selection", "press_tags",
+               "embargoed_copy", "confirm_empty", "earlier_signers")
+
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [SelectChoice(z, z) for z in timezone_choices()]
@@ -80,3 +83,23 @@ class PublishForm(FlaskForm):
             self.at.errors = list(self.at.errors) + [_l("Enter the date and time of publication.")]
             valid = False
         return valid
+
+    def query(self) -> dict:
+        """The options as the summary's query string (``url_for(..., **form.query())``)."""
+        values: dict = {"when": self.when.data, "timezone": self.timezone.data,
+                        "press_selection": self.press_selection.data,
+                        "earlier_signers": self.earlier_signers.data}
+        if self.when.data == "later" and self.at.data is not None:
+            values["at"] = self.at.data.strftime("%Y-%m-%dT%H:%M")
+        if self.press_selection.data == "tags":
+            values["press_tags"] = list(self.press_tags.data or ())
+        for name in ("keep_open", "embargoed_copy", "confirm_empty"):
+            if getattr(self, name).data:
+                values[name] = "y"
+        return values
+
+
+class ConfirmForm(PublishForm):
+    """The summary's button: the options again (hidden), and what the summary showed."""
+
+    fingerprint = HiddenField(validators=[InputRequired()])

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from cosign import moderation, press, publishing, signing
 from cosign.models import AuditEvent, OutboxMessage, PressDelivery, Statement
 from tests.factories import make_statement, make_user, login
+from tests.publication_flow import (confirm_form, open_summary, press_button,
+                                    publish_through_summary)
 
 
 def open_statement(session, owner, approved=1):
@@ -49,8 +51,13 @@ def test_publish_now_from_the_desk(client, session, desk, run_worker):
     press.add(session, press.ContactData(email="j@news.example", tags="iraq"), owner.id)
     page = client.get(f"/desk/{statement.slug}/publish").get_data(as_text=True)
     assert "1 signatory is approved now" in page and "iraq" in page
-    response = client.post(f"/desk/{statement.slug}/publish", data={
+    summary = open_summary(client, statement.slug, {
         "when": "now", "timezone": "UTC", "press_selection": "all"})
+    assert state(session, statement)[0] == "open"  # the form published nothing
+    assert confirm_form(summary.get_data(as_text=True)).disabled  # the PDF is not made yet
+    run_worker()  # the worker makes it, and its first page
+    summary = client.get(summary.request.full_path)
+    response = press_button(client, summary.get_data(as_text=True))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/desk/{statement.slug}/distribution")
     assert state(session, statement)[0] == "published"
@@ -69,7 +76,7 @@ def test_publish_now_from_the_desk(client, session, desk, run_worker):
 
 def test_schedule_in_the_coordinators_time_zone(client, session, desk, frozen_clock):
     owner, statement = desk
-    response = client.post(f"/desk/{statement.slug}/publish", data={
+    response = publish_through_summary(client, statement.slug, {
         "when": "later", "at": "2026-11-03T10:00", "timezone": "Asia/Baghdad",
         "press_selection": "none"})
     assert response.status_code == 303
@@ -120,7 +127,7 @@ def test_publishing_without_approved_signatories_asks_to_confirm(client, session
         "when": "now", "timezone": "UTC", "press_selection": "none"})
     assert response.status_code == 422 and "Tick the box to confirm" in response.get_data(as_text=True)
     assert state(session, statement)[0] == "open"
-    response = client.post(f"/desk/{statement.slug}/publish", data={
+    response = publish_through_summary(client, statement.slug, {
         "when": "now", "timezone": "UTC", "press_selection": "none", "confirm_empty": "y"})
     assert response.status_code == 303 and state(session, statement)[0] == "published"
 
