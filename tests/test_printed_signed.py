@@ -6,7 +6,7 @@ the PDF, the statement's page, the API (JSON and CSV) and the press mail count o
 those bound to the current version, and list the others apart, in a section per
 earlier version headed with that version and its SHA-256 (``earlier_signers =
 "section"``), or not at all (``"omit"``). The publish page says how many have not
-re-confirmed before anything is sent.
+re-confirmed before anything is sent, and so does the summary that follows it.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from cosign import drafting, listing, moderation, pdfs, publishing, signing
 from cosign.models import AuditEvent, Revision, Signature, Statement
 from cosign.security import make_token
 from tests.factories import login, make_statement, make_user
+from tests.publication_flow import open_summary, press_button
 from tests.smtp_sink import Sink, mail_config, start
 
 SECRET = "test-secret-key-not-for-production"  # the app fixture's SECRET_KEY
@@ -314,7 +315,7 @@ def test_the_publish_page_says_how_many_have_not_reconfirmed_before_sending(sess
     assert "5 signed version 2 only" in page and "4 signed version 1 only" in page
     assert re.search(r'<input checked[^>]*name="earlier_signers" type="radio" value="section"',
                      page)
-    assert page.index("have not re-confirmed") < page.index("Publish or schedule</button>")
+    assert page.index("have not re-confirmed") < page.index("Continue to the summary</button>")
 
     form = {"csrf_token": "", "when": "now", "timezone": "UTC", "press_selection": "none"}
     bad = client.post(f"/desk/{statement.slug}/publish", data=dict(form, earlier_signers="all"))
@@ -322,7 +323,10 @@ def test_the_publish_page_says_how_many_have_not_reconfirmed_before_sending(sess
     session.expire_all()
     assert session.get(Statement, statement.id).status == "open"
 
-    done = client.post(f"/desk/{statement.slug}/publish", data=dict(form, earlier_signers="omit"))
+    summary = open_summary(client, statement.slug, dict(form, earlier_signers="omit"))
+    assert "9 approved signatories signed an earlier version" in summary.get_data(as_text=True)
+    assert "They are left out" in summary.get_data(as_text=True)
+    done = press_button(client, summary.get_data(as_text=True))
     assert done.status_code == 303
     session.expire_all()
     statement = session.get(Statement, statement.id)

@@ -15,7 +15,8 @@ from .conftest import DEMO_SLUG
 @pytest.fixture
 def app_overrides() -> dict:
     """As in conftest (real CSRF tokens, any host:port), plus the development outbox."""
-    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "COSIGN_DEV": True}
+    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "COSIGN_DEV": True,
+            "COSIGN_PDF_RETRY_AFTER": 2}  # the summary waiting for its PDF reloads soon
 
 
 @pytest.fixture
@@ -42,7 +43,25 @@ def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, scr
     page.get_by_label("Publish now").check()
     page.get_by_label("Everyone on the press list").check()
     screenshot(page, "publish-form")
-    page.get_by_role("button", name="Publish or schedule").click()
+    page.get_by_role("button", name="Continue to the summary").click()
+
+    # the summary: nothing is published or sent yet; the button waits for the PDF
+    expect(page.get_by_role("heading", name="Check before publishing")).to_be_visible()
+    expect(page.locator(".recipients-total")).to_contain_text(
+        "3 recipients each receive one e-mail with the PDF attached.")
+    rows = page.locator(".summary-table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="human rights")).to_contain_text("2")
+    expect(rows.filter(has_text="protests")).to_contain_text("1 in English (original text)")
+    expect(page.locator(".printed-count")).to_contain_text("The PDF prints 6 signatories")
+    expect(page.get_by_role("button", name="Waiting for the PDF")).to_be_disabled()
+    expect(page.locator(".preparing")).to_be_visible()
+    run_worker()  # the worker makes the PDF and its first page; the page reloads by itself
+    image = page.get_by_role("img", name=re.compile(r"^The first page of the PDF: "))
+    expect(image).to_be_visible(timeout=15_000)
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 300
+    screenshot(page, "publish-summary")
+    page.get_by_role("button", name="Publish and send to 3 recipients").click()
 
     expect(page.locator(".flash-success")).to_contain_text("The statement is published.")
     # the request published; the worker makes the PDF and queues the press mail
