@@ -41,7 +41,7 @@ SKIP = {
 }
 PRIVATE = ("/desk", "/dev", "/account")  # crawled as the coordinator only
 # answers that are not pages
-NOT_HTML = ("application/pdf", "text/csv", "application/json", "application/atom+xml",
+NOT_HTML = ("application/pdf", "image/png", "text/csv", "application/json", "application/atom+xml",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "text/plain")
 
@@ -235,6 +235,34 @@ def send_forms_empty(app, client, pages: Pages, site: dict, *, logged_in: bool) 
                 pages.response(f"POST {url} empty ({who})", client.post(url, data=data))
 
 
+def summary_pages(app, client, pages: Pages) -> None:
+    """The summary before publishing: sending now with the PDF shown, scheduled with an
+    embargoed copy while the PDF is made, to the tags of a press list, and refused as
+    stale."""
+    from cosign import pdfs
+    from cosign.extensions import db
+    from cosign.models import Statement
+
+    with app.app_context():
+        closed = db.session.scalar(select(Statement).where(Statement.slug == "closed-letter"))
+        pdfs.issue(db.session, closed, app.config)  # the worker's render: its first page too
+    cases = {
+        "closed-letter": {"when": "now", "timezone": "UTC", "press_selection": "all",
+                          "keep_open": "y", "confirm_empty": "y"},
+        "embargoed": {"when": "later", "at": "2030-01-02T09:30", "timezone": "Asia/Baghdad",
+                      "press_selection": "tags", "press_tags": ["iraq", "human rights"],
+                      "embargoed_copy": "y", "confirm_empty": "y", "earlier_signers": "omit"},
+    }
+    for slug, query in cases.items():
+        response = client.get(f"/desk/{slug}/publish/summary", query_string=query)
+        assert response.status_code == 200, (slug, response.status_code)
+        pages.response(f"GET summary of {slug}", response, "publication.summary")
+    stale = client.post("/desk/closed-letter/publish/confirm",
+                        data=dict(cases["closed-letter"], fingerprint="0" * 64))
+    assert stale.status_code == 409
+    pages.response("POST a stale summary", stale)
+
+
 def account_pages(app, pages: Pages, site: dict) -> None:
     """The coordinator's account: its forms with errors, two-step login set up (the QR
     page, the recovery codes), then a login's second step."""
@@ -317,6 +345,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     assert not unreached, ("GET rules the crawl does not reach: give them values in "
                            f"build_site or a reason in SKIP: {unreached}")
 
+    summary_pages(app, coordinator, pages)
     send_forms_empty(app, anonymous, pages, site, logged_in=False)
     send_forms_empty(app, coordinator, pages, site, logged_in=True)
     account_pages(app, pages, site)
