@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from .conftest import DEMO_SLUG
+from .test_languages import arabic  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -104,3 +105,35 @@ def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, scr
     page.goto(f"/s/{DEMO_SLUG}")
     expect(page.locator(".published-note")).to_contain_text("Published")
     expect(page.locator(".sign-box")).to_contain_text("Signing is closed.")
+
+
+@pytest.mark.browser
+def test_the_summary_in_arabic_right_to_left(page, login, screenshot, arabic, run_worker):
+    """The Arabic statement (English and French translations) to the demo press list
+    (German, Arabic and English readers), scheduled from Baghdad with an embargoed copy."""
+    from .test_languages import _english_left
+
+    slug = arabic
+    run_worker()  # its PDF and first page
+    login(page)
+    page.goto(f"/language/ar?next=/desk/{slug}/publish")
+    page.get_by_label("جدولة النشر (حظر النشر حتى موعد محدد)").check()
+    page.locator("#at").fill("2030-01-02T09:30")
+    page.locator("#timezone").select_option("Asia/Baghdad")
+    page.get_by_label("جميع من في قائمة الصحافة").check()
+    page.locator("#embargoed_copy").check()
+    page.get_by_role("button", name="المتابعة إلى الملخّص").click()
+    expect(page.get_by_role("heading", name="المراجعة قبل النشر")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator(".embargo-local")).to_contain_text("09:30")
+    expect(page.locator(".embargo-local")).to_contain_text("Asia/Baghdad")
+    expect(page.locator(".embargo-utc")).to_contain_text("06:30")
+    total = page.locator(".summary-table tfoot tr")
+    expect(total).to_contain_text("واحد بالإنجليزية (ترجمة)")  # the English reader
+    expect(total).to_contain_text("اثنان بالعربية (النص الأصلي)")  # German and Arabic readers
+    expect(page.get_by_role("img", name=re.compile("^الصفحة الأولى من ملف PDF"))).to_be_visible()
+    screenshot(page, "ar-publish-summary")
+    left = _english_left(page, "ar") - {"Asia", "Baghdad"}  # the zone's IANA name
+    assert not left, left
+    page.get_by_role("button", name=re.compile("^جدولة النشر وإرسال النسخة")).click()
+    expect(page.locator(".flash-success")).to_be_visible()
