@@ -248,6 +248,16 @@ class LanguageCount:
     last_change: dt.datetime | None = None
 
 
+def tag_counts(session: Session) -> tuple[int, dict[str, int]]:
+    """Active contacts in all, and per tag (a contact with two tags counts under both):
+    one aggregate query."""
+    tags = all_tags(session)
+    row = session.execute(
+        select(func.count(), *(func.sum(case((_has_tag(tag), 1), else_=0)) for tag in tags))
+        .where(PressContact.status == "active")).one()
+    return row[0], {tag: int(count or 0) for tag, count in zip(tags, row[1:])}
+
+
 def recipient_counts(session: Session, selection: str, tags: Iterable[str] = ()
                      ) -> list[LanguageCount]:
     """The recipients of :func:`recipients`, counted by language and, within each, by tag and

@@ -53,7 +53,7 @@ def publish(slug: str):
             return redirect(url_for(".summary", slug=stmt.slug, **form.query()), 303)
     approved = signatories.approved_count(db.session, stmt.id)
     versions = publishing.version_counts(db.session, stmt)
-    everyone, per_tag = _recipient_counts()
+    everyone, per_tag = press.tag_counts(db.session)
     return render_template("publication/publish.html", statement=stmt, member=member, form=form,
                            approved=approved, versions=versions, everyone=everyone,
                            per_tag=per_tag), 422 if form.errors else 200
@@ -66,16 +66,6 @@ def _options(form: PublishForm) -> publishing.PublishOptions:
         press_selection=form.press_selection.data,
         press_tags=tuple(form.press_tags.data or ()), embargoed_copy=form.embargoed_copy.data,
         confirm_empty=form.confirm_empty.data, earlier_signers=form.earlier_signers.data)
-
-
-def _recipient_counts() -> tuple[int, dict[str, int]]:
-    """Active contacts in all, and per tag (one aggregate query)."""
-    counts = press.recipient_counts(db.session, "all")
-    per_tag: dict[str, int] = {}
-    for language in counts:
-        for tag, count in language.tags.items():
-            per_tag[tag] = per_tag.get(tag, 0) + count
-    return sum(c.total for c in counts), per_tag
 
 
 @bp.get("/<slug>/publish/summary")
@@ -101,12 +91,13 @@ def summary(slug: str):
 
 def _summary(stmt, member, form: ConfirmForm, options, status: int = 200):
     shown = publication_summary.build(db.session, stmt, options)
-    if not shown.pdf_current:
-        pdfs.request_render(db.session, stmt)  # a short write; the worker renders it
     preview = shown.pdf is not None and pdfs.preview_path(current_app.config, shown.pdf).exists()
+    # an outdated PDF, or one issued before its first page was made: the worker (re)does it
+    asked = not (shown.pdf_current and preview) and (
+        pdfs.request_render(db.session, stmt) or stmt.pdf_wanted_at is not None)
     form.fingerprint.data = shown.fingerprint
     return render_template("publication/summary.html", statement=stmt, member=member,
-                           form=form, summary=shown, preview=preview,
+                           form=form, summary=shown, preview=preview, reload=asked,
                            refresh=int(current_app.config.get("COSIGN_PDF_RETRY_AFTER") or 10),
                            change_url=url_for(".publish", slug=stmt.slug, **form.query())), status
 

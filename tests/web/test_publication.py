@@ -413,3 +413,23 @@ def test_the_summarys_button_refuses_posts_without_csrf_token(client, session, r
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     assert client.post(f"/desk/{slug}/publish/confirm", data=fields).status_code == 303
     assert state(session, statement)[0] == "published"
+
+
+def test_a_missing_first_page_is_made_again_by_the_worker(client, app, session, desk, run_worker):
+    _owner, statement = desk
+    run_worker()
+    issued = pdfs.latest(session, statement.id)
+    pdfs.preview_path(app.config, issued).unlink()  # e.g. a PDF issued before previews
+    url = f"/desk/{statement.slug}/publish/summary?when=now&timezone=UTC&press_selection=none"
+    page = client.get(url).get_data(as_text=True)
+    assert "the image of its first page is not there yet" in page
+    assert '<meta http-equiv="refresh"' in page
+    run_worker()
+    assert pdfs.preview_path(app.config, issued).read_bytes().startswith(b"\x89PNG")
+    page = client.get(url).get_data(as_text=True)
+    assert f"preview.png?pdf={issued.id}" in page and '<meta http-equiv="refresh"' not in page
+    # "Change the options" leads back to the form with them
+    change = re.search(r'href="([^"]+)" class="button secondary"', page).group(1)
+    form = client.get(change.replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="now"', form)
+    assert re.search(r'<input checked[^>]*value="none"', form)
