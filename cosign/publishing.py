@@ -166,11 +166,11 @@ def publish(session: Session, statement: Statement, actor_id: int | None,
     database.begin_write(session)
     session.refresh(statement)
     tags = check(session, statement, options)
-    if precondition is not None:
-        precondition(session, statement)
     if _scheduled_as(statement, options, tags):
         session.rollback()
         return statement
+    if precondition is not None:
+        precondition(session, statement)
     now = clock.now()
     if options.earlier_signers is not None:
         _set_earlier_signers(session, statement, options.earlier_signers)

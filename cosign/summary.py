@@ -136,6 +136,9 @@ def build(session: Session, statement: Statement, options: PublishOptions) -> Su
                         c.last_change.isoformat() if c.last_change else None] for c in counts],
         "languages": [statement.language, available],
         "text": [statement.signed_revision, statement.signed_sha256],
+        # a schedule set meanwhile by another coordinator is not overwritten unseen
+        "scheduled": [statement.publish_at.isoformat() if statement.publish_at else None,
+                      statement.publish_timezone, statement.press_embargoed_copy],
         "signatories": [versions.current, list(versions.earlier)],
         # the PDF the press is sent, when mail goes out now: the one whose page was shown
         "pdf": (issued.id if current else None) if sends_now else None,

@@ -196,3 +196,18 @@ def test_a_pdf_poppler_cannot_read_gives_no_preview_and_leaves_nothing_behind(tm
     pdf.write_bytes(b"not a pdf")
     assert previews.make(pdf, tmp_path / "x.png") is None
     assert not (tmp_path / "x.png").exists() and list(tmp_path.iterdir()) == [pdf]
+
+
+def test_a_schedule_set_meanwhile_is_not_overwritten_unseen(session, statement, frozen_clock):
+    owner_id = statement.created_by_id
+    mine = publishing.PublishOptions(at=dt.datetime(2026, 11, 3, 7, 0), timezone="Asia/Baghdad")
+    shown = build(session, statement, at=mine.at, timezone="Asia/Baghdad")
+    # another coordinator schedules it otherwise
+    publishing.publish(session, session.get(Statement, statement.id), owner_id,
+                       publishing.PublishOptions(at=dt.datetime(2026, 11, 5, 9, 0)))
+    with pytest.raises(publication_summary.StaleSummary):
+        publication_summary.publish(session, session.get(Statement, statement.id), owner_id,
+                                    mine, shown.fingerprint)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Statement, statement.id).publish_at == dt.datetime(2026, 11, 5, 9, 0)
