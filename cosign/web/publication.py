@@ -11,6 +11,7 @@ from cosign import summary as publication_summary
 from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.models import IssuedPdf
+from cosign.web.converters import whole_number
 from cosign.web.desk import load_statement
 from cosign.web.forms import ActionForm
 from cosign.web.labels import local_time
@@ -145,9 +146,9 @@ def preview(slug: str):
     by the worker; members only."""
     stmt, _member = load_statement(slug)
     issued = pdfs.latest(db.session, stmt.id)
-    wanted = request.args.get("pdf", type=int)
-    if wanted is not None:
-        issued = db.session.get(IssuedPdf, wanted)
+    if "pdf" in request.args:
+        wanted = whole_number(request.args["pdf"])
+        issued = db.session.get(IssuedPdf, wanted) if wanted is not None else None
     if issued is None or issued.statement_id != stmt.id:
         abort(404)
     path = pdfs.preview_path(current_app.config, issued)

@@ -433,3 +433,11 @@ def test_a_missing_first_page_is_made_again_by_the_worker(client, app, session, 
     form = client.get(change.replace("&amp;", "&")).get_data(as_text=True)
     assert re.search(r'<input checked[^>]*value="now"', form)
     assert re.search(r'<input checked[^>]*value="none"', form)
+
+
+@pytest.mark.parametrize("value", [str(2**63), "9" * 1000, "-1", "x", "\u00b2", ""])
+def test_a_preview_number_no_pdf_has_is_not_found(client, session, desk, value):
+    _owner, statement = desk
+    response = client.get(f"/desk/{statement.slug}/publish/preview.png",
+                          query_string={"pdf": value})
+    assert response.status_code == 404
