@@ -57,6 +57,7 @@ def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, scr
     expect(page.locator(".printed-count")).to_contain_text("The PDF prints 6 signatories")
     expect(page.get_by_role("button", name="Waiting for the PDF")).to_be_disabled()
     expect(page.locator(".preparing")).to_be_visible()
+    screenshot(page, "publish-summary-waiting")
     run_worker()  # the worker makes the PDF and its first page; the page reloads by itself
     image = page.get_by_role("img", name=re.compile(r"^The first page of the PDF: "))
     expect(image).to_be_visible(timeout=15_000)
