@@ -142,6 +142,9 @@ def audit_label(event) -> str:
             return _("sent the statement to %(count)s press contacts", count=d.get("count"))
         case "press-resent":
             return _("sent the statement again to %(email)s", email=d.get("email"))
+        case "letter-imported":
+            return _("imported the letter, with %(count)s signatories to review",
+                     count=d.get("count"))
         case "imported":
             return _("imported %(count)s signatures from %(file)s", count=d.get("count"),
                      file=d.get("file"))

@@ -19,6 +19,7 @@ from cosign.core.chart import timeline_svg
 from cosign.core.countries import country_choices
 from cosign.core.signatory import ORG_TYPES
 from cosign.drafting import StatementNotFound
+from cosign.letters import FROM_THE_LETTER
 from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.models import SIGNATURE_STATUSES
@@ -433,6 +434,8 @@ def provenance_label(signature) -> str:
         return _("signed online")
     if signature.provenance == "added":
         return _("added by %(name)s", name=signature.provenance_detail)
+    if signature.provenance_detail == FROM_THE_LETTER:
+        return _("imported from the letter")
     return signature.provenance_detail or _("imported")
 
 
