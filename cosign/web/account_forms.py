@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
@@ -89,3 +89,14 @@ class PreferencesForm(FlaskForm):
         self.language.choices = [SelectChoice("", _l("As my browser says"))] + [
             SelectChoice(code, name) for code, name in languages]
         self.timezone.choices = [SelectChoice(z, z) for z in zones]
+
+
+class DigestForm(FlaskForm):
+    """The daily digest of sign-ons waiting for moderation, on or off."""
+
+    digest = RadioField(
+        _l("Daily digest"), choices=[SelectChoice("on", _l("Send me the daily digest")),
+                                     SelectChoice("off", _l("Do not send it"))],
+        validators=[InputRequired(_l("Choose whether you want the daily digest."))],
+        description=_l("For each statement you coordinate: at most one e-mail a day, only when "
+                       "new sign-ons wait for moderation."))
