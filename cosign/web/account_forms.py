@@ -95,8 +95,6 @@ class DigestForm(FlaskForm):
     """The daily digest of sign-ons waiting for moderation, on or off."""
 
     digest = RadioField(
-        _l("Daily digest"), choices=[SelectChoice("on", _l("Send me the daily digest")),
-                                     SelectChoice("off", _l("Do not send it"))],
-        validators=[InputRequired(_l("Choose whether you want the daily digest."))],
-        description=_l("For each statement you coordinate: at most one e-mail a day, only when "
-                       "new sign-ons wait for moderation."))
+        _l("Send me the daily digest?"),
+        choices=[SelectChoice("on", _l("Yes")), SelectChoice("off", _l("No"))],
+        validators=[InputRequired(_l("Choose whether you want the daily digest."))])
