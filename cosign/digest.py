@@ -92,8 +92,7 @@ class Summary:
     waiting: int
     new: tuple[NewSignOn, ...]
     new_total: int
-    since: dt.datetime | None  # the last digest
-    mark: dt.datetime | None  # digest_sent_at as read (checked again under the lock)
+    mark: dt.datetime | None  # the last digest's time as read (checked again under the lock)
 
 
 def summary(session: Session, statement_id: int, now: dt.datetime) -> Summary | None:
@@ -116,7 +115,7 @@ def summary(session: Session, statement_id: int, now: dt.datetime) -> Summary | 
     return Summary(statement_id, statement.slug, statement.title, statement.language, total,
                    tuple(NewSignOn("" if display == "withheld" else name, country)
                          for name, country, display in rows),
-                   new_total, mark, mark)
+                   new_total, mark)
 
 
 def readers(session: Session, statement_id: int) -> list[User]:
@@ -136,7 +135,7 @@ def prepare(summary: Summary, user: User, config: Mapping[str, Any]) -> mail.Pre
         "name": user.name, "title": summary.title, "waiting": summary.waiting,
         "new": [(s.name, country_name(s.country, locale), s.country) for s in summary.new],
         "new_total": summary.new_total, "more": summary.new_total - len(summary.new),
-        "since": summary.since, "zone": user.timezone or "UTC",
+        "since": summary.mark, "zone": user.timezone or "UTC",
         "link": f"{site}/desk/{summary.slug}/signatures/?status=confirmed",
         "account_link": f"{site}/account/#digest",
         "site_name": config.get("COSIGN_SITE_NAME", "cosign"),
@@ -147,11 +146,12 @@ def send(session: Session, statement_id: int, config: Mapping[str, Any],
          now: dt.datetime | None = None) -> int:
     """Queue one statement's digest if it is still due; the number of mails queued."""
     now = now or clock.now()
-    found = summary(session, statement_id, now) if due(session, now, statement_id=statement_id) \
-        else None
-    people = readers(session, statement_id) if found is not None else []
-    prepared = [(user.email, prepare(found, user, config)) for user in people]
-    session.rollback()  # end the read: rendering is done, the write is short
+    with database.write_intent(False):  # reading and rendering take no write lock (SQLite)
+        found = summary(session, statement_id, now) \
+            if due(session, now, statement_id=statement_id) else None
+        people = readers(session, statement_id) if found is not None else []
+        prepared = [(user.email, prepare(found, user, config)) for user in people]
+        session.rollback()  # end the read: the write below is short
     if found is None or not prepared:
         return 0
     database.begin_write(session)
@@ -175,6 +175,7 @@ def send_due(session: Session, config: Mapping[str, Any], now: dt.datetime | Non
     """The scheduled job (the worker's sweep, ``flask cosign tick``): every digest that is
     due; the number of mails queued (they are delivered with the rest of the outbox)."""
     now = now or clock.now()
-    statements = due(session, now)
-    session.rollback()
+    with database.write_intent(False):
+        statements = due(session, now)
+        session.rollback()
     return sum(send(session, statement_id, config, now) for statement_id in statements)

@@ -219,3 +219,15 @@ def test_the_opt_out_is_audited_and_idempotent(session, team):
     actions = list(session.scalars(select(AuditEvent.action).where(
         AuditEvent.actor_id == quiet.id).order_by(AuditEvent.id)))
     assert actions == ["digest-off", "digest-on"]
+
+
+def test_flask_cosign_tick_sends_it_too(session, team, smtp, frozen_clock, runner):
+    statement, lead, second, *_ = team
+    confirmed(session, statement, "Iraqi Democratic Association", "sara@ida.example")
+    frozen_clock.advance(hours=1)
+    session.rollback()
+    result = runner.invoke(args=["cosign", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "queued 2 daily digest(s)" in result.output
+    assert sorted(by_recipient(smtp[1])) == [lead.email, second.email]
+    assert "queued 0 daily digest(s)" in runner.invoke(args=["cosign", "tick"]).output

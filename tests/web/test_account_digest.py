@@ -37,6 +37,7 @@ def test_the_account_page_shows_the_setting(client, session):
     assert re.search(r'<input checked id="digest-digest-0" name="digest-digest" required '
                      r'type="radio" value="on">', html)  # on unless turned off
     assert '<legend>Send me the daily digest?</legend>' in html
+    assert opted_out(session, user) is False  # opening the page (the mail's link) changes nothing
 
 
 def test_turn_it_off_and_on_again(client, session):
