@@ -9,16 +9,18 @@ from __future__ import annotations
 from flask import current_app, url_for
 from markupsafe import escape
 
-from cosign import cards
+from cosign import cards, signing
 from cosign.models import Statement
 from cosign.web.links import site_url
 
 
 def snippet(statement: Statement) -> str:
     """``<a href="…/sign"><img src="…/card.png" …></a>``: the card always shows the newest
-    count (its address has no version, and it may be cached for five minutes)."""
+    count (its address has no version, and it may be cached for five minutes). Once signing
+    has closed the link leads to the statement's page instead."""
     title = " ".join(statement.title.split())
-    return (f'<a href="{escape(site_url("public.sign", slug=statement.slug))}">'
+    target = "public.sign" if signing.is_open(statement) else "public.statement"
+    return (f'<a href="{escape(site_url(target, slug=statement.slug))}">'
             f'<img src="{escape(site_url("public.card", slug=statement.slug))}" '
             f'width="600" height="315" alt="{escape(title)}" lang="{escape(statement.language)}">'
             f"</a>")

@@ -3,11 +3,11 @@ its goal, the goal in the settings and the snippet on the desk."""
 from __future__ import annotations
 
 import html as htmllib
+import io
 import re
 
 import pytest
 from PIL import Image
-import io
 
 from cosign import cards, moderation, signing
 from cosign.models import AuditEvent, Statement
@@ -263,6 +263,13 @@ class TestSnippet:
         login(client, owner)
         snippet = snippet_of(client.get(f"/desk/{statement.slug}/settings").get_data(as_text=True))
         assert 'alt="Free &#34;them&#34; &lt;now&gt; &amp; here"' in snippet
+
+    def test_once_signing_is_closed_the_snippet_links_to_the_page(self, client, session):
+        statement, owner = opened(session)
+        signing.close(session, statement, owner.id)
+        login(client, owner)
+        snippet = snippet_of(client.get(f"/desk/{statement.slug}/settings").get_data(as_text=True))
+        assert snippet.startswith(f'<a href="http://cosign.test/s/{statement.slug}"><img ')
 
     def test_a_draft_has_no_snippet_yet(self, client, session):
         owner = make_user(session)
