@@ -53,6 +53,11 @@ def test_goal_counter_card_and_snippet(page, new_page, opened_demo, login, live_
     assert snippet.evaluate("t => [t.selectionStart, t.selectionEnd]") == [0, len(text)]
     assert f'href="{live_server}/s/{DEMO_SLUG}/sign"' in text
     assert f'src="{live_server}/s/{DEMO_SLUG}/card.png"' in text and "<script" not in text
+    # with scripts on, a button copies it (progressive enhancement)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy the snippet").click()
+    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == text
     screenshot(page, "share-settings")
 
     # the snippet pasted into someone else's page shows the card and leads to the sign page
@@ -86,3 +91,18 @@ def test_goal_counter_card_and_snippet(page, new_page, opened_demo, login, live_
     page.goto(f"/desk/{DEMO_SLUG}/settings?lang=ar")
     expect(page.locator(".share-kit textarea")).to_be_visible()
     screenshot(page, "share-settings-ar")
+
+
+@pytest.mark.browser
+def test_without_javascript_the_snippet_is_there_to_select(new_page, opened_demo, login,
+                                                           render_pdfs):
+    render_pdfs()
+    page = new_page(java_script_enabled=False)
+    login(page)
+    page.goto(f"/desk/{DEMO_SLUG}/settings")
+    snippet = page.get_by_label("HTML snippet for other websites")
+    expect(snippet).to_be_visible()
+    assert f"/s/{DEMO_SLUG}/card.png" in snippet.input_value()
+    expect(page.get_by_role("button", name="Copy the snippet")).to_have_count(0)
+    page.goto(f"/s/{DEMO_SLUG}")
+    expect(page.locator(".sign-box .counter")).to_contain_text("1 signatory")
