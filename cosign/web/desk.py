@@ -9,7 +9,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import audit, drafting, logos, membership, moderation, pdfs, signing, translating
+from cosign import (audit, drafting, letters, logos, membership, moderation, pdfs, signing,
+                    translating)
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
@@ -434,7 +435,9 @@ def open_for_signature(slug: str):
             return redirect(url_for("moderation.index", slug=stmt.slug))
     revision = drafting.current_revision(db.session, stmt)
     return render_template("desk/open.html", statement=stmt, member=member, form=form,
-                           revision=revision), _form_status(form)
+                           revision=revision,
+                           from_letter=letters.waiting_from_letter(db.session, stmt)
+                           ), _form_status(form)
 
 
 @bp.post("/<slug>/close")
