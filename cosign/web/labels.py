@@ -108,6 +108,10 @@ def audit_label(event) -> str:
         case "not-duplicate":
             return _("marked “%(name)s” as not the same as “%(of)s”", name=d.get("name"),
                      of=d.get("of_name"))
+        case "signature-goal":
+            if d.get("goal") is None:
+                return _("removed the signature goal")
+            return _("set the signature goal to %(goal)s", goal=d.get("goal"))
         case "require-domain":
             return (_("now approves only domain-verified sign-ons") if d.get("required")
                     else _("approves sign-ons without domain verification again"))
