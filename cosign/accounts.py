@@ -223,6 +223,21 @@ def set_preferences(session: Session, user_id: int, *, language: str, zone_name:
     session.commit()
 
 
+def set_digest(session: Session, user_id: int, wanted: bool) -> bool:
+    """Turn the daily digest of sign-ons waiting for moderation (:mod:`cosign.digest`) on or
+    off for the account; audited ("digest-on", "digest-off") when it changes. True if it
+    changed."""
+    database.begin_write(session)
+    user = session.get(User, user_id)
+    if user is None or user.digest_opt_out is (not wanted):
+        session.rollback()
+        return False
+    user.digest_opt_out = not wanted
+    audit.record(session, None, user.id, "digest-on" if wanted else "digest-off")
+    session.commit()
+    return True
+
+
 def set_timezone(session: Session, user_id: int, zone_name: str) -> None:
     """Remember the coordinator's time zone (an IANA name) for showing times."""
     user = session.get(User, user_id)

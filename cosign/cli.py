@@ -149,25 +149,28 @@ def refresh_timestamps(within_days: int | None) -> None:
 def tick() -> None:
     """Periodic work: publish statements whose embargo has ended (and run press
     distributions that never ran), close statements past their deadline, erase
-    contact data past the retention period, render wanted PDFs, send due e-mails.
+    contact data past the retention period, queue the coordinators' daily digests of
+    sign-ons waiting for moderation, render wanted PDFs, send due e-mails.
 
     Run it every minute from cron or a systemd timer (see README).
     """
     from flask import current_app
 
-    from cosign import distribution, mail, pdfs, publishing, retention, signing
+    from cosign import digest, distribution, mail, pdfs, publishing, retention, signing
 
     config = current_app.config
     published = publishing.publish_due(db.session)  # queues the press mail after commit
     distribution.sweep(db.session, config)
     closed = signing.close_expired(db.session)
     erased = retention.erase_expired_contacts(db.session, config)
+    digests = digest.send_due(db.session, config)
     rendered = 0
     for statement_id in pdfs.wanted(db.session):
         rendered += pdfs.render_wanted(db.session, statement_id, config, force=True) is not None
     sent = mail.deliver_due(db.session, config)
     click.echo(f"published {published} statement(s); closed {closed} statement(s) past their "
-               f"deadline; erased contact data of {erased} signature(s); rendered {rendered} "
+               f"deadline; erased contact data of {erased} signature(s); queued {digests} daily "
+               f"digest(s); rendered {rendered} "
                f"PDF(s); sent {sent} e-mail(s)")
 
 

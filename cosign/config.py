@@ -135,6 +135,8 @@ class Config:
             "COSIGN_SITE_URL": env.get("COSIGN_SITE_URL", ""),
             "COSIGN_RETENTION_DAYS": env.get("COSIGN_RETENTION_DAYS") or 365,
             "COSIGN_PDF_AUTO": _bool(env.get("COSIGN_PDF_AUTO"), default=True),
+            # each statement's share card (link previews), made by the worker with its PDF
+            "COSIGN_SHARE_CARDS": _bool(env.get("COSIGN_SHARE_CARDS"), default=True),
             "COSIGN_PDF_DEBOUNCE": float(env.get("COSIGN_PDF_DEBOUNCE", 2.0)),
             "COSIGN_SIGNING_KEY": env.get("COSIGN_SIGNING_KEY") or str(instance / "signing-key.pem"),
             "COSIGN_SIGNING_CERT": env.get("COSIGN_SIGNING_CERT") or str(instance / "signing-cert.pem"),

@@ -27,6 +27,7 @@ MAX_BODY = 100_000
 MAX_NOTE = 500
 MAX_COMMENT = 5_000
 MAX_LINE = 200
+MAX_SIGNATURE_GOAL = 1_000_000
 
 
 class DraftingError(UserError):
@@ -388,6 +389,25 @@ def update_settings(
     except IntegrityError as exc:
         session.rollback()
         raise SlugTaken(slug) from exc
+    return statement
+
+
+def set_signature_goal(session: Session, statement: Statement, actor_id: int,
+                       goal: int | None) -> Statement:
+    """The number of signatories the coalition aims for, shown with the public counter
+    (None: no goal). From 1 to :data:`MAX_SIGNATURE_GOAL`, else DraftingError and nothing
+    is stored."""
+    if goal is not None and (isinstance(goal, bool) or not isinstance(goal, int)
+                             or not 1 <= goal <= MAX_SIGNATURE_GOAL):
+        raise DraftingError(N_("Enter the goal as a whole number from 1 to 1,000,000, or leave "
+                               "it empty for no goal."), "signature_goal")
+    if statement.signature_goal == goal:
+        return statement
+    statement.signature_goal = goal
+    statement.updated_at = clock.now()
+    statement.updated_by_id = actor_id
+    audit.record(session, statement.id, actor_id, "signature-goal", goal=goal)
+    session.commit()
     return statement
 
 

@@ -148,13 +148,14 @@ def sweep(*, use_queue: bool = True) -> dict[str, int]:
     """The worker's periodic work, what ``flask cosign tick`` does; every step is idempotent.
 
     Publishes statements whose embargo has ended, runs press distributions
-    that never ran, closes statements past their deadline, queues renders of
+    that never ran, closes statements past their deadline, queues the daily
+    digests of sign-ons waiting for moderation (:mod:`cosign.digest`), queues renders of
     PDFs wanted for longer than the debounce (their render was lost, or Redis
     was down when they changed) and sends the e-mail that is due (new mail that
     could not be queued, and retries). ``use_queue=False``: Redis is down, queue
     no renders (the worker renders them itself, :func:`render_due`).
     """
-    from cosign import distribution, pdfs, publishing, retention, signing
+    from cosign import digest, distribution, pdfs, publishing, retention, signing
     from cosign.extensions import db
 
     config = _config()
@@ -163,6 +164,7 @@ def sweep(*, use_queue: bool = True) -> dict[str, int]:
     distributed = distribution.sweep(session, config)
     closed = signing.close_expired(session)
     erased = retention.erase_expired_contacts(session, config)
+    digests = digest.send_due(session, config)
     renders = 0
     if use_queue and queue.enabled(config):  # renders due whose job was lost (or Redis was down)
         overdue = pdfs.due(session, config)
@@ -171,11 +173,12 @@ def sweep(*, use_queue: bool = True) -> dict[str, int]:
                       for statement_id in overdue)
     sent = mail.deliver_due(session, config)
     counts = {"published": published, "distributed": distributed, "closed": closed,
-              "erased": erased, "renders": renders, "sent": sent}
+              "erased": erased, "digests": digests, "renders": renders, "sent": sent}
     (log.info if any(counts.values()) else log.debug)(
         "sweep: published %(published)d statement(s); queued %(distributed)d press mail(s) of "
         "distributions that never ran; closed %(closed)d statement(s) past their deadline; "
         "erased the contact data of %(erased)d signature(s); "
+        "queued %(digests)d daily digest(s) to coordinators; "
         "queued %(renders)d PDF render(s); sent %(sent)d e-mail(s)", counts)
     return counts
 

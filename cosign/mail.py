@@ -25,13 +25,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from cosign import clock
+from cosign import clock, embargo
 from cosign.config import ROOT
 from cosign.core.language import text_direction
+from cosign.core.moment import moment
 from cosign.models import OutboxMessage
 
 TEMPLATES = ROOT / "templates" / "email"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+@lru_cache(maxsize=16)
+def _translations(locale: str) -> NullTranslations:
+    translations = Translations.load(str(TRANSLATIONS), [locale])
+    return translations if isinstance(translations, Translations) else NullTranslations()
 
 
 @lru_cache(maxsize=16)
@@ -43,10 +50,7 @@ def _environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    translations = Translations.load(str(TRANSLATIONS), [locale])
-    if not isinstance(translations, Translations):
-        translations = NullTranslations()
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(_translations(locale), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -60,6 +64,20 @@ def locale_of(code: str | None) -> str:
     return "en"
 
 
+def local_time(value: dt.datetime, zone_name: str, locale: str = "en") -> str:
+    """A stored moment (naive UTC) in a reader's time zone and language: "7 Dec 2026, 17:05
+    (Asia/Baghdad)", or "7 Dec 2026, 14:05 UTC" (no zone, or one that does not exist)."""
+    locale = locale_of(locale)
+    gettext = _translations(locale).gettext
+    try:
+        local = embargo.in_zone(value, zone_name or "UTC")
+    except embargo.BadTimeZone:
+        zone_name, local = "UTC", embargo.in_zone(value, "UTC")
+    if zone_name == "UTC":
+        return gettext("%(when)s UTC") % {"when": moment(local, locale)}
+    return gettext("%(when)s (%(zone)s)") % {"when": moment(local, locale), "zone": zone_name}
+
+
 def render(template: str, context: Mapping[str, Any], locale: str = "en") -> tuple[str, str, str]:
     """(subject, plain text, HTML) of an e-mail template, in the reader's language.
 
@@ -68,7 +86,8 @@ def render(template: str, context: Mapping[str, Any], locale: str = "en") -> tup
     locale = locale_of(locale)
     env = _environment(locale)
     context = {**context, "mail_lang": locale, "mail_dir": text_direction(locale),
-               "format_date": lambda value: format_date(value, "long", locale=locale)}
+               "format_date": lambda value: format_date(value, "long", locale=locale),
+               "local_time": lambda value, zone_name: local_time(value, zone_name, locale)}
     text = env.get_template(f"{template}.txt").render(**context)
     html = env.get_template(f"{template}.html").render(**context)
     first, _, rest = text.partition("\n")

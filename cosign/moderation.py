@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
@@ -34,26 +35,48 @@ def flagged_count(session: Session, statement_id: int) -> int:
         Signature.statement_id == statement_id, Signature.flagged.is_(True))) or 0
 
 
-def search(
-    session: Session, statement_id: int, *, status: str, text: str = "", country: str = "",
-    page: int = 1, per_page: int = PER_PAGE, similar: bool = False, verified: bool = False,
-) -> Page[Signature]:
-    """One page of a statement's signatures in one status, filtered (``similar``: only those
-    "possibly the same" as another; ``verified``: only domain-verified ones)."""
+@dataclass(frozen=True)
+class Filter:
+    """Which of a statement's signatures the desk shows: one status, narrowed by a text, a
+    country, an organisation type, "possibly the same" (``similar``) and domain-verified."""
+
+    status: str
+    text: str = ""
+    country: str = ""
+    org_type: str = ""
+    similar: bool = False
+    verified: bool = False
+
+
+def _filtered(statement_id: int, where: Filter):
     query = select(Signature).where(Signature.statement_id == statement_id,
-                                    Signature.status == status, Signature.flagged.is_(False))
-    if text:
-        like = f"%{text.strip().lower()}%"
+                                    Signature.status == where.status,
+                                    Signature.flagged.is_(False))
+    if where.text.strip():
+        like = f"%{where.text.strip().lower()}%"
         query = query.where(or_(func.lower(Signature.name).like(like),
                                 func.lower(Signature.public_name).like(like),
                                 func.lower(Signature.city).like(like),
                                 func.lower(Signature.email).like(like)))
-    if country:
-        query = query.where(Signature.country == country.upper())
-    if similar:
+    if where.country:
+        query = query.where(Signature.country == where.country.upper())
+    if where.org_type:
+        query = query.where(Signature.org_type == where.org_type)
+    if where.similar:
         query = query.where(Signature.similar_to_id.is_not(None))
-    if verified:
+    if where.verified:
         query = query.where(Signature.domain_verified.is_(True))
+    return query
+
+
+def search(
+    session: Session, statement_id: int, *, status: str, text: str = "", country: str = "",
+    page: int = 1, per_page: int = PER_PAGE, similar: bool = False, verified: bool = False,
+    org_type: str = "",
+) -> Page[Signature]:
+    """One page of a statement's signatures in one status, filtered (``similar``: only those
+    "possibly the same" as another; ``verified``: only domain-verified ones)."""
+    query = _filtered(statement_id, Filter(status, text, country, org_type, similar, verified))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, page)
     items = session.scalars(
@@ -61,6 +84,21 @@ def search(
         .offset((page - 1) * per_page).limit(per_page)
     ).all()
     return Page(list(items), total, page, per_page)
+
+
+def newest_id(session: Session, statement_id: int, where: Filter) -> int:
+    """The highest id among the signatures ``where`` selects (0: none): a bulk decision on
+    "all that match" stops there, so sign-ons that arrive after the count was shown are
+    left for the coordinator to see."""
+    query = _filtered(statement_id, where).with_only_columns(func.max(Signature.id))
+    return session.scalar(query) or 0
+
+
+def matching(session: Session, statement_id: int, where: Filter, *, upto: int) -> list[Signature]:
+    """Every signature ``where`` selects, up to the id ``upto``, newest first."""
+    return list(session.scalars(
+        _filtered(statement_id, where).where(Signature.id <= upto)
+        .order_by(Signature.created_at.desc(), Signature.id.desc())))
 
 
 def _selected(session: Session, statement: Statement, ids: Iterable[int]) -> list[Signature]:

@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import clock, database, drafting, logos, previews
+from cosign import cards, clock, database, drafting, logos, previews
 from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, Original, PdfDocument,
                              RenderOptions, render_statement)
 from cosign.core.ordering import order_signatories
@@ -580,6 +580,7 @@ def render_wanted(session: Session, statement_id: int, config: Mapping, *,
         for language in languages:  # each translation's PDF prints the same list
             issue(session, statement, config, render=render, language=language)
         rendered_version = issued.listing_version
+        cards.refresh_quietly(session, statement_id, config)  # the share card, same lease
         return issued
     finally:
         release(session, statement_id, owner, rendered_version)

@@ -33,6 +33,7 @@ def app_config(url: str, **extra) -> dict:
         "MAIL_SERVER": None,
         "COSIGN_DEV": False,
         "COSIGN_PDF_AUTO": False,  # tests render PDFs explicitly
+        "COSIGN_SHARE_CARDS": False,  # made with the PDF only where a test is about them
         # renders due at once (tests that are about the debounce set their own)
         "COSIGN_PDF_DEBOUNCE": 0.0,
         "COSIGN_PDF_MIN_INTERVAL": 0.0,

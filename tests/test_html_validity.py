@@ -43,7 +43,8 @@ PRIVATE = ("/desk", "/dev", "/account")  # crawled as the coordinator only
 # answers that are not pages
 NOT_HTML = ("application/pdf", "image/png", "text/csv", "application/json", "application/atom+xml",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "text/plain")
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "text/plain",
+            "image/png")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["Dropped", "Flag", "Proposal", "propose"]
+__all__ = ["Dropped", "Flag", "Listed", "Proposal", "listed", "propose", "script_language"]
 
 MAX_TITLE = 200
 MAX_NAME = 150
@@ -45,7 +45,7 @@ class Dropped:
 class Flag:
     """Something that looks damaged, for the coordinator to check."""
 
-    kind: str  # "cut-off", "repeated", "doubled-letter", "possible-signer"
+    kind: str  # "cut-off", "repeated" (a phrase), "repeated-name", "doubled-letter", "possible-signer"
     text: str  # the words concerned
     message: str
 
@@ -406,8 +406,49 @@ def propose(text: str) -> Proposal:
             seen.add(key)
             unique.append(name)
         else:
-            flags.append(Flag("repeated", name, "This name is listed twice; it is proposed once."))
+            flags.append(Flag("repeated-name", name, "This name is listed twice; it is proposed once."))
     body = _markdown(body_blocks)
     flags[:0] = _repetitions(body)
     return Proposal(title=title, date=date, body=body, signatories=tuple(unique),
                     dropped=tuple(dropped), flags=tuple(flags), list_heading=heading)
+
+
+# --- the coordinator's list, after the preview ----------------------------------------------
+
+_COUNTRY_SUFFIX = re.compile(r"^(.*\S)\s*\|\s*([A-Za-z]{2})\s*$")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of the signatories as the coordinator left them on the preview."""
+
+    line: int  # its number in the box, for messages
+    name: str
+    country: str  # upper-case ISO code given after "|" on the line; "": the list's country
+
+
+def listed(text: str) -> list[Listed]:
+    """The non-empty lines of ``text``, one organisation each. A line may end with ``| IQ``
+    (a country code); bullets and numbers pasted back are dropped, and lines without a
+    letter or digit are skipped."""
+    out = []
+    for number, raw in enumerate(_clean(text).split("\n"), 1):
+        line = raw.strip()
+        bullet = _BULLET.match(line)
+        if bullet:
+            line = bullet[1].strip()
+        if not any(c.isalnum() for c in line):  # empty, or a bullet left alone
+            continue
+        suffix = _COUNTRY_SUFFIX.match(line)
+        if suffix:
+            out.append(Listed(number, suffix[1].strip(), suffix[2].upper()))
+        else:
+            out.append(Listed(number, line, ""))
+    return out
+
+
+def script_language(text: str) -> str:
+    """"ar" when most letters of ``text`` are Arabic, else "" (nothing to say)."""
+    letters = [c for c in text if c.isalpha()]
+    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f")
+    return "ar" if letters and arabic * 2 > len(letters) else ""

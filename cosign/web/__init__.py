@@ -18,7 +18,7 @@ def listings():
 def register_blueprints(app: Flask) -> None:
     from cosign.web import (api, auth, desk, dev, feed, health, labels, links, moderation,
                             press, public, publication, translations, verification)
-    from cosign.web import account
+    from cosign.web import account, letters
     from cosign.web.uploads import CosignRequest
 
     app.request_class = CosignRequest
@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(letters.bp)
     app.register_blueprint(translations.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(verification.bp)

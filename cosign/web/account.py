@@ -1,4 +1,5 @@
-"""A coordinator's own account: password, "log out everywhere", two-step login (TOTP)."""
+"""A coordinator's own account: password, "log out everywhere", two-step login (TOTP),
+language and time zone, the daily digest."""
 from __future__ import annotations
 
 import segno
@@ -10,7 +11,7 @@ from markupsafe import Markup
 from cosign import accounts, second_factor
 from cosign.extensions import db, limiter
 from cosign.web import languages
-from cosign.web.account_forms import (ChangePasswordForm, DisableSecondFactorForm,
+from cosign.web.account_forms import (ChangePasswordForm, DigestForm, DisableSecondFactorForm,
                                       EnableSecondFactorForm, PasswordCheckForm, PreferencesForm)
 from cosign.web.publication_forms import timezone_choices
 from cosign.web.forms import ActionForm
@@ -53,6 +54,8 @@ def _page(status: int = 200, **forms):
     forms.setdefault("disable_form", DisableSecondFactorForm(prefix="disable", formdata=None))
     forms.setdefault("codes_form", PasswordCheckForm(prefix="codes", formdata=None))
     forms.setdefault("preferences_form", _preferences_form(formdata=None))
+    forms.setdefault("digest_form", DigestForm(
+        prefix="digest", formdata=None, digest="off" if current_user.digest_opt_out else "on"))
     user = current_user
     return render_template(
         "account/index.html", user=user, action_form=ActionForm(),
@@ -90,6 +93,19 @@ def preferences():
         response.delete_cookie(languages.COOKIE)
     flash(_("Your preferences have been saved."), "success")
     return response
+
+
+@bp.post("/digest")
+def digest():
+    form = DigestForm(prefix="digest")
+    if not form.validate_on_submit():
+        return _page(422, digest_form=form)
+    wanted = form.digest.data == "on"
+    accounts.set_digest(db.session, current_user.id, wanted)
+    flash(_("The daily digest is on: at most one e-mail a day per statement, when new sign-ons "
+            "wait.") if wanted else _("The daily digest is off. You will get no more of it."),
+          "success")
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/password")

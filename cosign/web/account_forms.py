@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
@@ -89,3 +89,12 @@ class PreferencesForm(FlaskForm):
         self.language.choices = [SelectChoice("", _l("As my browser says"))] + [
             SelectChoice(code, name) for code, name in languages]
         self.timezone.choices = [SelectChoice(z, z) for z in zones]
+
+
+class DigestForm(FlaskForm):
+    """The daily digest of sign-ons waiting for moderation, on or off."""
+
+    digest = RadioField(
+        _l("Send me the daily digest?"),
+        choices=[SelectChoice("on", _l("Yes")), SelectChoice("off", _l("No"))],
+        validators=[InputRequired(_l("Choose whether you want the daily digest."))])

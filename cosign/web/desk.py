@@ -9,7 +9,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import audit, drafting, logos, membership, moderation, pdfs, signing, translating
+from cosign import (audit, drafting, letters, logos, membership, moderation, pdfs, signing,
+                    translating)
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
@@ -19,12 +20,13 @@ from cosign.core.word import statement_docx
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
-from cosign.web import text_pages
+from cosign.web import share, text_pages
 from cosign.web.converters import query_int
 from cosign.web.links import site_url
 from cosign.web.messages import error_text, show_error
 from cosign.web.forms import (ActionForm, CommentForm, CopyForm, EditForm, InviteForm,
-                              LogoForm, NewStatementForm, OpenForm, PreviewForm, SettingsForm)
+                              LogoForm, NewStatementForm, OpenForm, PreviewForm, SettingsForm,
+                              goal_number)
 from cosign.web.public import link_for as public_link_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -290,14 +292,20 @@ def settings(slug: str):
             )
             moderation.require_domain_verified(db.session, stmt, bool(
                 form.require_domain_verified.data), current_user.id)
+            drafting.set_signature_goal(db.session, stmt, current_user.id,
+                                        goal_number(form.signature_goal.data))
         except DraftingError as exc:
             db.session.rollback()
             show_error(form, exc)
         else:
             flash(_("Settings saved."), "success")
             return redirect(url_for(".settings", slug=stmt.slug))
-    return render_template("desk/settings.html", statement=stmt, member=member,
-                           form=form, logo_form=LogoForm()), _form_status(form)
+    return _settings_page(stmt, member, form, LogoForm(), _form_status(form))
+
+
+def _settings_page(stmt, member, form, logo_form, status: int):
+    return render_template("desk/settings.html", statement=stmt, member=member, form=form,
+                           logo_form=logo_form, share=share.kit(stmt)), status
 
 
 @bp.post("/<slug>/logo")
@@ -320,8 +328,7 @@ def logo(slug: str):
             flash(_("The logo is saved; the PDF is made again."), "success")
     except UserError as exc:
         form.logo.errors = [error_text(exc)]
-        return render_template("desk/settings.html", statement=stmt, member=member,
-                               form=SettingsForm(obj=stmt), logo_form=form), 422
+        return _settings_page(stmt, member, SettingsForm(obj=stmt), form, 422)
     return redirect(url_for(".settings", slug=stmt.slug))
 
 
@@ -428,7 +435,9 @@ def open_for_signature(slug: str):
             return redirect(url_for("moderation.index", slug=stmt.slug))
     revision = drafting.current_revision(db.session, stmt)
     return render_template("desk/open.html", statement=stmt, member=member, form=form,
-                           revision=revision), _form_status(form)
+                           revision=revision,
+                           from_letter=letters.waiting_from_letter(db.session, stmt)
+                           ), _form_status(form)
 
 
 @bp.post("/<slug>/close")

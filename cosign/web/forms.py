@@ -181,7 +181,39 @@ class NewTranslationForm(TranslationForm):
     base_revision = HiddenField()
 
 
+_GOAL_MESSAGE = _l("Enter the goal as a whole number from 1 to 1,000,000, or leave it empty "
+                   "for no goal.")
+_THOUSANDS = str.maketrans("", "", ",\u066c \u00a0\u202f'")  # 1,000 · ١٬٠٠٠ · 1 000
+
+
+def goal_number(text: str | None) -> int | None:
+    """The signature goal typed in the settings: None when empty; a whole number in any
+    script's digits (thousands separators allowed) from 1 to
+    :data:`cosign.drafting.MAX_SIGNATURE_GOAL`; ValueError for anything else."""
+    text = (text or "").strip().translate(_THOUSANDS)
+    if not text:
+        return None
+    if len(text) > 12 or not text.isdecimal():
+        raise ValueError(text)
+    number = int(text)
+    if not 1 <= number <= drafting.MAX_SIGNATURE_GOAL:
+        raise ValueError(text)
+    return number
+
+
+def _signature_goal(form, field) -> None:
+    try:
+        goal_number(field.data)
+    except ValueError:
+        raise ValidationError(_GOAL_MESSAGE) from None
+
+
 class SettingsForm(SettingsFields):
+    signature_goal = StringField(
+        _l("Signature goal (optional)"), validators=[Length(max=40, message=_GOAL_MESSAGE),
+                                                     _signature_goal],
+        description=_l("Shown on the public page as “57 of 100 signatories” with a progress "
+                       "bar. Leave it empty for no goal."))
     require_domain_verified = BooleanField(
         _l("Approve only domain-verified sign-ons"),
         description=_l("The signer's confirmed e-mail address must be at the organisation's "

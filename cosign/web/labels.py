@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from cosign import embargo
+from cosign.core.moment import moment
 from cosign.core.language import text_direction
 from cosign.web import languages
 
@@ -107,6 +108,10 @@ def audit_label(event) -> str:
         case "not-duplicate":
             return _("marked “%(name)s” as not the same as “%(of)s”", name=d.get("name"),
                      of=d.get("of_name"))
+        case "signature-goal":
+            if d.get("goal") is None:
+                return _("removed the signature goal")
+            return _("set the signature goal to %(goal)s", goal=d.get("goal"))
         case "require-domain":
             return (_("now approves only domain-verified sign-ons") if d.get("required")
                     else _("approves sign-ons without domain verification again"))
@@ -142,6 +147,9 @@ def audit_label(event) -> str:
             return _("sent the statement to %(count)s press contacts", count=d.get("count"))
         case "press-resent":
             return _("sent the statement again to %(email)s", email=d.get("email"))
+        case "letter-imported":
+            return _("imported the letter, with %(count)s signatories to review",
+                     count=d.get("count"))
         case "imported":
             return _("imported %(count)s signatures from %(file)s", count=d.get("count"),
                      file=d.get("file"))
@@ -182,6 +190,10 @@ def audit_label(event) -> str:
             return _("turned two-step login on")
         case "2fa-disabled":
             return _("turned two-step login off")
+        case "digest-on":
+            return _("turned the daily digest on")
+        case "digest-off":
+            return _("turned the daily digest off")
         case "recovery-code-used":
             return _("logged in with a recovery code (%(left)s left)", left=d.get("left"))
         case "recovery-codes-regenerated":
@@ -198,17 +210,11 @@ def _isolated(text: str, markup: bool = True):
 
 
 def _moment(value: datetime) -> str:
-    """Date and 24-hour time in the page's language, as CLDR joins them ("7 Dec 2026, 14:53",
-    "7 ديسمبر 2026، 14:53", "7 déc. 2026, 14:53"); ``value`` is aware."""
+    """Date and 24-hour time in the page's language (:func:`cosign.core.moment.moment`);
+    ``value`` is aware."""
     from babel import Locale
-    from babel.dates import format_skeleton
 
-    locale = get_locale() or Locale.parse("en")
-    date = format_skeleton("yMMMd", value, tzinfo=value.tzinfo, locale=locale)
-    time = format_skeleton("Hm", value, tzinfo=value.tzinfo, locale=locale)
-    pattern = locale.datetime_formats.get("medium")
-    pattern = getattr(pattern, "pattern", pattern) or "{1}, {0}"
-    return str(pattern).replace("{1}", date).replace("{0}", time)
+    return moment(value, get_locale() or Locale.parse("en"))
 
 
 def when(value: datetime | None) -> str:

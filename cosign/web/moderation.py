@@ -17,12 +17,14 @@ from cosign import database, exports, moderation, pdfs, signing
 from cosign.core import importer
 from cosign.core.chart import timeline_svg
 from cosign.core.countries import country_choices
+from cosign.core.signatory import ORG_TYPES
 from cosign.drafting import StatementNotFound
+from cosign.letters import FROM_THE_LETTER
 from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.models import SIGNATURE_STATUSES
 from cosign.web import listings
-from cosign.web.converters import query_int, whole_numbers
+from cosign.web.converters import query_int, whole_number, whole_numbers
 from cosign.web.desk import load_statement
 from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm, LeadForm,
                               PdfLayoutForm, RenameForm, country_options)
@@ -42,19 +44,35 @@ def _countries():
     return country_choices(str(get_locale() or "en"))
 
 
+def _filter(source) -> moderation.Filter:
+    """The list's filter from the query (or the bulk form's copy of it); unknown values are
+    dropped, an unknown status is a 404."""
+    status = source.get("status", "confirmed")
+    if status not in SIGNATURE_STATUSES:
+        abort(404)
+    org_type = source.get("type", "")
+    return moderation.Filter(
+        status=status, text=source.get("q", "")[:200], country=source.get("country", "")[:2],
+        org_type=org_type if org_type in ORG_TYPES else "",
+        similar=source.get("similar") == "1", verified=source.get("verified") == "1")
+
+
+def _filter_args(where: moderation.Filter) -> dict:
+    """``where`` as query arguments for url_for (the empty ones left out)."""
+    args = {"status": where.status, "q": where.text, "country": where.country,
+            "type": where.org_type, "similar": "1" if where.similar else "",
+            "verified": "1" if where.verified else ""}
+    return {k: v for k, v in args.items() if v}
+
+
 @bp.get("/")
 def index(slug: str):
     statement, member = load_statement(slug)
-    status = request.args.get("status", "confirmed")
-    if status not in SIGNATURE_STATUSES:
-        abort(404)
+    where = _filter(request.args)
     page = query_int("page", 1, strict=False)
-    text = request.args.get("q", "")[:200]
-    country = request.args.get("country", "")[:2]
-    similar = request.args.get("similar") == "1"
-    verified = request.args.get("verified") == "1"
-    result = moderation.search(db.session, statement.id, status=status, text=text,
-                               country=country, page=page, similar=similar, verified=verified)
+    result = moderation.search(db.session, statement.id, status=where.status, text=where.text,
+                               country=where.country, org_type=where.org_type, page=page,
+                               similar=where.similar, verified=where.verified)
     days = moderation.timeline(db.session, statement.id)
     total = sum(n for _day, n in days)
     chart = timeline_svg(
@@ -62,11 +80,13 @@ def index(slug: str):
         label_total=_("%(total)d sign-ons in %(days)d days", total=total, days=len(days)),
     ) if days else ""
     return render_template(
-        "desk/signatures.html", statement=statement, member=member, status=status,
+        "desk/signatures.html", statement=statement, member=member, status=where.status,
+        where=where, filter_args=_filter_args(where),
+        upto=moderation.newest_id(db.session, statement.id, where) if result.items else 0,
         counts=moderation.status_counts(db.session, statement.id),
         flagged=moderation.flagged_count(db.session, statement.id),
-        result=result, text=text, country=country, countries=_countries(),
-        similar=similar, verified=verified,
+        result=result, text=where.text, country=where.country, countries=_countries(),
+        org_types=ORG_TYPES, similar=where.similar, verified=where.verified,
         similar_names=moderation.similar_names(db.session, statement.id, result.items),
         chart=Markup(chart), action_form=ActionForm(),
         pdf=pdfs.latest(db.session, statement.id),
@@ -89,14 +109,38 @@ def pdf_layout(slug: str):
     return redirect(url_for(".index", slug=slug, status="approved"))
 
 
+# which decisions each tab offers (the buttons under the list)
+ACTIONS = {"approve": ("confirmed", "rejected"), "reject": ("unconfirmed", "confirmed", "approved")}
+BULK_SAMPLE = 10  # names shown on the confirmation page of a decision on "all that match"
+
+
 @bp.post("/moderate")
 def moderate(slug: str):
-    statement, _member = load_statement(slug)
+    """Approve or reject: the rows ticked, every row of the page, or every signature that
+    matches the list's filter. The last shows its count (and a few names) on a page of its
+    own first, and acts only when that page's button is pressed."""
+    statement, member = load_statement(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    ids = whole_numbers(request.form.getlist("ids"))
     action = request.form.get("action")
-    back = request.form.get("status", "confirmed")
+    scope = request.form.get("scope", "selected")
+    if action not in ACTIONS or scope not in ("selected", "page", "all"):
+        abort(400)
+    where = _filter(request.form)
+    if scope == "all":
+        upto = whole_number(request.form.get("upto", ""))
+        if upto is None:
+            abort(400)
+        found = moderation.matching(db.session, statement.id, where, upto=upto)
+        if request.form.get("confirm") != "1":
+            return render_template(
+                "desk/signature_bulk.html", statement=statement, member=member, action=action,
+                where=where, filter_args=_filter_args(where), upto=upto, total=len(found),
+                sample=found[:BULK_SAMPLE], countries=dict(_countries()),
+                shown=whole_number(request.form.get("shown", "")))
+        ids = [s.id for s in found]
+    else:
+        ids = whole_numbers(request.form.getlist("ids" if scope == "selected" else "page_ids"))
     if not ids:
         flash(_("Select at least one signature."), "error")
     elif action == "approve":
@@ -108,14 +152,10 @@ def moderate(slug: str):
             flash(error_text(exc), "error")
         else:
             flash(_("%(n)d approved.", n=n), "success")
-    elif action == "reject":
+    else:
         n = moderation.reject(db.session, statement, ids, _user_id())
         flash(_("%(n)d rejected.", n=n), "success")
-    else:
-        abort(400)
-    if back not in SIGNATURE_STATUSES:
-        back = "confirmed"
-    return redirect(url_for(".index", slug=slug, status=back))
+    return redirect(url_for(".index", slug=slug, **_filter_args(where)))
 
 
 def _user_id() -> int:
@@ -394,6 +434,8 @@ def provenance_label(signature) -> str:
         return _("signed online")
     if signature.provenance == "added":
         return _("added by %(name)s", name=signature.provenance_detail)
+    if signature.provenance_detail == FROM_THE_LETTER:
+        return _("imported from the letter")
     return signature.provenance_detail or _("imported")
 
 

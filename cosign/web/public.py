@@ -12,7 +12,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cosign import database, drafting, embargo, pdfs, publishing, signatories, signing, translating
+from cosign import (cards, database, drafting, embargo, pdfs, publishing, signatories, signing,
+                    translating)
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
@@ -99,8 +100,35 @@ def _statement_page(stmt, lang: str | None = None):
         is_open=signing.is_open(stmt), direction=text_direction(language),
         summary=text.summary, text_language=language, translation=shown and shown[1],
         outdated=bool(shown) and translating.is_outdated(shown[1], stmt.signed_sha256),
-        texts=_texts(stmt, versions, language),
+        texts=_texts(stmt, versions, language), card_version=_card_version(stmt),
     )
+
+
+def _card_version(stmt: Statement) -> str | None:
+    """The version of the statement's share card for its link-preview tags (one ``stat``),
+    or None before the worker has made the first one (then it is asked for, once)."""
+    config = current_app.config
+    if not cards.enabled(config):
+        return None
+    version = cards.version_of(config, stmt.id)
+    if version is None and stmt.pdf_wanted_at is None:
+        pdfs.request_render(db.session, stmt)  # rare: cards are made with every PDF
+    return version
+
+
+@bp.get("/s/<slug>/card.png")
+def card(slug: str):
+    """The statement's share card (1200 × 630 PNG, its link-preview image), from the file
+    the worker made: never rendered here. While a newer card is being made this one is
+    served; before the first exists, 404 (and the worker is asked for it)."""
+    stmt = _public_statement(slug)
+    config = current_app.config
+    path = cards.path_of(config, stmt.id)
+    if not cards.enabled(config) or not path.is_file():
+        _card_version(stmt)
+        abort(404)
+    return send_file(path, mimetype="image/png", conditional=True, etag=True, max_age=300,
+                     download_name=f"{slug}.png", as_attachment=False)
 
 
 def _texts(stmt, versions, current: str) -> list[dict]:

@@ -24,7 +24,10 @@ from cosign.core import importer
 # the CSV itself, plus its base64 copy in the preview's hidden field, plus the form
 IMPORT_BODY_LIMIT = importer.MAX_BYTES * 2 + 64 * 1024
 VERIFY_BODY_LIMIT = 21 * 1024 * 1024
-LIMITS = {"moderation.import_csv": IMPORT_BODY_LIMIT, "verification.verify": VERIFY_BODY_LIMIT}
+# a letter: a Word file of up to 10 MB (cosign.web.letters), or its pasted text
+LETTER_BODY_LIMIT = 10 * 1024 * 1024 + 1024 * 1024
+LIMITS = {"moderation.import_csv": IMPORT_BODY_LIMIT, "verification.verify": VERIFY_BODY_LIMIT,
+          "letters.read": LETTER_BODY_LIMIT}
 # (cosign.web.press adds its own import limit)
 
 

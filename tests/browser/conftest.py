@@ -20,6 +20,8 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
+# assertions wait up to 15 s for their condition (Playwright: 5 s): CI shares 2 cores
+expect.set_options(timeout=15_000)
 SHOTS = Path("/tmp/cosign-shots")
 DEMO_PASSWORD = "demo-password-123"
 DEMO_OWNER = "amira.haddad@example.org"
@@ -105,7 +107,8 @@ def new_page(browser, live_server):
         options.setdefault("base_url", live_server)
         options.setdefault("viewport", {"width": 1280, "height": 800})
         context = browser.new_context(**options)
-        context.set_default_timeout(5_000)
+        # generous: CI shares 2 cores with other work; a passing test never waits for it
+        context.set_default_timeout(15_000)
         context.on("console", on_console)
         context.on("weberror", on_weberror)
         contexts.append(context)

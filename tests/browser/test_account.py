@@ -63,3 +63,75 @@ def test_coordinator_turns_on_two_step_login_and_logs_in_with_a_code(coordinator
     expect(page).to_have_url(re.compile(r"/desk/$"))
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Account")
            ).to_be_visible()
+
+
+@pytest.fixture
+def digest_link(session, live_server):
+    """A statement with a sign-on waiting, and the daily digest its coordinator was mailed
+    (in the outbox: no mail server here); the links in it, which lead to the live server."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from cosign import clock, digest, signing
+    from cosign.models import OutboxMessage
+    from tests.factories import make_statement
+    from tests.test_digest import confirmed
+
+    owner = make_user(session, email="nadia@example.org", name="Nadia Aziz")
+    statement = make_statement(session, owner)
+    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
+    confirmed(session, statement, "Iraqi Democratic Association", "sara@ida.example")
+    later = clock.now() + dt.timedelta(hours=2)
+    assert digest.send(session, statement.id, {"COSIGN_SITE_URL": live_server}, now=later) == 1
+    text = session.scalars(select(OutboxMessage.body_text).where(
+        OutboxMessage.kind == digest.KIND)).one()
+    email, slug = owner.email, statement.slug
+    session.commit()  # no transaction left open (on SQLite it would hold up the server's writes)
+    links = re.findall(r"^(http\S+)$", text, re.M)
+    assert links == [f"{live_server}/desk/{slug}/signatures/?status=confirmed",
+                     f"{live_server}/account/#digest"]
+    return email, links
+
+
+@pytest.mark.browser
+def test_the_digest_links_lead_to_review_and_to_turning_it_off(digest_link, page, login,
+                                                               session, screenshot):
+    email, (review, account) = digest_link
+    login(page, email, PASSWORD)
+    page.goto(review)  # the first link: the sign-ons to review
+    expect(page.get_by_text("Iraqi Democratic Association").first).to_be_visible()
+
+    page.goto(account)  # the second: the account page, at the digest's setting
+    section = page.locator("#digest")
+    expect(section.get_by_role("heading", name="Daily digest")).to_be_visible()
+    expect(section.get_by_label("Yes", exact=True)).to_be_checked()
+    assert page.evaluate("location.hash") == "#digest"
+    screenshot(page, "account-digest-on")
+    # the keyboard alone: choose "No", then the button
+    section.get_by_label("Yes", exact=True).focus()
+    page.keyboard.press("ArrowDown")
+    expect(section.get_by_label("No", exact=True)).to_be_checked()
+    section.get_by_role("button", name="Save the digest setting").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The daily digest is off. You will get no more of it.")).to_be_visible()
+    expect(page.locator("#digest").get_by_label("No", exact=True)).to_be_checked()
+    assert opted_out(session, email) is True
+    screenshot(page, "account-digest-off")
+    # and on again
+    page.locator("#digest").get_by_label("Yes", exact=True).check()
+    page.get_by_role("button", name="Save the digest setting").click()
+    expect(page.get_by_text("The daily digest is on")).to_be_visible()
+    assert opted_out(session, email) is False
+
+
+def opted_out(session, email) -> bool:
+    """The account's setting as stored; no transaction left open (the server writes)."""
+    from sqlalchemy import select
+
+    from cosign.models import User
+
+    session.rollback()
+    value = session.scalar(select(User.digest_opt_out).where(User.email == email))
+    session.rollback()
+    return value

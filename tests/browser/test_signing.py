@@ -65,7 +65,7 @@ def form_page(browser, live_server):
             problems.append(f"console error on {msg.page.url if msg.page else '?'}: {msg.text}")
 
     context = browser.new_context(base_url=live_server, viewport=WIDE)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(15_000)  # as in conftest: a busy machine
     context.on("console", on_console)
     context.on("weberror", lambda error: problems.append(f"uncaught script error: {error.error}"))
     yield context.new_page()

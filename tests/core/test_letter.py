@@ -5,32 +5,15 @@ project) and texts written here, one for each kind of debris and damage."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosign.core.letter import propose
-
-# the example letters live beside the project, never in it (they are for reading only):
-# ../shared/examples of the checkout, or of the workplace's main checkout
-EXAMPLE_DIRS = [Path(os.environ["COSIGN_EXAMPLES"])] if os.environ.get("COSIGN_EXAMPLES") \
-    else [Path(__file__).resolve().parents[3] / "shared" / "examples",
-          Path("/work/shared/examples")]
-
-
-def example(prefix: str) -> str:
-    for directory in EXAMPLE_DIRS:
-        path = next(directory.glob(f"{prefix}_*.txt"), None)
-        if path is not None:
-            return path.read_text(encoding="utf-8")
-    pytest.fail(f"example letter {prefix} not found in {', '.join(map(str, EXAMPLE_DIRS))} "
-                "(set COSIGN_EXAMPLES to the folder of the example letters)")
-
+from tests.examples import example
 
 # --- the three example letters ---------------------------------------------------------------
 
@@ -134,7 +117,7 @@ def test_numbered_list_and_duplicates():
     proposal = propose(text)
     assert proposal.signatories == ("Amnesty Group Basra", "Women for Peace",
                                     "Students' Union of Mosul")
-    assert [f.kind for f in proposal.flags] == ["repeated"]  # the name listed twice
+    assert [f.kind for f in proposal.flags] == ["repeated-name"]  # the name listed twice
 
 
 def test_one_name_a_line_after_a_heading():

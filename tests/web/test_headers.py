@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from cosign import (accounts, demo, distribution, drafting, membership, moderation, pdfs,
+from cosign import (accounts, cards, demo, distribution, drafting, membership, moderation, pdfs,
                     press, publishing, translating, signing, subscription)
 from cosign.app import create_app
 from cosign.models import Membership, Signature, User
@@ -191,6 +191,10 @@ def build_site(app: Flask) -> dict:
     session.commit()
     distribution.distribute(session, published.id, "final", app.config)
     issued = pdfs.latest(session, published.id)
+    app.config["COSIGN_SHARE_CARDS"] = True
+    cards.refresh(session, published.id, app.config)  # its share card (the worker's job)
+    statement.signature_goal = 50  # the public counter with its goal and progress bar
+    session.commit()
     for translated in (statement, published):  # a translation of each: its pages are crawled
         original = drafting.current_revision(session, translated)
         translating.add(session, translated, owner_id, "fr",

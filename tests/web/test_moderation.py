@@ -217,6 +217,118 @@ def test_bulk_approve_and_reject(client, session, owner, statement):
                                 "withdrawn": 0}
 
 
+def test_filter_by_type(client, session, owner, statement):
+    ngo = signature(session, statement, owner, "Basra Teachers")
+    union = signature(session, statement, owner, "Dock Workers", org_type="union")
+    url = f"{base(statement)}/?status=confirmed"
+    assert listed_ids(client.get(url + "&type=union").get_data(as_text=True)) == [union.id]
+    html = client.get(url + "&type=ngo").get_data(as_text=True)
+    assert listed_ids(html) == [ngo.id] and '<option value="ngo" selected>' in html
+    # an unknown type is no filter at all
+    assert sorted(listed_ids(client.get(url + "&type=<b>").get_data(as_text=True))) == sorted(
+        [ngo.id, union.id])
+
+
+def test_every_row_of_the_page_without_ticking_any(client, session, owner, statement):
+    sigs = [signature(session, statement, owner, f"Org {c}") for c in "ABC"]
+    other = signature(session, statement, owner, "Org D", country="FR")
+    html = client.get(f"{base(statement)}/?status=confirmed&country=IQ").get_data(as_text=True)
+    assert "All 3 signatures on this page" in html
+    page_ids = re.findall(r'name="page_ids" value="(\d+)"', html)
+    assert sorted(map(int, page_ids)) == sorted(s.id for s in sigs)
+    response = client.post(f"{base(statement)}/moderate", data={
+        "scope": "page", "page_ids": page_ids, "ids": [str(sigs[0].id)], "action": "approve",
+        "status": "confirmed", "country": "IQ"})
+    # back to the same filtered list
+    assert response.status_code == 302 and "country=IQ" in response.location
+    assert "3 approved." in client.get(response.location).get_data(as_text=True)
+    assert [fresh(session, Signature, s.id).status for s in sigs] == ["approved"] * 3
+    assert fresh(session, Signature, other.id).status == "confirmed"
+
+
+def _bulk_form(html):
+    """The hidden fields of the list's bulk form, as the browser would send them."""
+    form = html[html.index('action="/desk/'):html.index('</form>', html.index('name="scope"'))]
+    fields = {}
+    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form):
+        if name != "page_ids":
+            fields[name] = value
+    return fields
+
+
+def test_all_that_match_the_filter_shows_the_count_first_then_acts(client, session, owner,
+                                                                    statement):
+    imported(session, statement, owner, [f"Rights Group {i:02d}" for i in range(1, 56)])
+    moderation.import_rows(session, statement, [sign_on(f"Dock Union {i}", org_type="union")
+                                                for i in range(3)], "unions.csv", owner.id)
+    html = client.get(f"{base(statement)}/?status=approved&type=ngo").get_data(as_text=True)
+    assert "All 55 signatures that match the filter" in html  # two pages: the option is offered
+    fields = _bulk_form(html)
+    assert fields["type"] == "ngo" and fields["status"] == "approved" and fields["shown"] == "55"
+    before = snapshot(session)
+    response = client.post(f"{base(statement)}/moderate",
+                           data={**fields, "scope": "all", "action": "reject"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Reject 55 signatures?" in page
+    assert "Rights Group 55" in page and "and 45 more" in page and "Dock Union" not in page
+    assert snapshot(session) == before  # nothing changed yet
+    # one more arrives after the count was shown: it is not part of the decision
+    moderation.import_rows(session, statement, [sign_on("Late Rights Group")], "late.csv",
+                           owner.id)
+    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"',
+                              page[page.index("<form"):]))
+    response = client.post(f"{base(statement)}/moderate", data={**confirm, "confirm": "1"})
+    assert response.status_code == 302 and "type=ngo" in response.location
+    assert "55 rejected." in client.get(response.location).get_data(as_text=True)
+    counts = moderation.status_counts(session, statement.id)
+    assert counts["rejected"] == 55 and counts["approved"] == 4
+
+
+def test_approve_all_that_match_a_country(client, session, owner, statement):
+    iq = [signature(session, statement, owner, f"Iraq Org {i}") for i in range(2)]
+    fr = signature(session, statement, owner, "Paris Org", country="FR")
+    upto = max(s.id for s in [*iq, fr])
+    data = {"status": "confirmed", "country": "IQ", "upto": str(upto), "shown": "3",
+            "scope": "all", "action": "approve"}
+    page = client.post(f"{base(statement)}/moderate", data=data).get_data(as_text=True)
+    assert "Approve 2 signatures?" in page
+    assert "The list showed 3 when you chose; 2 match now" in page
+    client.post(f"{base(statement)}/moderate", data={**data, "confirm": "1"})
+    assert [fresh(session, Signature, s.id).status for s in iq] == ["approved"] * 2
+    assert fresh(session, Signature, fr.id).status == "confirmed"
+
+
+def test_all_that_match_when_none_does_any_more(client, session, owner, statement):
+    sig = signature(session, statement, owner, "Org A")
+    data = {"status": "confirmed", "upto": str(sig.id), "scope": "all", "action": "approve"}
+    client.post(f"{base(statement)}/moderate", data={"ids": [str(sig.id)], "action": "reject"})
+    page = client.post(f"{base(statement)}/moderate", data=data).get_data(as_text=True)
+    assert "No signature matches any more" in page
+    response = client.post(f"{base(statement)}/moderate", data={**data, "confirm": "1"})
+    assert "Select at least one signature." in client.get(response.location).get_data(as_text=True)
+    assert fresh(session, Signature, sig.id).status == "rejected"
+
+
+@pytest.mark.parametrize("data, status", [
+    ({"scope": "everything", "action": "approve"}, 400),
+    ({"scope": "all", "action": "approve"}, 400),  # no upto
+    ({"scope": "all", "action": "approve", "upto": "abc"}, 400),
+    ({"scope": "all", "action": "approve", "upto": "-5"}, 400),
+    ({"scope": "all", "action": "delete", "upto": "9", "confirm": "1"}, 400),
+    ({"scope": "all", "action": "approve", "upto": "9", "status": "gone", "confirm": "1"}, 404),
+    ({"scope": "page", "action": "approve", "page_ids": ["x", ""]}, 302),
+])
+def test_bulk_decisions_refuse_bad_input(client, session, owner, statement, data, status):
+    signature(session, statement, owner, "Org A")
+    before = snapshot(session)
+    response = client.post(f"{base(statement)}/moderate", data=data)
+    assert response.status_code == status
+    if status == 302:
+        assert "Select at least one signature." in client.get(response.location).get_data(
+            as_text=True)
+    assert snapshot(session) == before
+
+
 def test_approving_unconfirmed_or_withdrawn_does_nothing(client, session, owner, statement):
     unconfirmed = signature(session, statement, owner, "Not Yet Org", "unconfirmed")
     withdrawn = signature(session, statement, owner, "Gone Org", "withdrawn")

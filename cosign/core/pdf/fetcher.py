@@ -15,7 +15,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 BASE_URL = "cosign-static:"
 LOGO_URL = "cosign-logo:"
-STATIC_FILES = {"cosign-static:css/print.css": (ROOT / "static" / "css" / "print.css", "text/css")}
+STATIC_FILES = {"cosign-static:css/print.css": (ROOT / "static" / "css" / "print.css", "text/css"),
+                "cosign-static:css/card.css": (ROOT / "static" / "css" / "card.css", "text/css")}
 ATTACHMENT_NAME = "signatories.json"
 
 
