@@ -16,12 +16,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user') as batch:
-        batch.add_column(sa.Column('digest_opt_out', sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-    with op.batch_alter_table('statement') as batch:
-        batch.add_column(sa.Column('digest_sent_at', sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column('signature_goal', sa.Integer(), nullable=True))
+    # plain columns are added in place (SQLite's ADD COLUMN): a batch copy of user or
+    # statement would be refused on a database with rows that reference them
+    op.add_column('user', sa.Column('digest_opt_out', sa.Boolean(), nullable=False,
+                                    server_default=sa.false()))
+    op.add_column('statement', sa.Column('digest_sent_at', sa.DateTime(), nullable=True))
+    op.add_column('statement', sa.Column('signature_goal', sa.Integer(), nullable=True))
 
 
 def downgrade():
