@@ -406,7 +406,3 @@ def run(config: Mapping[str, Any], engine: Engine) -> list[Finding]:
                  check_signing_key(config), check_timestamping(config, engine),
                  check_redis(config), check_smtp(config)]
     return findings
-
-
-def has_problem(findings: list[Finding]) -> bool:
-    return any(f.level == PROBLEM for f in findings)

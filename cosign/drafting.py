@@ -20,7 +20,7 @@ from cosign.core.markdown import find_unsafe_content
 from cosign.core.names import clean_text
 from cosign.core.slug import is_valid_slug, slugify
 from cosign.errors import N_, UserError
-from cosign.models import Comment, Membership, Revision, Statement, User
+from cosign.models import Comment, Membership, Revision, Statement
 
 MAX_TITLE = 300
 MAX_BODY = 100_000
@@ -503,10 +503,3 @@ def statements_for_user(session: Session, user_id: int) -> list[tuple[Statement,
         .order_by(Statement.updated_at.desc(), Statement.id.desc())
     )
     return [(statement, role) for statement, role in rows]
-
-
-def author_names(session: Session, user_ids) -> dict[int, str]:
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())

@@ -81,13 +81,6 @@ def deliver_mail_inline(message_id: int) -> None:
     mail.deliver(db.session, message_id, config)
 
 
-def deliver_due_mail() -> None:
-    """Retry what is due (after a temporary SMTP failure)."""
-    from cosign.extensions import db
-
-    mail.deliver_due(db.session, _config())
-
-
 def distribute(statement_id: int, kind: str) -> None:
     """Send a statement to its press recipients (final, or the embargoed copy)."""
     from cosign import distribution

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 __all__ = ["MAX_X_LABELS", "nice_ticks", "timeline_svg"]
 
@@ -33,10 +33,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _text(value: str) -> str:
     return escape(_NOT_XML.sub("", value))
-
-
-def _attr(value: str) -> str:
-    return quoteattr(_NOT_XML.sub("", value))
 
 
 def _num(value: float) -> str:

@@ -88,7 +88,7 @@ def index(slug: str):
         result=result, text=where.text, country=where.country, countries=_countries(),
         org_types=ORG_TYPES, similar=where.similar, verified=where.verified,
         similar_names=moderation.similar_names(db.session, statement.id, result.items),
-        chart=Markup(chart), action_form=ActionForm(),
+        chart=Markup(chart), action_form=ActionForm(), signing_open=signing.is_open(statement),
         pdf=pdfs.latest(db.session, statement.id),
         layout_form=PdfLayoutForm(page_size=statement.pdf_page_size, columns=statement.pdf_columns,
                                   grouping=statement.pdf_grouping, order=statement.pdf_order),

@@ -1,5 +1,6 @@
 """Moderating signatures through the test client: tabs, bulk decisions, add, import, export."""
 import base64
+import datetime as dt
 import io
 import re
 
@@ -7,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from cosign import moderation, signatories, signing
+from cosign import clock, moderation, signatories, signing
 from cosign.models import AuditEvent, OutboxMessage, Signature
 from tests.factories import login, make_statement, make_user
 
@@ -987,3 +988,10 @@ def test_lead_signatory_position(client, session, owner, statement):
     assert client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": ""}).status_code == 302
     assert fresh(session, Signature, lead.id).lead_rank is None
     assert "lead signatory" in client.get(f"/desk/{statement.slug}/audit").get_data(as_text=True)
+
+
+def test_close_signing_is_offered_only_while_signing_is_open(client, session, owner, statement):
+    assert "Close signing now" in client.get(f"{base(statement)}/").get_data(as_text=True)
+    statement.deadline = clock.now() - dt.timedelta(minutes=1)  # passed: signing has ended
+    session.commit()
+    assert "Close signing now" not in client.get(f"{base(statement)}/").get_data(as_text=True)
