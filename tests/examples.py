@@ -1,9 +1,12 @@
-"""The example letters of ../shared/examples, read at test time (never copied into the
-project: they are for reading only)."""
+"""Letters for the importer's tests: the example letters of ../shared/examples, read at test
+time (never copied into the project: they are for reading only), and Word files made here."""
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+
+import docx
 
 import pytest
 
@@ -21,3 +24,12 @@ def example(prefix: str) -> str:
             return path.read_text(encoding="utf-8")
     pytest.fail(f"example letter {prefix} not found in {', '.join(map(str, EXAMPLE_DIRS))} "
                 "(set COSIGN_EXAMPLES to the folder of the example letters)")
+
+
+def word_file(build) -> bytes:
+    """The bytes of a .docx that ``build(document)`` fills (python-docx)."""
+    document = docx.Document()
+    build(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

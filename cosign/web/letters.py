@@ -114,11 +114,12 @@ def confirm():
     form = LetterForm()
     form.country.choices = _countries()
     if form.validate_on_submit():
+        rows = letter.listed(form.signatories.data or "")
         try:
             statement = letters.import_letter(
                 db.session, current_user.id,
                 Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
-                signatories=letter.listed(form.signatories.data or ""),
+                signatories=rows,
                 country=form.country.data or "", slug=form.slug.data or None,
                 language=form.language.data, coalition=form.coalition.data or "",
                 press_name=form.press_name.data or "", press_email=form.press_email.data or "",
@@ -127,7 +128,7 @@ def confirm():
             db.session.rollback()
             show_error(form, exc, default=form.signatories)
         else:
-            count = letters.waiting_from_letter(db.session, statement)
+            count = len(rows)  # all imported, or nothing
             flash(ngettext("Draft created from the letter, with %(num)d signatory to review "
                            "once signing opens.",
                            "Draft created from the letter, with %(num)d signatories to review "

@@ -3,13 +3,10 @@ letter copied from a web page, see what was left out and what looks damaged, cor
 create the draft; and a Word file read the same way."""
 from __future__ import annotations
 
-import io
-
-import docx
 import pytest
 from playwright.sync_api import expect
 
-from tests.examples import example
+from tests.examples import example, word_file
 
 
 @pytest.mark.browser
@@ -55,18 +52,16 @@ def test_paste_a_letter_correct_it_and_create_the_draft(new_page, demo, login, s
 
 @pytest.mark.browser
 def test_a_word_file_is_read(page, demo, login):
-    document = docx.Document()
-    document.add_heading("Joint statement on the arrest of five journalists", 1)
-    document.add_paragraph("We condemn the arrest of five journalists in Sahel al-Nour.")
-    document.add_paragraph("Signatories:")
-    for name in ("Hope Association", "Press Freedom Network"):
-        document.add_paragraph(name, style="List Bullet")
-    data = io.BytesIO()
-    document.save(data)
+    def build(document):
+        document.add_heading("Joint statement on the arrest of five journalists", 1)
+        document.add_paragraph("We condemn the arrest of five journalists in Sahel al-Nour.")
+        document.add_paragraph("Signatories:")
+        for name in ("Hope Association", "Press Freedom Network"):
+            document.add_paragraph(name, style="List Bullet")
     login(page)
     page.goto("/desk/import-letter")
     page.get_by_label("Or choose a Word file (.docx)").set_input_files(files=[{
-        "name": "letter.docx", "buffer": data.getvalue(),
+        "name": "letter.docx", "buffer": word_file(build),
         "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}])
     page.get_by_role("button", name="Read the letter").click()
     expect(page.get_by_label("Title")).to_have_value(

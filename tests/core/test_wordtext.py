@@ -5,19 +5,11 @@ from __future__ import annotations
 import io
 import zipfile
 
-import docx
 import pytest
 
 from cosign.core import wordtext
 from cosign.core.letter import Listed, listed, propose, script_language
-
-
-def word_file(build) -> bytes:
-    document = docx.Document()
-    build(document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+from tests.examples import word_file
 
 
 def _letter(document) -> None:

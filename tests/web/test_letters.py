@@ -6,14 +6,13 @@ from __future__ import annotations
 import io
 import re
 
-import docx
 import pytest
 from sqlalchemy import func, select
 
 from cosign import drafting, letters, moderation, signing
 from cosign.drafting import Text
 from cosign.models import AuditEvent, Revision, Signature, Statement
-from tests.examples import example
+from tests.examples import example, word_file
 from tests.factories import login, make_user
 
 READ, DRAFT = "/desk/import-letter", "/desk/import-letter/draft"
@@ -49,14 +48,6 @@ def preview_fields(html):
     return {"title": value(html, "title"), "date": value(html, "date"),
             "place": value(html, "place"), "language": value(html, "language"),
             "body": textarea(html, "body"), "signatories": textarea(html, "signatories")}
-
-
-def word(build) -> bytes:
-    document = docx.Document()
-    build(document)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def test_the_desk_offers_it_and_the_page_explains_it(client, owner):
@@ -167,7 +158,7 @@ def test_a_word_letter_is_read(client, session, owner):
         document.add_paragraph("Signatories:")
         for name in ["Hope Association", "جمعية الأمل لحقوق الإنسان"]:
             document.add_paragraph(name, style="List Bullet")
-    response = client.post(READ, data={"file": (io.BytesIO(word(build)), "Letter.DOCX")},
+    response = client.post(READ, data={"file": (io.BytesIO(word_file(build)), "Letter.DOCX")},
                            content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
