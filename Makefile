@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # the .po files on every run and test: they are not kept in git
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard cosign/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install system-deps db demo messages catalogues clean audit up down
+.PHONY: run test lint install system-deps db demo messages catalogues clean audit up down
 
 # The site and its one background worker (PDF renders, press mail, embargo ends): the worker
 # stops with the site (Ctrl+C) and also when this shell goes away.
@@ -23,6 +23,11 @@ run: install system-deps db demo
 
 test: install system-deps
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+# ruff (the rule set and why: pyproject.toml) and mypy (strict on cosign/core, checked elsewhere)
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 install: $(STAMP) catalogues
 

@@ -8,7 +8,7 @@ the epoch: using it (or any password change) makes it invalid.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -18,9 +18,18 @@ from sqlalchemy.orm import Session
 from cosign import audit, clock, database, mail
 from cosign.errors import N_, UserError
 from cosign.models import User
-from cosign.security import (MIN_PASSWORD_LENGTH, TokenExpired, TokenInvalid, fingerprint,
-                             hash_password, make_token, read_token, same_fingerprint,
-                             verify_password, verify_password_or_dummy)
+from cosign.security import (
+    MIN_PASSWORD_LENGTH,
+    TokenExpired,
+    TokenInvalid,
+    fingerprint,
+    hash_password,
+    make_token,
+    read_token,
+    same_fingerprint,
+    verify_password,
+    verify_password_or_dummy,
+)
 
 RESET_PURPOSE = "password-reset"
 RESET_MAX_AGE = 3600  # seconds a reset link works

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from sqlalchemy.orm import Session
 
@@ -108,7 +108,7 @@ def refresh_quietly(session: Session, statement_id: int, config: Mapping) -> boo
         return False
     try:
         return refresh(session, statement_id, config)
-    except Exception:  # noqa: BLE001 - any failure: log it, keep the old card
+    except Exception:  # any failure: log it, keep the old card
         session.rollback()
         log.exception("the share card of statement %s could not be made", statement_id)
         return False

@@ -46,13 +46,12 @@ call them from ordinary (non-async) code such as a request handler or a job.
 from __future__ import annotations
 
 import asyncio
-import functools
-from concurrent.futures import ThreadPoolExecutor
-
 import datetime as dt
+import functools
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -138,7 +137,7 @@ def generate_key(
         x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
     ])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     public_key = key.public_key()
     cert = (
         x509.CertificateBuilder()
@@ -378,7 +377,7 @@ def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> 
     except Exception:
         signed_at = None
     if signed_at is not None:
-        signed_at = signed_at.astimezone(dt.timezone.utc)
+        signed_at = signed_at.astimezone(dt.UTC)
     try:
         certified = emb.docmdp_level == MDPPerm.NO_CHANGES
     except Exception:

@@ -5,7 +5,7 @@ Times are stored as naive UTC datetimes on every database.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 _source: Callable[[], dt.datetime] | None = None
 
@@ -14,7 +14,7 @@ def now() -> dt.datetime:
     """The current time in UTC, without tzinfo (as stored in the database)."""
     if _source is not None:
         return _source()
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def set_source(source: Callable[[], dt.datetime] | None) -> None:

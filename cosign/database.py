@@ -12,8 +12,8 @@ import contextlib
 import random
 import sqlite3
 import time
+from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine

@@ -10,8 +10,9 @@ coordinator's resend sends the same statement to an address twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import select

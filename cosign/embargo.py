@@ -27,12 +27,12 @@ def zone(name: str) -> ZoneInfo:
 def to_utc(local: dt.datetime, zone_name: str) -> dt.datetime:
     """A wall-clock time in ``zone_name`` as naive UTC (how times are stored)."""
     aware = local.replace(tzinfo=zone(zone_name)) if local.tzinfo is None else local
-    return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def in_zone(moment: dt.datetime, zone_name: str) -> dt.datetime:
     """A stored (naive UTC) moment as an aware time in ``zone_name``."""
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone(zone_name))
+    return moment.replace(tzinfo=dt.UTC).astimezone(zone(zone_name))
 
 
 def embargo_label(moment: dt.datetime, zone_name: str) -> str:

@@ -32,7 +32,7 @@ import datetime as dt
 import logging
 import signal
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect

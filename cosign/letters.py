@@ -10,7 +10,7 @@ earlier version, shown and printed as such (never as signatories of the new text
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

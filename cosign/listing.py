@@ -53,9 +53,10 @@ import json
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator, MutableMapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session

@@ -10,14 +10,15 @@ in development.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 import smtplib
 import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from babel.dates import format_date
 from babel.support import NullTranslations, Translations

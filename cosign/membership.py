@@ -5,7 +5,7 @@ A statement is visible only to its members. Lookups for anybody else raise
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Optional
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -66,18 +66,18 @@ class User(UserMixin, Base):
     # language of the mail they get (cosign.web.languages)
     language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # bumped when the password changes (or on "log out everywhere"): a session made under an
     # older epoch is no longer valid (cosign.accounts)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # TOTP second factor: the base32 secret (empty: not enabled) and the hashes of the unused
     # recovery codes, as a JSON list
     totp_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    totp_enabled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     recovery_codes: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the time step of the last TOTP code accepted: a code is good once only (migration 0009)
-    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     # the daily digest of sign-ons waiting for moderation (one mail a day per statement): on
     # unless the coordinator turns it off in their account (migration 0013)
     digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
@@ -111,11 +111,11 @@ class Statement(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     current_revision: Mapped[int] = mapped_column(Integer, default=0)
     # set when the statement opens for signature: the text organisations sign
-    signed_revision: Mapped[Optional[int]] = mapped_column(Integer)
+    signed_revision: Mapped[int | None] = mapped_column(Integer)
     signed_sha256: Mapped[str] = mapped_column(String(64), default="")
-    opened_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    deadline: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime)
     auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_individuals: Mapped[bool] = mapped_column(Boolean, default=False)
     public_list: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -126,18 +126,18 @@ class Statement(Base):
     pdf_grouping: Mapped[str] = mapped_column(String(20), default="none")
     pdf_order: Mapped[str] = mapped_column(String(20), default="alphabetical")
     # set when the list or the text changed and a new PDF is wanted
-    pdf_wanted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    pdf_wanted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # bumped in the same transaction as every change of what the public list or the PDF
     # shows (cosign.dispatch): keys the cached public list and tells a stale PDF
     listing_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the render lease: one render of this statement at a time, on every host (cosign.pdfs)
-    pdf_lease_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    pdf_lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     pdf_lease_owner: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    pdf_rendered_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # last render began
+    pdf_rendered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # last render began
     # publication: now, or scheduled for the end of an embargo (times in UTC)
-    published_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, index=True)
-    published_revision: Mapped[Optional[int]] = mapped_column(Integer)
-    publish_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    published_revision: Mapped[int | None] = mapped_column(Integer)
+    publish_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     publish_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     keep_open: Mapped[bool] = mapped_column(Boolean, default=False)  # "open letter" mode
     # signatories of an earlier version who have not re-confirmed: printed apart or left out
@@ -151,19 +151,19 @@ class Statement(Base):
     press_tags: Mapped[str] = mapped_column(String(500), default="")
     press_embargoed_copy: Mapped[bool] = mapped_column(Boolean, default=False)
     # data retention: when the signatories' contact data was erased (cosign.retention)
-    contacts_erased_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    contacts_erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # the daily digest: when it last went out for this statement (migration 0013)
-    digest_sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    digest_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # sharing: the number of signatories the coalition aims for, shown with the counter (none:
     # no goal shown)
-    signature_goal: Mapped[Optional[int]] = mapped_column(Integer)
+    signature_goal: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    updated_by: Mapped[Optional[User]] = relationship(foreign_keys=[updated_by_id])
-    members: Mapped[list["Membership"]] = relationship(
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    members: Mapped[list[Membership]] = relationship(
         back_populates="statement", cascade="all, delete-orphan"
     )
 
@@ -201,15 +201,15 @@ class Revision(Base):
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     place: Mapped[str] = mapped_column(String(200), default="")
-    date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    date: Mapped[dt.date | None] = mapped_column(Date)
     body: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(String(500), default="")
     sha256: Mapped[str] = mapped_column(String(64))
-    restored_from: Mapped[Optional[int]] = mapped_column(Integer)
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
-    author: Mapped[Optional[User]] = relationship()
+    author: Mapped[User | None] = relationship()
 
 
 class Translation(Base):
@@ -231,7 +231,7 @@ class Translation(Base):
     language: Mapped[str] = mapped_column(String(35))
     current_revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     statement: Mapped[Statement] = relationship()
 
@@ -249,18 +249,18 @@ class TranslationRevision(Base):
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     place: Mapped[str] = mapped_column(String(200), default="")
-    date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    date: Mapped[dt.date | None] = mapped_column(Date)
     body: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(String(500), default="")
     sha256: Mapped[str] = mapped_column(String(64))
     # the authoritative revision this text translates, and that text's SHA-256
     source_revision: Mapped[int] = mapped_column(Integer)
     source_sha256: Mapped[str] = mapped_column(String(64))
-    restored_from: Mapped[Optional[int]] = mapped_column(Integer)
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
-    author: Mapped[Optional[User]] = relationship()
+    author: Mapped[User | None] = relationship()
 
 
 class Invitation(Base):
@@ -273,13 +273,13 @@ class Invitation(Base):
     )
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(20), default="editor")
-    invited_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    accepted_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    accepted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     statement: Mapped[Statement] = relationship()
-    invited_by: Mapped[Optional[User]] = relationship(foreign_keys=[invited_by_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
 
 
 class Comment(Base):
@@ -291,19 +291,19 @@ class Comment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
     # a comment on a translation's text (None: on the authoritative text)
-    translation_id: Mapped[Optional[int]] = mapped_column(
+    translation_id: Mapped[int | None] = mapped_column(
         ForeignKey("translation.id", ondelete="CASCADE"))
     revision_number: Mapped[int] = mapped_column(Integer)
     paragraph_key: Mapped[str] = mapped_column(String(32))
     excerpt: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    resolved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    author: Mapped[Optional[User]] = relationship(foreign_keys=[author_id])
-    resolved_by: Mapped[Optional[User]] = relationship(foreign_keys=[resolved_by_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
 
 
 class AuditEvent(Base):
@@ -313,15 +313,15 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_event_statement_created", "statement_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[Optional[int]] = mapped_column(
+    statement_id: Mapped[int | None] = mapped_column(
         ForeignKey("statement.id", ondelete="CASCADE")
     )
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     action: Mapped[str] = mapped_column(String(40))
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
-    actor: Mapped[Optional[User]] = relationship()
+    actor: Mapped[User | None] = relationship()
 
     @property
     def detail(self) -> dict[str, Any]:
@@ -340,25 +340,25 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    statement_id: Mapped[Optional[int]] = mapped_column(
+    statement_id: Mapped[int | None] = mapped_column(
         ForeignKey("statement.id", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    failed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    claimed_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     message_id: Mapped[str] = mapped_column(String(200), default="")
     # a PDF this site issued, attached when the message is sent
-    attachment_pdf_id: Mapped[Optional[int]] = mapped_column(
+    attachment_pdf_id: Mapped[int | None] = mapped_column(
         ForeignKey("issued_pdf.id", ondelete="SET NULL")
     )
     attachment_name: Mapped[str] = mapped_column(String(200), default="")
     # press mail in a translation's language carries the authoritative PDF too (an issued_pdf
     # id without a foreign key: checked when the message is sent, see migration 0011)
-    extra_attachment_pdf_id: Mapped[Optional[int]] = mapped_column(Integer)
+    extra_attachment_pdf_id: Mapped[int | None] = mapped_column(Integer)
     extra_attachment_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # RFC 2369/8058 one-click unsubscribe address (press mail)
     list_unsubscribe: Mapped[str] = mapped_column(String(500), default="")
@@ -387,8 +387,8 @@ class Signature(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
-    name_key: Mapped[Optional[str]] = mapped_column(String(200))
-    pending_key: Mapped[Optional[str]] = mapped_column(String(200))  # while unconfirmed
+    name_key: Mapped[str | None] = mapped_column(String(200))
+    pending_key: Mapped[str | None] = mapped_column(String(200))  # while unconfirmed
     kind: Mapped[str] = mapped_column(String(20), default="organisation")
     name: Mapped[str] = mapped_column(String(200))
     public_name: Mapped[str] = mapped_column(String(200))
@@ -413,12 +413,12 @@ class Signature(Base):
     language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     read_language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     provenance_detail: Mapped[str] = mapped_column(String(200), default="")
-    duplicate_of_id: Mapped[Optional[int]] = mapped_column(
+    duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL")
     )
     # a near-duplicate found when the sign-on was written ("possibly the same as ..."), and why
     # (abbreviation, spelling, website, e-mail domain, translation); moderators decide
-    similar_to_id: Mapped[Optional[int]] = mapped_column(
+    similar_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("signature.id", ondelete="SET NULL")
     )
     similar_reason: Mapped[str] = mapped_column(String(40), default="", server_default="")
@@ -426,12 +426,12 @@ class Signature(Base):
     domain_verified: Mapped[bool] = mapped_column(Boolean, default=False,
                                                   server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
-    withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    reconfirm_requested_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    lead_rank: Mapped[Optional[int]] = mapped_column(Integer)  # lead signatories first, by rank
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reconfirm_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lead_rank: Mapped[int | None] = mapped_column(Integer)  # lead signatories first, by rank
     # collation key of the public entry (cosign.core.ordering.sort_key), computed when the
     # signature is written: lists are ordered by it without collating on every read
     sort_key: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -473,10 +473,10 @@ class IssuedPdf(Base):
     # trusted time (cosign.timestamping): the RFC 3161 time in the certification and the
     # authority that gave it (None / "": no timestamp); the archive must be extended before
     # archive_until, when the newest timestamp's authority certificate expires
-    timestamped_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    timestamped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     timestamp_authority: Mapped[str] = mapped_column(String(200), default="", server_default="")
     archive_timestamps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    archive_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    archive_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     statement: Mapped[Statement] = relationship()
 
@@ -520,8 +520,8 @@ class PressContact(Base):
     source: Mapped[str] = mapped_column(String(20), default="desk")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
-    unsubscribed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     @property
     def tag_list(self) -> list[str]:
@@ -544,17 +544,17 @@ class PressDelivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id", ondelete="CASCADE"))
-    contact_id: Mapped[Optional[int]] = mapped_column(
+    contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("press_contact.id", ondelete="SET NULL"), index=True
     )
     email: Mapped[str] = mapped_column(String(254))
     kind: Mapped[str] = mapped_column(String(20), default="final")
-    issued_pdf_id: Mapped[Optional[int]] = mapped_column(ForeignKey("issued_pdf.id", ondelete="SET NULL"))
-    outbox_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"))
+    issued_pdf_id: Mapped[int | None] = mapped_column(ForeignKey("issued_pdf.id", ondelete="SET NULL"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"))
     sends: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
-    resent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    resent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
-    contact: Mapped[Optional[PressContact]] = relationship()
-    message: Mapped[Optional[OutboxMessage]] = relationship()
-    issued_pdf: Mapped[Optional[IssuedPdf]] = relationship()
+    contact: Mapped[PressContact | None] = relationship()
+    message: Mapped[OutboxMessage | None] = relationship()
+    issued_pdf: Mapped[IssuedPdf | None] = relationship()

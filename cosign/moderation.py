@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -13,8 +13,15 @@ from cosign.core.names import InvalidName, check_scripts, clean_name
 from cosign.core.paging import Page
 from cosign.errors import N_
 from cosign.models import SIGNATURE_STATUSES, Signature, Statement, User
-from cosign.signing import (LinkFor, SignOn, SigningError, approve_one, check_sign_on, fill,
-                            waits_for_domain)
+from cosign.signing import (
+    LinkFor,
+    SigningError,
+    SignOn,
+    approve_one,
+    check_sign_on,
+    fill,
+    waits_for_domain,
+)
 
 PER_PAGE = 50
 

@@ -12,22 +12,28 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import secrets
 import os
+import secrets
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping
 
 from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cosign import cards, clock, database, drafting, logos, previews
-from cosign.core.pdf import (TEMPLATE_VERSION, EarlierSigners, Original, PdfDocument,
-                             RenderOptions, render_statement)
 from cosign.core.ordering import order_signatories
+from cosign.core.pdf import (
+    TEMPLATE_VERSION,
+    EarlierSigners,
+    Original,
+    PdfDocument,
+    RenderOptions,
+    render_statement,
+)
 from cosign.core.signatory import Signatory
 from cosign.models import EarlierCopy, IssuedPdf, Revision, Signature, Statement
 

@@ -18,8 +18,8 @@ duplicates (:func:`normalise_tags`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import case, func, or_, select
@@ -165,7 +165,7 @@ def _taken(contact: PressContact) -> PressError:
 # --- reading the list -------------------------------------------------------------
 
 def _has_tag(tag: str):
-    return (("," + PressContact.tags + ",")).contains(f",{tag},", autoescape=True)
+    return ("," + PressContact.tags + ",").contains(f",{tag},", autoescape=True)
 
 
 def by_email(session: Session, email: str) -> PressContact | None:

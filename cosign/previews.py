@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import secrets
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 log = logging.getLogger(__name__)
 

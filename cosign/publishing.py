@@ -15,8 +15,8 @@ runs after the publication commits. Time zones and the embargo label live in
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session

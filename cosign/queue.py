@@ -36,7 +36,8 @@ import signal
 import threading
 import time
 import uuid
-from typing import Any, Callable, ContextManager, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ContextManager
 from urllib.parse import urlsplit
 
 from redis import Redis
@@ -183,7 +184,7 @@ def enqueue(config: Mapping[str, Any], short: str, func: Callable[..., Any] | st
         q = queue(config, short)
         options = _job_options(config, short)
         if at is not None:
-            q.enqueue_at(at.replace(tzinfo=dt.timezone.utc), func, *args, **options)
+            q.enqueue_at(at.replace(tzinfo=dt.UTC), func, *args, **options)
         elif delay > 0:
             q.enqueue_in(dt.timedelta(seconds=delay), func, *args, **options)
         else:

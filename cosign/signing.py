@@ -27,8 +27,8 @@ import datetime as dt
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +38,8 @@ from cosign import audit, clock, database, dispatch, drafting, mail, similarity
 from cosign.core.countries import is_country
 from cosign.core.domain import domain_verified
 from cosign.core.names import InvalidName, check_scripts, clean_name, clean_text, name_key
-from cosign.errors import N_, UserError
 from cosign.core.signatory import ORG_TYPES
+from cosign.errors import N_, UserError
 from cosign.models import Signature, Statement
 from cosign.security import TokenExpired, TokenInvalid, make_token, read_link
 

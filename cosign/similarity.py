@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session, aliased
@@ -75,7 +76,7 @@ class _Known(NamedTuple):
 # (a row left, the list's version changed) reads them all again. A rename that changes no
 # listed name (of an unconfirmed sign-on) may be seen late: the hint is advisory. Indexes are
 # used and extended under the lock.
-_KNOWN: "weakref.WeakKeyDictionary[object, OrderedDict[int, _Known]]" = \
+_KNOWN: weakref.WeakKeyDictionary[object, OrderedDict[int, _Known]] = \
     weakref.WeakKeyDictionary()
 _KNOWN_LOCK = threading.RLock()
 _KNOWN_MAX = 64  # statements per engine

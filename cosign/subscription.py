@@ -10,7 +10,7 @@ address.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from cosign import audit, clock, database, mail
 from cosign.errors import N_
 from cosign.models import PressContact
-from cosign.press import (UNSUBSCRIBE, ContactData, PressError, by_email, check, contact_token,
-                          fill)
+from cosign.press import UNSUBSCRIBE, ContactData, PressError, by_email, check, contact_token, fill
 from cosign.security import TokenExpired, TokenInvalid, read_link
 
 CONFIRM = "press-confirm"

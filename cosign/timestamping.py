@@ -71,7 +71,6 @@ from cosign.certification import (
     public_roots,
 )
 
-
 OFFLINE_REVINFO_AGE = dt.timedelta(days=365 * 100)
 
 
@@ -124,7 +123,7 @@ def timestamper(authority: Authority):
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    return value.astimezone(dt.timezone.utc) if value is not None else None
+    return value.astimezone(dt.UTC) if value is not None else None
 
 
 def certify(pdf: bytes, authority: Authority, *, key_path: Path, cert_path: Path,

@@ -20,8 +20,14 @@ from sqlalchemy.orm import Session
 from cosign import audit, clock, database, dispatch, drafting
 from cosign.core.language import normalise_language_tag
 from cosign.core.names import clean_text
-from cosign.drafting import (DraftingError, EditConflict, NothingChanged, StatementNotFound,
-                             Text, check_text)
+from cosign.drafting import (
+    DraftingError,
+    EditConflict,
+    NothingChanged,
+    StatementNotFound,
+    Text,
+    check_text,
+)
 from cosign.errors import N_
 from cosign.models import Comment, Revision, Statement, Translation, TranslationRevision
 

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import docx
-
 import pytest
 
 # the example letters live beside the project, never in it (they are for reading only):

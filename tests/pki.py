@@ -192,7 +192,7 @@ def start(directory: Path, *, tsa_valid_days: int = 3650, site_valid_days: int =
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     stamp = "%Y-%m-%dT%H:%M:%S+0000"
     text = _CONFIG.format(
         prefix=url,

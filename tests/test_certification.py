@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from cosign import certification
 from cosign.certification import KeyExistsError, Verdict, certify, generate_key, validate
@@ -127,7 +127,7 @@ def test_certify_and_validate_intact(plain_pdf, certified, keys):
     assert verdict.covers_whole_file and not verdict.modified
     assert verdict.signer == "cosign.test"
     assert verdict.signed_at is not None
-    assert abs(verdict.signed_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(hours=1)
+    assert abs(verdict.signed_at - dt.datetime.now(dt.UTC)) < dt.timedelta(hours=1)
     assert verdict.summary.startswith("VALID")
 
 

@@ -12,9 +12,19 @@ from cosign import database, listing, moderation
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
 from cosign.models import Signature, Statement
-from tests.test_catalogue import (CONTACT, HIDDEN_CITY, HIDDEN_NAME, HIDDEN_SITE, SECRET,
-                                  add_from_the_web, add_withheld, links, opened, publish,
-                                  sign_on)
+from tests.test_catalogue import (
+    CONTACT,
+    HIDDEN_CITY,
+    HIDDEN_NAME,
+    HIDDEN_SITE,
+    SECRET,
+    add_from_the_web,
+    add_withheld,
+    links,
+    opened,
+    publish,
+    sign_on,
+)
 
 NAMES = [
     ("Émile Zola Society", "FR"), ("emile Workers", "FR"), ("Emilia Trust", "IT"),

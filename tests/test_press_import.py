@@ -7,9 +7,9 @@ from cosign.models import AuditEvent
 from tests.factories import make_user
 from tests.press_factories import by_email, contact_count, make_contact
 
-GOOD = ("name,outlet,email,language,tags,phone\n"
-        "Ana,The Daily,ana@example.org,en,\"Iraq, human rights\",123\n"
-        "Ben,,BEN@example.org,ar,,\n").encode()
+GOOD = (b"name,outlet,email,language,tags,phone\n"
+        b"Ana,The Daily,ana@example.org,en,\"Iraq, human rights\",123\n"
+        b"Ben,,BEN@example.org,ar,,\n")
 
 
 def problems(plan):

@@ -9,7 +9,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from cosign import distribution, embargo, press, publishing, signing, subscription
-from cosign.models import AuditEvent, IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
+from cosign.models import (
+    AuditEvent,
+    IssuedPdf,
+    OutboxMessage,
+    PressContact,
+    PressDelivery,
+    Statement,
+)
 from tests.factories import make_statement, make_user
 from tests.smtp_sink import Sink, mail_config, start
 

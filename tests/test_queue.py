@@ -241,7 +241,7 @@ def test_scheduled_publication_is_queued_for_the_embargo_end(session, app, queue
     owner = make_user(session)
     statement = make_statement(session, owner)
     signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)).replace(tzinfo=None, microsecond=0)
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(tzinfo=None, microsecond=0)
     publishing.publish(session, statement, owner.id,
                        publishing.PublishOptions(at=at, confirm_empty=True))
     [job] = scheduled(app.config, "default")
@@ -330,8 +330,8 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
         # when the debounce is over (counted from the first change's commit), a worker
         # renders once: wait for the job's own due time, not for a guess
         registry = queue.queue(app.config, "pdf").scheduled_job_registry
-        due = registry.get_scheduled_time(renders[0].id).replace(tzinfo=dt.timezone.utc)
-        time.sleep(max(0.0, (due - dt.datetime.now(dt.timezone.utc)).total_seconds() + 0.5))
+        due = registry.get_scheduled_time(renders[0].id).replace(tzinfo=dt.UTC)
+        time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds() + 0.5))
         worker_app = servers[0]
         assert jobs.work(worker_app, burst=True, logging_level="WARNING")
     finally:

@@ -5,8 +5,15 @@ from sqlalchemy import select
 from cosign import press, subscription
 from cosign.models import AuditEvent, PressContact
 from tests.factories import make_user
-from tests.press_factories import (SECRET, by_email, confirm_token, contact_count, links,
-                                   mail_count, make_contact)
+from tests.press_factories import (
+    SECRET,
+    by_email,
+    confirm_token,
+    contact_count,
+    links,
+    mail_count,
+    make_contact,
+)
 
 
 def subscribe(session, email="ana@example.org", honeypot=False, **kw):

@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
-from cosign import drafting, moderation, pdfs, press, publishing, signing, translating
+from cosign import drafting, moderation, pdfs, press, publishing, translating
 from cosign import summary as publication_summary
 from cosign.models import AuditEvent, OutboxMessage, PressContact, Statement
 from cosign.summary import Reading, TagRow

@@ -24,7 +24,7 @@ from cosign.models import EarlierCopy, IssuedPdf
 from tests.factories import make_statement, make_user
 from tests.tampering import TAMPERS
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 AFTER_FIRST_TSA = NOW + dt.timedelta(days=60)  # the first TSA's certificate has expired
 
 
@@ -64,7 +64,7 @@ def roots(pki):
 def test_certification_carries_the_tsa_time_and_the_proofs(stamped, pki):
     stamps = timestamping.read(stamped)
     assert stamps.authority == "Test Time Stamping Authority"
-    assert abs(stamps.signed_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=10)
+    assert abs(stamps.signed_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=10)
     assert stamps.archive_timestamps == 1  # B-LTA: a document timestamp over it all
     # renew before the TSA certificate's end (30 days)
     assert dt.timedelta(days=28) < stamps.renew_by - NOW < dt.timedelta(days=32)

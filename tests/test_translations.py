@@ -11,11 +11,17 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from cosign import (distribution, drafting, moderation, pdfs, publishing, signing,
-                    translating)
+from cosign import distribution, drafting, moderation, pdfs, publishing, signing, translating
 from cosign.drafting import Text
-from cosign.models import (AuditEvent, Comment, IssuedPdf, OutboxMessage, Signature, Translation,
-                           TranslationRevision)
+from cosign.models import (
+    AuditEvent,
+    Comment,
+    IssuedPdf,
+    OutboxMessage,
+    Signature,
+    Translation,
+    TranslationRevision,
+)
 from tests.factories import login, make_statement, make_user
 from tests.press_factories import make_contact
 from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)

@@ -26,7 +26,14 @@ from tests.factories import make_statement, make_user
 from tests.smtp_sink import smtp  # noqa: F401  (a fixture)
 from tests.test_publishing import open_statement
 from tests.test_queue import (  # noqa: F401  (logs, queue_prefix, redis, redis_url: fixtures)
-    closed_port, logs, queue_prefix, redis, redis_overrides, redis_url, sign_form, waiting,
+    closed_port,
+    logs,
+    queue_prefix,
+    redis,
+    redis_overrides,
+    redis_url,
+    sign_form,
+    waiting,
 )
 
 
@@ -95,7 +102,7 @@ def test_publication_press_distribution_and_its_mail_go_through_the_worker(
 
 def test_a_scheduled_publication_happens_at_the_embargo_end(app, session, queue_prefix, redis):
     owner, statement = open_statement(session)
-    at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).replace(
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).replace(
         tzinfo=None, microsecond=0) + dt.timedelta(seconds=1)
     publishing.publish(session, statement, owner.id, publishing.PublishOptions(at=at))
     statement_id = statement.id
@@ -104,7 +111,7 @@ def test_a_scheduled_publication_happens_at_the_embargo_end(app, session, queue_
     work(app)
     assert session.get(Statement, statement_id).status == "open"  # not yet
     session.rollback()
-    time.sleep(max(0.0, (at - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    time.sleep(max(0.0, (at - dt.datetime.now(dt.UTC).replace(tzinfo=None))
                    .total_seconds() + 1.2))
     assert work(app)
     statement = session.get(Statement, statement_id)

@@ -12,8 +12,8 @@ coordinator's manual order, which is otherwise kept as the caller gives it).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from cosign.core.countries import country_name
 from cosign.core.signatory import ORG_TYPES, Signatory

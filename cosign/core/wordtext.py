@@ -103,7 +103,7 @@ def text_of(data: bytes) -> str:
         raise NotAWordFile("not-docx") from exc
     try:
         html = mammoth.convert_to_html(io.BytesIO(data)).value
-    except Exception as exc:  # mammoth raises many kinds on a damaged document  # noqa: BLE001
+    except Exception as exc:  # mammoth raises many kinds on a damaged document
         raise NotAWordFile("not-docx") from exc
     parser = _Lines()
     parser.feed(html)

@@ -16,9 +16,24 @@ def listings():
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import (api, auth, desk, dev, feed, health, labels, links, moderation,
-                            press, public, publication, translations, verification)
-    from cosign.web import account, letters
+    from cosign.web import (
+        account,
+        api,
+        auth,
+        desk,
+        dev,
+        feed,
+        health,
+        labels,
+        letters,
+        links,
+        moderation,
+        press,
+        public,
+        publication,
+        translations,
+        verification,
+    )
     from cosign.web.uploads import CosignRequest
 
     app.request_class = CosignRequest

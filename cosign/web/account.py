@@ -11,11 +11,17 @@ from markupsafe import Markup
 from cosign import accounts, second_factor
 from cosign.extensions import db, limiter
 from cosign.web import languages
-from cosign.web.account_forms import (ChangePasswordForm, DigestForm, DisableSecondFactorForm,
-                                      EnableSecondFactorForm, PasswordCheckForm, PreferencesForm)
-from cosign.web.publication_forms import timezone_choices
+from cosign.web.account_forms import (
+    ChangePasswordForm,
+    DigestForm,
+    DisableSecondFactorForm,
+    EnableSecondFactorForm,
+    PasswordCheckForm,
+    PreferencesForm,
+)
 from cosign.web.forms import ActionForm
 from cosign.web.messages import show_error
+from cosign.web.publication_forms import timezone_choices
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -13,7 +13,8 @@ version numbers).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask import abort, request
 from werkzeug.routing import BaseConverter, IntegerConverter, Rule

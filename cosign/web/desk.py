@@ -3,14 +3,34 @@ from __future__ import annotations
 
 import io
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
-                   render_template, request, send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cosign import (audit, drafting, letters, logos, membership, moderation, pdfs, signing,
-                    translating)
+from cosign import (
+    audit,
+    drafting,
+    letters,
+    logos,
+    membership,
+    moderation,
+    pdfs,
+    signing,
+    translating,
+)
 from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
@@ -22,11 +42,21 @@ from cosign.errors import N_, UserError
 from cosign.extensions import db
 from cosign.web import share, text_pages
 from cosign.web.converters import query_int
+from cosign.web.forms import (
+    ActionForm,
+    CommentForm,
+    CopyForm,
+    EditForm,
+    InviteForm,
+    LogoForm,
+    NewStatementForm,
+    OpenForm,
+    PreviewForm,
+    SettingsForm,
+    goal_number,
+)
 from cosign.web.links import site_url
 from cosign.web.messages import error_text, show_error
-from cosign.web.forms import (ActionForm, CommentForm, CopyForm, EditForm, InviteForm,
-                              LogoForm, NewStatementForm, OpenForm, PreviewForm, SettingsForm,
-                              goal_number)
 from cosign.web.public import link_for as public_link_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")

@@ -40,7 +40,7 @@ class EntryExtras(BaseEntryExtension):
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def _summary(markdown: str) -> str:

@@ -35,11 +35,10 @@ from wtforms.validators import (
 from cosign import drafting
 from cosign.core.countries import country_choices, is_country
 from cosign.core.language import normalise_language_tag
-from cosign.core.slug import is_valid_slug
 from cosign.core.markdown import find_unsafe_content
+from cosign.core.slug import is_valid_slug
 from cosign.security import MIN_PASSWORD_LENGTH
 from cosign.web.converters import BoundedIntegerField, id_number
-
 
 
 def _strip(value):

@@ -1,17 +1,17 @@
 """Translated labels for stored codes (status, role, audit action), for templates."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
-from markupsafe import Markup
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from cosign import embargo
-from cosign.core.moment import moment
 from cosign.core.language import text_direction
+from cosign.core.moment import moment
 from cosign.web import languages
 
 STATUS = {
@@ -240,7 +240,7 @@ def utc(value: datetime | None, markup: bool = True) -> str:
     """A stored moment in UTC, whoever looks (public records: the PDF's issue time)."""
     if value is None:
         return ""
-    value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     return _isolated(_("%(when)s UTC", when=_moment(value)), markup)
 
 

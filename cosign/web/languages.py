@@ -11,8 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from babel import Locale
-from flask import (Blueprint, Flask, Response, current_app, has_request_context, redirect,
-                   request)
+from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import get_locale, refresh
 from flask_login import current_user
 

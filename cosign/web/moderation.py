@@ -4,11 +4,20 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect,
-                   render_template, request, url_for)
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
@@ -19,15 +28,23 @@ from cosign.core.chart import timeline_svg
 from cosign.core.countries import country_choices
 from cosign.core.signatory import ORG_TYPES
 from cosign.drafting import StatementNotFound
-from cosign.letters import FROM_THE_LETTER
 from cosign.errors import UserError
 from cosign.extensions import db
+from cosign.letters import FROM_THE_LETTER
 from cosign.models import SIGNATURE_STATUSES
 from cosign.web import listings
 from cosign.web.converters import query_int, whole_number, whole_numbers
 from cosign.web.desk import load_statement
-from cosign.web.forms import (ActionForm, AddSignatureForm, DuplicateForm, ImportForm, LeadForm,
-                              PdfLayoutForm, RenameForm, country_options)
+from cosign.web.forms import (
+    ActionForm,
+    AddSignatureForm,
+    DuplicateForm,
+    ImportForm,
+    LeadForm,
+    PdfLayoutForm,
+    RenameForm,
+    country_options,
+)
 from cosign.web.messages import error_text
 from cosign.web.public import link_for
 

@@ -3,17 +3,36 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from urllib.parse import quote
 from typing import NamedTuple
+from urllib.parse import quote
 
-from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template,
-                   request, send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from cosign import (cards, database, drafting, embargo, pdfs, publishing, signatories, signing,
-                    translating)
+from cosign import (
+    cards,
+    database,
+    drafting,
+    embargo,
+    pdfs,
+    publishing,
+    signatories,
+    signing,
+    translating,
+)
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
@@ -147,7 +166,7 @@ def _texts(stmt, versions, current: str) -> list[dict]:
     return found
 
 
-def _translated_text(row) -> "SignedText":
+def _translated_text(row) -> SignedText:
     """A translation's current text, rendered once (kept by its SHA-256 like the signed one)."""
     return _kept_text((row.sha256, -row.translation_id), lambda: row)
 
@@ -600,7 +619,7 @@ def _send_pdf(slug: str, info, lang: str | None = None):
         response.headers["Cache-Control"] = "no-store"
         return response
     name = f"{slug}{'-' + lang if lang else ''}-{info.created_at.date().isoformat()}.pdf"
-    modified = info.created_at.replace(tzinfo=dt.timezone.utc)
+    modified = info.created_at.replace(tzinfo=dt.UTC)
     accel = config.get("COSIGN_PDF_ACCEL_REDIRECT")
     if accel:  # nginx sends the file (internal location); conditional GET and Range are its job
         response = make_response("")

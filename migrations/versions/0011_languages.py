@@ -5,9 +5,8 @@ translations, a PDF per language, and press mail carrying a second PDF
 Revision ID: 0011
 Revises: 0010
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011'

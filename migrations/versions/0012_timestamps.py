@@ -4,9 +4,8 @@ a PDF had before its archive was extended
 Revision ID: 0012
 Revises: 0011
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'

@@ -2,14 +2,23 @@
 property test compares with (same rules, one pass over every candidate per reason)."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from cosign.core.domain import is_shared_host, is_webmail
-from cosign.core.likeness import (Entry, Match, _abbreviation_of, _acronyms, _caps,
-                                  _main_script, _max_edits, _numbers, _words)
+from cosign.core.likeness import (
+    Entry,
+    Match,
+    _abbreviation_of,
+    _acronyms,
+    _caps,
+    _main_script,
+    _max_edits,
+    _numbers,
+    _words,
+)
 
 
 def _abbreviated(name: str, others: Sequence[Entry]) -> Entry | None:

@@ -46,7 +46,7 @@ def test_canonical_text_is_idempotent(raw: str) -> None:
 
 
 def test_sha256_hex_hashes_canonical_utf8() -> None:
-    expected = hashlib.sha256("Grüße\n".encode("utf-8")).hexdigest()
+    expected = hashlib.sha256("Grüße\n".encode()).hexdigest()
     assert sha256_hex("Grüße") == expected
     assert sha256_hex("Grüße \r\n\r\n") == expected
     assert len(expected) == 64

@@ -4,8 +4,13 @@ import socket
 import pytest
 
 from cosign.core import domain
-from cosign.core.domain import (domain_verified, email_domain, is_webmail, registrable_domain,
-                                website_domain)
+from cosign.core.domain import (
+    domain_verified,
+    email_domain,
+    is_webmail,
+    registrable_domain,
+    website_domain,
+)
 
 
 @pytest.mark.parametrize(

@@ -20,10 +20,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from cosign.core import pdf
-from cosign.core.pdf import markup
-from cosign.core.pdf import pool as pdf_pool
 from cosign.core.frontmatter import FrontMatter, FrontMatterError, parse_front_matter
 from cosign.core.ordering import order_signatories
+from cosign.core.pdf import markup
+from cosign.core.pdf import pool as pdf_pool
 from cosign.core.pdf.pagination import Geometry, Page, balanced_height, plan, split_chunks
 from cosign.core.signatory import Signatory
 

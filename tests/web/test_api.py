@@ -4,19 +4,30 @@ import io
 import re
 
 import pytest
+import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-import sqlalchemy as sa
 from sqlalchemy import select
 
 from cosign import pdfs
 from cosign.models import Signature
 from cosign.web import openapi
-from tests.test_catalogue import (CONTACT, HIDDEN_CITY, HIDDEN_NAME, HIDDEN_SITE, add_from_the_web,
-                                  add_named, add_withheld, many_published, not_public, opened,
-                                  publish, published)
+from tests.test_catalogue import (
+    CONTACT,
+    HIDDEN_CITY,
+    HIDDEN_NAME,
+    HIDDEN_SITE,
+    add_from_the_web,
+    add_named,
+    add_withheld,
+    many_published,
+    not_public,
+    opened,
+    publish,
+    published,
+)
 
 API = "/api/v1"
 SPEC_URI = "urn:cosign:openapi"
@@ -263,8 +274,8 @@ def test_statement_detail(session, frozen_clock, api):
 
 
 def test_detail_gives_the_latest_pdf_and_the_correction(session, frozen_clock, api, app):
-    from tests.test_catalogue import SECRET, links
     from cosign import drafting, signing
+    from tests.test_catalogue import SECRET, links
 
     statement, owner = published(session, names=("Org A", "Org B"))
     issued = pdfs.issue(session, statement, app.config, render=lambda *a, **k: b"%PDF-1.7 test")

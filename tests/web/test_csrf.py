@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from cosign.core.document import paragraph_key, paragraphs
 from cosign import drafting
+from cosign.core.document import paragraph_key, paragraphs
 from cosign.models import AuditEvent, Comment, Invitation, Revision, Statement, User
 from tests.factories import BODY, PASSWORD, make_statement, make_user
 

@@ -3,8 +3,15 @@ import feedparser
 from lxml import etree
 
 from cosign import catalogue, drafting, signing
-from tests.test_catalogue import (CONTACT, HIDDEN_NAME, SECRET, links, many_published, not_public,
-                                  published)
+from tests.test_catalogue import (
+    CONTACT,
+    HIDDEN_NAME,
+    SECRET,
+    links,
+    many_published,
+    not_public,
+    published,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

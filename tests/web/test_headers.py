@@ -17,8 +17,21 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from cosign import (accounts, cards, demo, distribution, drafting, membership, moderation, pdfs,
-                    press, publishing, translating, signing, subscription)
+from cosign import (
+    accounts,
+    cards,
+    demo,
+    distribution,
+    drafting,
+    membership,
+    moderation,
+    pdfs,
+    press,
+    publishing,
+    signing,
+    subscription,
+    translating,
+)
 from cosign.app import create_app
 from cosign.models import Membership, Signature, User
 from cosign.security import make_token

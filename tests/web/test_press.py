@@ -186,9 +186,9 @@ def test_an_unsubscribed_contact_can_be_removed(desk, session, user):
 
 # --- CSV import ------------------------------------------------------------------------
 
-GOOD = ("name;outlet;email;language;tags;notes\n"
-        "Ana;The Daily;ana@example.org;en;Iraq, human rights;x\n"
-        "Ben;;ben@example.org;ar;;\n").encode()
+GOOD = (b"name;outlet;email;language;tags;notes\n"
+        b"Ana;The Daily;ana@example.org;en;Iraq, human rights;x\n"
+        b"Ben;;ben@example.org;ar;;\n")
 
 
 def test_import_preview_then_confirm(desk, session, user):

@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 
 from cosign import moderation, pdfs, press, publishing, signing
 from cosign.models import AuditEvent, OutboxMessage, PressDelivery, Statement
-from tests.factories import make_statement, make_user, login
-from tests.publication_flow import (confirm_form, open_summary, press_button,
-                                    publish_through_summary)
+from tests.factories import login, make_statement, make_user
+from tests.publication_flow import confirm_form, open_summary, press_button, publish_through_summary
 
 
 def open_statement(session, owner, approved=1):

@@ -40,14 +40,28 @@ signatories.csv -o out.pdf``).
 """
 from __future__ import annotations
 
-from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS,
-                                      PAGE_SIZES, EarlierSigners, Original, PdfDocument,
-                                      RenderError, RenderOptions)
+from cosign.core.pdf.document import (
+                                      DEFAULT_MEMORY_LIMIT,
+                                      DEFAULT_TIMEOUT,
+                                      DEFAULT_WORKERS,
+                                      PAGE_SIZES,
+                                      EarlierSigners,
+                                      Original,
+                                      PdfDocument,
+                                      RenderError,
+                                      RenderOptions,
+)
 from cosign.core.pdf.fetcher import SafeFetcher, html_to_pdf
 from cosign.core.pdf.labels import counter_style, native_digits
 from cosign.core.pdf.markup import css_string, printed_lines, public_signatory_json
-from cosign.core.pdf.pool import (RenderPool, configure, default_pool, render_naive,
-                                  render_statement, shutdown)
+from cosign.core.pdf.pool import (
+                                      RenderPool,
+                                      configure,
+                                      default_pool,
+                                      render_naive,
+                                      render_statement,
+                                      shutdown,
+)
 from cosign.core.pdf.version import TEMPLATE_VERSION
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "PAGE_SIZES",

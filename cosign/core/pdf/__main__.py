@@ -20,8 +20,7 @@ from cosign.core.document import StatementText
 from cosign.core.frontmatter import FrontMatterError, parse_front_matter
 from cosign.core.importer import decode, read_csv
 from cosign.core.ordering import GROUPINGS, ORDERS
-from cosign.core.pdf import (DEFAULT_TIMEOUT, PdfDocument, RenderError, RenderOptions,
-                             RenderPool)
+from cosign.core.pdf import DEFAULT_TIMEOUT, PdfDocument, RenderError, RenderOptions, RenderPool
 from cosign.core.signatory import Signatory
 
 _ROW_PROBLEMS = {
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         page_size="Letter" if args.letter else "A4", columns=args.columns,
         grouping=args.group, order=args.order, verification_url=args.verification_url,
         verification_code=args.verification_code, watermark=args.watermark,
-        issued_at=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0))
+        issued_at=datetime.datetime.now(datetime.UTC).replace(microsecond=0))
     pool = RenderPool(timeout=args.timeout)
     try:
         render = pool.render_naive if args.naive else pool.render_statement

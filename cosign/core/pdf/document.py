@@ -43,7 +43,7 @@ class PdfDocument:
     text_sha256: str = ""     # SHA-256 of the signed text
     logo: bytes | None = None  # PNG or SVG bytes of the coalition's logo, optional
     earlier: tuple[EarlierSigners, ...] = ()  # after the list, newest version first
-    translates: "Original | None" = None  # a translation: the authoritative text it renders
+    translates: Original | None = None  # a translation: the authoritative text it renders
 
 
 @dataclass(frozen=True)

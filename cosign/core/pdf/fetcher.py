@@ -137,7 +137,7 @@ def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = N
         page.links[:] = [link for link in page.links if link[0] != "attachment"]
     attachments = []
     if attachment is not None:
-        stamp = created or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+        stamp = created or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         attachments.append(weasyprint.Attachment(
             string=attachment, name=ATTACHMENT_NAME, url_fetcher=fetcher,
             description="Signatories (public fields)", created=stamp, modified=stamp,

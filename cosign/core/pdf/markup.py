@@ -14,8 +14,9 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
@@ -23,8 +24,16 @@ from cosign.core.markdown import render_markdown
 from cosign.core.ordering import GROUPINGS, ORDERS, group_signatories
 from cosign.core.pdf.document import PAGE_SIZES, PdfDocument, RenderError, RenderOptions
 from cosign.core.pdf.fetcher import logo_type
-from cosign.core.pdf.labels import (TYPE_LABELS, _environment, _format_date, _format_number,
-                                    _locale, _translations, counter_style, native_digits)
+from cosign.core.pdf.labels import (
+    TYPE_LABELS,
+    _environment,
+    _format_date,
+    _format_number,
+    _locale,
+    _translations,
+    counter_style,
+    native_digits,
+)
 from cosign.core.pdf.version import TEMPLATE_VERSION
 from cosign.core.signatory import Signatory
 
@@ -120,7 +129,7 @@ def public_signatory_json(signatories: Sequence[Signatory], locale: str = "en") 
         records.append(record)
     # one record a line: readable, and json's fast encoder (indent= is pure Python)
     lines = ",\n".join(json.dumps(record, ensure_ascii=False) for record in records)
-    return f"[\n{lines}\n]\n".encode("utf-8") if records else b"[]\n"
+    return f"[\n{lines}\n]\n".encode() if records else b"[]\n"
 
 
 def _qr_svg(url: str, title: str) -> str:
@@ -196,7 +205,7 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
     _ = _translations(language).gettext
     issued = options.issued_at
     if issued is not None and issued.tzinfo is None:
-        issued = issued.replace(tzinfo=dt.timezone.utc)
+        issued = issued.replace(tzinfo=dt.UTC)
     dateline = _dateline(document, language)
     verify = []
     if options.verification_code:
@@ -223,7 +232,7 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "press_line": " · ".join(p.strip() for p in (document.press_name, document.press_email,
                                                        document.press_phone) if p.strip()),
         "version": _format_number(document.version, language),
-        "issued": _format_date((issued or dt.datetime.now(dt.timezone.utc)).date(), language),
+        "issued": _format_date((issued or dt.datetime.now(dt.UTC)).date(), language),
         "site_name": options.site_name, "text_sha256": document.text_sha256,
         "verification_url": options.verification_url,
         "qr_svg": (_qr_svg(options.verification_url, _(

@@ -28,10 +28,10 @@ processes); the planning functions are pure Python.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import inf
 from types import SimpleNamespace
-from typing import Sequence
 
 __all__ = ["Geometry", "Measurer", "Page", "Plan", "chunk_blocks", "first_item_fits", "measure",
            "plan", "read_layout", "split_chunks"]

@@ -22,22 +22,44 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from cosign.core.ordering import group_signatories
-from cosign.core.pdf.document import (DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS,
-                                      PdfDocument, RenderError, RenderOptions)
+from cosign.core.pdf.document import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    PdfDocument,
+    RenderError,
+    RenderOptions,
+)
 from cosign.core.pdf.fetcher import ARCHIVAL, SafeFetcher, closing_alone, run_weasyprint
 from cosign.core.pdf.labels import _locale
-from cosign.core.pdf.markup import (_Job, _base_job, _entry, _heading, _html, _prepare,
-                                    public_signatory_json)
-from cosign.core.pdf.pagination import (Geometry, Plan, chunk_blocks, first_item_fits, measure,
-                                        plan, read_layout, split_chunks)
+from cosign.core.pdf.markup import (
+    _base_job,
+    _entry,
+    _heading,
+    _html,
+    _Job,
+    _prepare,
+    public_signatory_json,
+)
+from cosign.core.pdf.pagination import (
+    Geometry,
+    Plan,
+    chunk_blocks,
+    first_item_fits,
+    measure,
+    plan,
+    read_layout,
+    split_chunks,
+)
 from cosign.core.signatory import Signatory
 
 LOG = logging.getLogger("cosign.core.pdf")  # the package's logger
