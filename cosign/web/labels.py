@@ -1,17 +1,22 @@
 """Translated labels for stored codes (status, role, audit action), for templates."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from cosign import embargo
+from cosign import audit, embargo
 from cosign.core.language import text_direction
 from cosign.core.moment import moment
+from cosign.models import AuditEvent
 from cosign.web import languages
 
 STATUS = {
@@ -31,176 +36,30 @@ def role_label(code: str) -> str:
     return str(ROLE.get(code, code))
 
 
-def audit_label(event) -> str:
-    d = event.detail
-    match event.action:
-        case "created":
-            return _("created the statement")
-        case "copied":
-            return _("made it from revision %(n)s of %(source)s", n=d.get("revision"),
-                     source=d.get("source"))
-        case "edited":
-            return _("saved revision %(n)s", n=d.get("revision"))
-        case "restored":
-            return _("restored revision %(old)s as revision %(n)s",
-                     old=d.get("restored_from"), n=d.get("revision"))
-        case "settings":
-            return _("changed settings: %(fields)s", fields=", ".join(d.get("changed", [])))
-        case "invited":
-            return _("invited %(email)s as %(role)s", email=d.get("email"),
-                     role=role_label(d.get("role", "")))
-        case "joined":
-            return _("joined as %(role)s", role=role_label(d.get("role", "")))
-        case "member-added":
-            return _("added a drafter as %(role)s", role=role_label(d.get("role", "")))
-        case "translation-added":
-            return _("added a translation into %(language)s (from version %(source)s)",
-                     language=languages.language_name(d.get("language", "")), source=d.get("source"))
-        case "translation-edited":
-            return _("saved revision %(n)s of the %(language)s translation (from version "
-                     "%(source)s)", n=d.get("revision"),
-                     language=languages.language_name(d.get("language", "")), source=d.get("source"))
-        case "translation-restored":
-            return _("restored an earlier revision of the %(language)s translation as revision "
-                     "%(n)s", n=d.get("revision"),
-                     language=languages.language_name(d.get("language", "")))
-        case "commented":
-            return _("commented on revision %(n)s", n=d.get("revision"))
-        case "resolved-comment":
-            return _("resolved a comment")
-        case "opened":
-            return _("opened revision %(n)s for signature", n=d.get("revision"))
-        case "closed":
-            if d.get("reason") == "deadline":
-                return _("signing closed at the deadline")
-            return _("closed signing")
-        case "new-version":
-            return _("saved revision %(n)s as a new signed version; %(asked)s signatories asked "
-                     "to re-confirm", n=d.get("revision"), asked=d.get("asked"))
-        case "signed":
-            return _("sign-on received: %(name)s", name=d.get("name"))
-        case "signed-again":
-            return _("signed again (no new entry): %(name)s", name=d.get("name"))
-        case "signed-after-withdrawal":
-            return _("signed again after withdrawing: %(name)s", name=d.get("name"))
-        case "confirmed":
-            return _("confirmed by e-mail: %(name)s", name=d.get("name"))
-        case "claim-lost":
-            return _("not confirmed, closed: another sign-on of the same organisation was "
-                     "confirmed first: %(name)s", name=d.get("name"))
-        case "confirmation-resent":
-            return _("confirmation link sent again on request: %(name)s", name=d.get("name"))
-        case "approved":
-            return _("approved: %(name)s", name=d.get("name"))
-        case "rejected":
-            return _("rejected: %(name)s", name=d.get("name"))
-        case "withdrawn":
-            return _("withdrawn by the signatory: %(name)s", name=d.get("name"))
-        case "reconfirmed":
-            return _("re-confirmed for version %(n)s: %(name)s", n=d.get("version"),
-                     name=d.get("name"))
-        case "renamed":
-            return _("renamed “%(original)s” to “%(new)s”", original=d.get("original"),
-                     new=d.get("new"))
-        case "duplicate":
-            return _("marked “%(name)s” as a duplicate of “%(of)s”", name=d.get("name"),
-                     of=d.get("of_name"))
-        case "not-duplicate":
-            return _("marked “%(name)s” as not the same as “%(of)s”", name=d.get("name"),
-                     of=d.get("of_name"))
-        case "signature-goal":
-            if d.get("goal") is None:
-                return _("removed the signature goal")
-            return _("set the signature goal to %(goal)s", goal=d.get("goal"))
-        case "require-domain":
-            return (_("now approves only domain-verified sign-ons") if d.get("required")
-                    else _("approves sign-ons without domain verification again"))
-        case "added":
-            return _("added a signature: %(name)s", name=d.get("name"))
-        case "lead":
-            if d.get("rank") is None:
-                return _("“%(name)s” is no longer a lead signatory", name=d.get("name"))
-            return _("made “%(name)s” lead signatory number %(rank)s", name=d.get("name"),
-                     rank=d.get("rank"))
-        case "logo":
-            return _("removed the logo") if d.get("removed") else _("changed the logo")
-        case "pdf-settings":
-            return _("changed the PDF layout")
-        case "scheduled":
-            return _("scheduled publication for %(when)s UTC", when=d.get("at", "").replace("T", " "))
-        case "unscheduled":
-            return _("called off the scheduled publication")
-        case "earlier-signers":
-            if d.get("choice") == "omit":
-                return _("chose to leave out signatories of earlier versions who have not "
-                         "re-confirmed")
-            return _("chose to list signatories of earlier versions who have not re-confirmed "
-                     "apart, with their version")
-        case "published":
-            return _("published revision %(n)s", n=d.get("revision"))
-        case "contacts-erased":
-            return _("erased the contact data of %(count)s signatories (retention period over)",
-                     count=d.get("count"))
-        case "press-sent":
-            if d.get("kind") == "embargoed":
-                return _("sent the embargoed copy to %(count)s press contacts", count=d.get("count"))
-            return _("sent the statement to %(count)s press contacts", count=d.get("count"))
-        case "press-resent":
-            return _("sent the statement again to %(email)s", email=d.get("email"))
-        case "letter-imported":
-            return _("imported the letter, with %(count)s signatories to review",
-                     count=d.get("count"))
-        case "imported":
-            return _("imported %(count)s signatures from %(file)s", count=d.get("count"),
-                     file=d.get("file"))
-        case "press-added":
-            return _("added %(email)s to the press list", email=d.get("email"))
-        case "press-updated":
-            return _("changed %(email)s on the press list", email=d.get("email"))
-        case "press-removed":
-            return _("removed %(email)s from the press list", email=d.get("email"))
-        case "press-imported":
-            return _("imported press contacts from %(file)s: %(added)s new, %(updated)s updated",
-                     file=d.get("file"), added=d.get("added"), updated=d.get("updated"))
-        case "press-subscribed":
-            return _("%(email)s asked to receive statements", email=d.get("email"))
-        case "press-confirmed":
-            return _("%(email)s confirmed the press subscription", email=d.get("email"))
-        case "press-unsubscribed":
-            return _("%(email)s unsubscribed from the press list", email=d.get("email"))
-        case "press-resubscribed":
-            return _("%(email)s subscribed again to the press list", email=d.get("email"))
-        # a coordinator's own account (statement_id None)
-        case "login-failed":
-            return _("failed login (wrong password)") if d.get("known") else \
-                _("failed login (no such account)")
-        case "2fa-failed":
-            return _("wrong second-factor code (%(reason)s)", reason=d.get("reason", ""))
-        case "password-changed":
-            return _("changed the password; other sessions ended")
-        case "password-change-failed":
-            return _("tried to change the password with a wrong current password")
-        case "password-reset-requested":
-            return _("asked for a password reset link")
-        case "password-reset":
-            return _("set a new password with a reset link; other sessions ended")
-        case "sessions-ended":
-            return _("logged out everywhere")
-        case "2fa-enabled":
-            return _("turned two-step login on")
-        case "2fa-disabled":
-            return _("turned two-step login off")
-        case "digest-on":
-            return _("turned the daily digest on")
-        case "digest-off":
-            return _("turned the daily digest off")
-        case "recovery-code-used":
-            return _("logged in with a recovery code (%(left)s left)", left=d.get("left"))
-        case "recovery-codes-regenerated":
-            return _("made new recovery codes")
-        case "recovery-codes-failed":
-            return _("tried to make new recovery codes with a wrong password")
-    return event.action
+def _listed(value: Any) -> str:
+    return ", ".join(str(item) for item in value or [])
+
+
+# how each kind of audit detail (cosign.audit.Arg.kind) is shown
+_SHOWN: dict[str, Callable[[Any], Any]] = {
+    "plain": lambda value: value,
+    "text": lambda value: "" if value is None else value,
+    "role": lambda value: role_label(value or ""),
+    "language": lambda value: languages.language_name(value or ""),
+    "list": _listed,
+    "moment": lambda value: (value or "").replace("T", " "),
+}
+
+
+def audit_label(event: AuditEvent) -> str:
+    """An audit event in the reader's language, worded as :data:`cosign.audit.LABELS` says;
+    an action no longer recorded shows its code."""
+    detail = event.detail
+    label = audit.label(event.action, detail)
+    if label is None:
+        return event.action
+    values = {name: _SHOWN[arg.kind](detail.get(arg.key)) for name, arg in label.args.items()}
+    return gettext(label.text, **values)
 
 
 def _isolated(text: str, markup: bool = True):
@@ -212,8 +71,6 @@ def _isolated(text: str, markup: bool = True):
 def _moment(value: datetime) -> str:
     """Date and 24-hour time in the page's language (:func:`cosign.core.moment.moment`);
     ``value`` is aware."""
-    from babel import Locale
-
     return moment(value, get_locale() or Locale.parse("en"))
 
 
@@ -273,8 +130,6 @@ def zoned(value: datetime | None, zone_name: str = "UTC") -> str:
 def text_date(value, language: str | None) -> str:
     """A date printed in a statement's text (its dateline), in the text's own language: an
     English translation says "December 6, 2026" on an Arabic page too."""
-    from babel.dates import format_date
-
     if value is None:
         return ""
     try:
