@@ -5,7 +5,6 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -54,7 +53,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class User(UserMixin, Base):
+class User(Base):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -241,7 +240,8 @@ class TranslationRevision(Base):
 
     __tablename__ = "translation_revision"
     __table_args__ = (
-        UniqueConstraint("translation_id", "number", name="uq_translation_revision_translation_number"),
+        UniqueConstraint("translation_id", "number",
+                         name="uq_translation_revision_translation_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -538,7 +538,8 @@ class PressDelivery(Base):
 
     __tablename__ = "press_delivery"
     __table_args__ = (
-        UniqueConstraint("statement_id", "email", "kind", name="uq_press_delivery_statement_email_kind"),
+        UniqueConstraint("statement_id", "email", "kind",
+                         name="uq_press_delivery_statement_email_kind"),
         CheckConstraint(f"kind IN {DELIVERY_KINDS!r}", name="kind"),
     )
 
@@ -549,8 +550,10 @@ class PressDelivery(Base):
     )
     email: Mapped[str] = mapped_column(String(254))
     kind: Mapped[str] = mapped_column(String(20), default="final")
-    issued_pdf_id: Mapped[int | None] = mapped_column(ForeignKey("issued_pdf.id", ondelete="SET NULL"))
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id", ondelete="SET NULL"))
+    issued_pdf_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issued_pdf.id", ondelete="SET NULL"))
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="SET NULL"))
     sends: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     resent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

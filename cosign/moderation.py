@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cosign import audit, clock, database, dispatch, similarity
+from cosign.core.importer import ImportedRow
 from cosign.core.names import InvalidName, check_scripts, clean_name
 from cosign.core.paging import Page
 from cosign.errors import N_
@@ -302,14 +303,15 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
     existing = set(session.scalars(select(Signature.name_key).where(
         Signature.statement_id == statement.id, Signature.name_key.is_not(None))))
     prepared = []
-    for number, form in zip(lines, rows):
+    for number, form in zip(lines, rows, strict=True):
         name, key = check_sign_on(statement, form)
         if key in existing:
             raise SigningError(N_("Row %(row)d: “%(name)s” is already on the list."),
                                row=number, name=name)
         if key in seen:
-            raise SigningError(N_("Row %(row)d: “%(name)s” appears twice in the file (row %(first)d)."),
-                               row=number, name=name, first=seen[key])
+            raise SigningError(
+                N_("Row %(row)d: “%(name)s” appears twice in the file (row %(first)d)."),
+                row=number, name=name, first=seen[key])
         seen[key] = number
         prepared.append((form, name, key))
     detail = f"imported from {filename}"
@@ -327,7 +329,7 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
         name = next(name for _form, name, key in prepared if key in taken)
         raise SigningError(N_("Row %(row)d: “%(name)s” is already on the list."),
                            row=number, name=name)
-    for (form, name, key), match in zip(prepared, matches):
+    for (form, name, key), match in zip(prepared, matches, strict=True):
         signature = _new_added(statement, form, name, key, actor_id, "imported", detail)
         similarity.store(signature, match)
         session.add(signature)
@@ -335,6 +337,22 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
     audit.record(session, statement.id, actor_id, "imported", count=len(prepared), file=filename)
     session.commit()
     return len(prepared)
+
+
+def sign_on_of(row: ImportedRow) -> SignOn:
+    """A row of a coordinator's CSV file as a sign-on (individuals sign as individuals)."""
+    return SignOn(organisation=row.name, country=row.country, email=row.email,
+                  contact_name=row.contact_name, org_type=row.org_type, city=row.city,
+                  website=row.website, display=row.display,
+                  kind="individual" if row.org_type == "individual" else "organisation")
+
+
+def import_file(session: Session, statement: Statement, rows: Sequence[ImportedRow],
+                filename: str, actor_id: int) -> int:
+    """The rows of a CSV file read by :func:`cosign.core.importer.read_csv`, added as
+    approved by :func:`import_rows` (all or none; messages name the file's lines)."""
+    return import_rows(session, statement, [sign_on_of(row) for row in rows], filename,
+                       actor_id, lines=[row.line for row in rows])
 
 
 def timeline(session: Session, statement_id: int) -> list[tuple[dt.date, int]]:
@@ -356,7 +374,8 @@ def timeline(session: Session, statement_id: int) -> list[tuple[dt.date, int]]:
 def set_pdf_layout(session: Session, statement: Statement, actor_id: int, *, page_size: str,
                    columns: int, grouping: str, order: str) -> Statement:
     if (page_size not in ("A4", "Letter") or columns not in (2, 3)
-            or grouping not in ("none", "country", "type") or order not in ("alphabetical", "signed")):
+            or grouping not in ("none", "country", "type")
+            or order not in ("alphabetical", "signed")):
         raise SigningError(N_("Choose one of the offered layouts."))
     statement.pdf_page_size, statement.pdf_columns = page_size, columns
     statement.pdf_grouping, statement.pdf_order = grouping, order

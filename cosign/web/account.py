@@ -5,7 +5,7 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
 
 from cosign import accounts, second_factor
@@ -19,6 +19,7 @@ from cosign.web.account_forms import (
     PasswordCheckForm,
     PreferencesForm,
 )
+from cosign.web.auth import log_in
 from cosign.web.forms import ActionForm
 from cosign.web.messages import show_error
 from cosign.web.publication_forms import timezone_choices
@@ -36,7 +37,7 @@ def _user_key() -> str:
 
 def _me():
     """The logged-in account itself (not Flask-Login's proxy), for the services."""
-    return current_user._get_current_object()
+    return current_user.user
 
 
 def _failed(response) -> bool:
@@ -128,7 +129,7 @@ def change_password():
     except accounts.AccountError as exc:
         show_error(form, exc, form.password)
         return _page(422, password_form=form)
-    login_user(_me())  # this browser stays logged in (new epoch)
+    log_in(_me())  # this browser stays logged in (new epoch)
     flash(_("Your password has been changed. Other devices have been logged out."), "success")
     return redirect(url_for("account.index"))
 
@@ -145,7 +146,7 @@ def end_sessions():
 
 @bp.post("/two-step/start")
 def start_second_factor():
-    if ActionForm().validate_on_submit() and not second_factor.is_enabled(current_user):
+    if ActionForm().validate_on_submit() and not second_factor.is_enabled(_me()):
         second_factor.begin_setup(db.session, _me())
     return redirect(url_for("account.setup_second_factor"))
 

@@ -8,6 +8,7 @@ every other session.
 from __future__ import annotations
 
 import calendar
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -22,7 +23,14 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user, user_logged_in
+from flask_login import (
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+    user_logged_in,
+)
 
 from cosign import accounts, clock, membership, second_factor
 from cosign.extensions import db, limiter
@@ -40,10 +48,30 @@ PENDING = "2fa"  # session key: a login waiting for its second factor
 PENDING_MAX_AGE = 300  # seconds between the password and the code
 
 
-def load_user(user_id: str):
+class Account(UserMixin):
+    """The logged-in coordinator as Flask-Login sees it (``current_user``): the account
+    (:class:`cosign.models.User`, which knows nothing of Flask-Login) with what a login session
+    needs. Reading an attribute reads the account's; services get :attr:`user` itself."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+def log_in(user: User) -> None:
+    """Log ``user`` in in this browser (the session epoch is remembered with it)."""
+    login_user(Account(user))
+
+
+def load_user(user_id: str) -> Account | None:
     """Flask-Login's user loader: the account, unless the session is from an older epoch."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if accounts.session_valid(user, session.get(EPOCH)) else None
+    return Account(user) if user and accounts.session_valid(user, session.get(EPOCH)) else None
 
 
 @user_logged_in.connect
@@ -105,7 +133,7 @@ def login():
                 session[PENDING] = {"u": user.id, "e": user.session_epoch or 0, "t": _now(),
                                     "n": target}
                 return redirect(url_for("auth.second_step"))
-            login_user(user)
+            log_in(user)
             return redirect(target)
         form.password.errors.append(_("Wrong e-mail address or password."))
         return render_template("auth/login.html", form=form), 401
@@ -143,7 +171,7 @@ def second_step():
         used = second_factor.verify(db.session, user, form.code.data)
         if used is not None:
             target = safe_next(session[PENDING].get("n")) or url_for("desk.dashboard")
-            login_user(user)
+            log_in(user)
             if used == "recovery":
                 flash(_("You used a recovery code; %(n)s are left. You can make new ones on "
                         "your account page.", n=second_factor.remaining_codes(user)), "info")
@@ -179,8 +207,9 @@ def _reset_link_problem(exc: Exception):
         message = _("The link is incomplete, has been altered, or has been used already (a "
                     "reset link works once, and no longer after the password changed). Ask "
                     "for a new one: “Forgot your password?” on the login page.")
+    action = (url_for("auth.forgot_password"), _("Ask for a new link"))
     return render_template("public/link.html", heading=heading, message=message,
-                           action=(url_for("auth.forgot_password"), _("Ask for a new link"))), status
+                           action=action), status
 
 
 @bp.route("/login/reset/<token>", methods=["GET", "POST"])
@@ -262,7 +291,7 @@ def invitation(token: str):
                   email=invite.email, you=current_user.email), 403)
         form = ActionForm()
         if form.validate_on_submit():
-            membership.accept_invitation(db.session, invite, current_user)
+            membership.accept_invitation(db.session, invite, current_user.user)
             flash(_("You have joined “%(title)s”.", title=invite.statement.title), "success")
             return redirect(url_for("desk.statement", slug=invite.statement.slug))
         return render_template("auth/invitation.html", invite=invite, form=form, mode="join")
@@ -280,7 +309,7 @@ def invitation(token: str):
             field = getattr(form, exc.field or "password", form.password)
             field.errors = list(field.errors) + [error_text(exc)]
         else:
-            login_user(user)
+            log_in(user)
             flash(_("Welcome! You have joined “%(title)s”.", title=invite.statement.title),
                   "success")
             return redirect(url_for("desk.statement", slug=invite.statement.slug))

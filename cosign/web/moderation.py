@@ -280,7 +280,8 @@ def rename(slug: str, signature_id: int):
     form = RenameForm()
     if form.validate_on_submit():
         try:
-            moderation.rename(db.session, statement, signature.id, form.public_name.data, _user_id())
+            moderation.rename(db.session, statement, signature.id, form.public_name.data,
+                              _user_id())
         except UserError as exc:
             form.public_name.errors = [error_text(exc)]
         else:
@@ -344,7 +345,8 @@ PROBLEMS = {
     "long-name": lambda p: _("The name is longer than 200 characters."),
     "country": lambda p: _("Unknown country “%(value)s”.", value=p.value),
     "type": lambda p: _("Unknown organisation type “%(value)s”.", value=p.value),
-    "display": lambda p: _("Display must be “named” or “withheld”, not “%(value)s”.", value=p.value),
+    "display": lambda p: _("Display must be “named” or “withheld”, not “%(value)s”.",
+                           value=p.value),
     "website": lambda p: _("The website must start with https:// or http://."),
     "email": lambda p: _("“%(value)s” is not an e-mail address.", value=p.value),
     "too-many-rows": lambda p: _("Too many rows: at most %(max)s.", max=p.value),
@@ -353,14 +355,6 @@ PROBLEMS = {
     "no-rows": lambda p: _("The file has a header row but no signatures."),
     "encoding": lambda p: _("The file is not UTF-8 text. Save it as “CSV UTF-8”."),
 }
-
-
-def _import_rows(rows):
-    return [signing.SignOn(organisation=r.name, country=r.country, email=r.email,
-                           contact_name=r.contact_name, org_type=r.org_type, city=r.city,
-                           website=r.website, display=r.display,
-                           kind="individual" if r.org_type == "individual" else "organisation")
-            for r in rows]
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -378,9 +372,8 @@ def import_csv(slug: str):
             form.filename.data = filename
             if form.confirm.data and result.ok:
                 try:
-                    n = moderation.import_rows(db.session, statement, _import_rows(result.rows),
-                                               filename, _user_id(),
-                                               lines=[r.line for r in result.rows])
+                    n = moderation.import_file(db.session, statement, result.rows, filename,
+                                               _user_id())
                 except UserError as exc:
                     problems.append((None, error_text(exc)))
                 else:
