@@ -12,6 +12,7 @@ from cosign import audit, clock, database, dispatch, similarity
 from cosign.core.importer import ImportedRow
 from cosign.core.names import InvalidName, check_scripts, clean_name
 from cosign.core.paging import Page
+from cosign.drafting import StatementNotFound
 from cosign.errors import N_
 from cosign.models import SIGNATURE_STATUSES, Signature, Statement, User
 from cosign.signing import (
@@ -161,10 +162,19 @@ def reject(session: Session, statement: Statement, ids: Sequence[int], actor_id:
     return done
 
 
+def _locked(session: Session, statement_id: int) -> Statement:
+    """The statement read again under the write lock (deleted meanwhile: not found)."""
+    database.begin_write(session)
+    statement = session.get(Statement, statement_id)
+    if statement is None:
+        session.rollback()
+        raise StatementNotFound(statement_id)
+    return statement
+
+
 def get(session: Session, statement: Statement, signature_id: int) -> Signature:
     found = _selected(session, statement, [signature_id])
     if not found:
-        from cosign.drafting import StatementNotFound
 
         raise StatementNotFound(f"signature {signature_id}")
     return found[0]
@@ -262,9 +272,7 @@ def add(session: Session, statement: Statement, form: SignOn, actor_id: int) -> 
     similar = similarity.find(session, statement.id, similarity.Probe(  # reads, before the lock
         name, key, form.website or "", form.email or ""))
     coordinator = _coordinator_name(session, actor_id)
-    statement_id = statement.id
-    database.begin_write(session)
-    statement = session.get(Statement, statement_id)
+    statement = _locked(session, statement.id)
     if session.scalar(select(Signature.id).where(Signature.statement_id == statement.id,
                                                  Signature.name_key == key)):
         session.rollback()
@@ -318,9 +326,7 @@ def import_rows(session: Session, statement: Statement, rows: Sequence[SignOn], 
     matches = similarity.find_many(session, statement.id, [  # reads, before the write lock
         similarity.Probe(name, key, form.website or "", form.email or "")
         for form, name, key in prepared])
-    statement_id = statement.id
-    database.begin_write(session)
-    statement = session.get(Statement, statement_id)
+    statement = _locked(session, statement.id)
     taken = set(session.scalars(select(Signature.name_key).where(
         Signature.statement_id == statement.id, Signature.name_key.in_(list(seen)))))
     if taken:  # signed meanwhile

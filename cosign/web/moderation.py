@@ -86,7 +86,7 @@ def _filter_args(where: moderation.Filter) -> dict:
 def index(slug: str):
     statement, member = load_statement(slug)
     where = _filter(request.args)
-    page = query_int("page", 1, strict=False)
+    page = query_int("page", 1, strict=False) or 1
     result = moderation.search(db.session, statement.id, status=where.status, text=where.text,
                                country=where.country, org_type=where.org_type, page=page,
                                similar=where.similar, verified=where.verified)
@@ -362,7 +362,8 @@ def import_csv(slug: str):
     database.set_write_intent(False)  # the service takes the write lock after its reads
     statement, member = load_statement(slug)
     form = ImportForm()
-    result, problems, status = None, [], 200
+    result, status = None, 200
+    problems: list[tuple[int | None, str]] = []
     if form.validate_on_submit():
         text, filename = _uploaded_text(form, problems)
         if text is not None:
@@ -420,6 +421,7 @@ def export(slug: str, fmt: str):
     full = request.args.get("full") == "1"
     name = f"{statement.slug}-signatories{'-full' if full else ''}"
     public_lists = None if full else listings()  # the public export: from the kept snapshot
+    body: str | bytes
     if fmt == "csv":
         body = exports.to_csv(db.session, statement, full=full, listings=public_lists)
         mimetype = "text/csv"
