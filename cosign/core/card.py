@@ -18,9 +18,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image, UnidentifiedImageError
+from PIL.PngImagePlugin import PngImageFile, PngInfo
+
 from cosign.core.language import text_direction
 from cosign.core.pdf.fetcher import STATIC_FILES
 from cosign.core.pdf.labels import _environment, _format_number
+from cosign.core.pdf.pool import RenderPool, default_pool
 
 WIDTH, HEIGHT = 1200, 630
 KEY_CHUNK = "cosign-card"
@@ -71,10 +75,8 @@ def card_key(card: Card) -> str:
     return digest.hexdigest()
 
 
-def card_pdf(card: Card, *, pool=None) -> bytes:
+def card_pdf(card: Card, *, pool: RenderPool | None = None) -> bytes:
     """The card as a one-page PDF (WeasyPrint in the render pool, the safe fetcher)."""
-    from cosign.core.pdf.pool import default_pool
-
     pdf, _requested = (pool or default_pool()).render_html(card_html(card))
     return pdf
 
@@ -92,11 +94,8 @@ def rasterise(pdf: bytes) -> bytes:
         return (Path(folder) / "card.png").read_bytes()
 
 
-def card_png(card: Card, *, pool=None) -> bytes:
+def card_png(card: Card, *, pool: RenderPool | None = None) -> bytes:
     """The card as a PNG, with its :func:`card_key` in a ``tEXt`` chunk."""
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
-
     raw = rasterise(card_pdf(card, pool=pool))
     with Image.open(io.BytesIO(raw)) as image:
         info = PngInfo()
@@ -108,12 +107,12 @@ def card_png(card: Card, *, pool=None) -> bytes:
 
 def stored_key(path: str | Path) -> str | None:
     """The key recorded in a stored card, or None (no file, not a card)."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(path) as image:
-            return image.text.get(KEY_CHUNK)  # type: ignore[attr-defined]
-    except (OSError, UnidentifiedImageError, AttributeError):
+            if not isinstance(image, PngImageFile):  # only a PNG has text chunks
+                return None
+            return image.text.get(KEY_CHUNK)
+    except (OSError, UnidentifiedImageError):
         return None
 
 

@@ -11,7 +11,9 @@ assigned code (``AC`` Ascension, ``CP``, ``CQ``, ``DG``, ``EA``, ``IC``,
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import cast
 
 from babel import Locale, UnknownLocaleError
 
@@ -46,22 +48,28 @@ _ALIASES = {
 }
 
 
+def _territories(locale: Locale) -> Mapping[str, str]:
+    """CLDR's territory names by code (babel types the mapping's keys and values loosely)."""
+    return cast("Mapping[str, str]", locale.territories)
+
+
 @lru_cache(maxsize=1)
 def _codes() -> frozenset[str]:
     return frozenset(
         code
-        for code in Locale("en").territories
+        for code in _territories(Locale("en"))
         if len(code) == 2 and code.isascii() and code.isupper() and code not in _NOT_COUNTRIES
     )
 
 
 @lru_cache(maxsize=32)
 def _names(locale: str) -> dict[str, str]:
+    names: Mapping[str, str]
     try:
-        names = Locale.parse(locale.replace("-", "_")).territories
+        names = _territories(Locale.parse(locale.replace("-", "_")))
     except (UnknownLocaleError, ValueError, TypeError):
         names = {}
-    english = Locale("en").territories
+    english = _territories(Locale("en"))
     return {code: names.get(code) or english.get(code) or code for code in _codes()}
 
 
@@ -120,13 +128,14 @@ def parse_country(value: str) -> str:
         code = stripped.upper()
         if is_country(code):
             return code
+    found: str | None
     try:
-        code = _english_lookup().get(_normalise(stripped))
+        found = _english_lookup().get(_normalise(stripped))
     except InvalidName:
-        code = None
-    if code is None:
+        found = None
+    if found is None:
         raise ValueError(
             f"{value!r} is not a country; use a two-letter ISO code such as 'IQ'"
             " or an English name such as 'Iraq'."
         )
-    return code
+    return found

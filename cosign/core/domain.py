@@ -13,6 +13,8 @@ import ipaddress
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from publicsuffixlist import PublicSuffixList
+
 __all__ = ["SHARED_HOSTS", "WEBMAIL", "domain_verified", "email_domain", "is_shared_host",
            "is_webmail", "registrable_domain", "website_domain"]
 
@@ -44,9 +46,7 @@ _RESERVED_TLDS = frozenset({"test", "example", "invalid", "localhost", "local"})
 
 
 @lru_cache(maxsize=1)
-def _suffixes():
-    from publicsuffixlist import PublicSuffixList
-
+def _suffixes() -> PublicSuffixList:
     return PublicSuffixList()  # the list bundled with the package; never downloaded
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["Dropped", "Flag", "Listed", "Proposal", "listed", "propose", "script_language"]
@@ -45,7 +46,8 @@ class Dropped:
 class Flag:
     """Something that looks damaged, for the coordinator to check."""
 
-    kind: str  # "cut-off", "repeated" (a phrase), "repeated-name", "doubled-letter", "possible-signer"
+    # "cut-off", "repeated" (a phrase), "repeated-name", "doubled-letter", "possible-signer"
+    kind: str
     text: str  # the words concerned
     message: str
 
@@ -106,7 +108,8 @@ _MONTHS = {name: number for number, names in enumerate([
     ("november", "nov", "novembre"), ("december", "dec", "décembre", "decembre")], 1)
     for name in names}
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_PATTERNS = [
+# each pattern with the (year, month, day) of its match
+_DATE_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[int, int, int]]]] = [
     (re.compile(r"(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+(" + _MONTH + r")\.?,?\s+(\d{4})", re.I),
      lambda m: (int(m[3]), _MONTHS[m[2].lower()], int(m[1]))),
     (re.compile(r"(" + _MONTH + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.I),
@@ -168,7 +171,7 @@ def _strip_debris(lines: list[str]) -> _Lines:
         if stripped and _DEBRIS.match(stripped):
             out.dropped.append(Dropped(stripped, "web page"))
             continue
-        def unlink(match: re.Match) -> str:
+        def unlink(match: re.Match[str]) -> str:
             out.dropped.append(Dropped(match[0], "link mark"))
             return match[1]
         out.lines.append(_LINK.sub(unlink, line.rstrip()))
@@ -223,10 +226,12 @@ def _is_trigger(line: str) -> bool:
 def _bulleted_names(block: list[str]) -> list[str] | None:
     """The items of a bulleted or numbered block, if they are names: none a sentence, and
     three in four or more proper names (a list typed in a hurry has a lower-case one)."""
-    matches = [_BULLET.match(line.strip()) for line in block]
-    if not all(matches):
-        return None
-    items = [m[1].strip() for m in matches]
+    items = []
+    for line in block:
+        match = _BULLET.match(line.strip())
+        if match is None:
+            return None
+        items.append(match[1].strip())
     if all(_looks_like_name(item) for item in items) \
             and sum(map(_proper, items)) >= 0.75 * len(items):
         return items
@@ -287,8 +292,8 @@ def _markdown(blocks: list[list[str]]) -> str:
     paragraphs = []
     for block in blocks:
         stripped = [line.strip() for line in block]
-        bulleted = [_BULLET.match(line) for line in stripped]
-        if all(bulleted):
+        bulleted = [m for m in (_BULLET.match(line) for line in stripped) if m is not None]
+        if len(bulleted) == len(stripped):  # every line a list item
             numbered = all(re.match(r"^\(?\d", line) for line in stripped)
             paragraphs.append("\n".join(
                 (f"{n}. " if numbered else "- ") + m[1].strip()
@@ -406,7 +411,8 @@ def propose(text: str) -> Proposal:
             seen.add(key)
             unique.append(name)
         else:
-            flags.append(Flag("repeated-name", name, "This name is listed twice; it is proposed once."))
+            flags.append(Flag("repeated-name", name,
+                              "This name is listed twice; it is proposed once."))
     body = _markdown(body_blocks)
     flags[:0] = _repetitions(body)
     return Proposal(title=title, date=date, body=body, signatories=tuple(unique),

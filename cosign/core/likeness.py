@@ -111,7 +111,7 @@ def _abbreviation_of(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
     if len(first) != len(second) or first == second:
         return False
     shortened = False
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         if a == b:
             continue
         if _abbreviates(a, b) or _abbreviates(b, a):
@@ -225,13 +225,13 @@ class Index:
                 break
         if count > 1:  # a one-word name that is an acronym of the new one
             for acronym in _acronyms(new.name):
-                position = self._first_position(self._one_word.get(acronym, ()), new)
-                if position is not None:
-                    found.append(position)
+                first = self._first_position(self._one_word.get(acronym, ()), new)
+                if first is not None:
+                    found.append(first)
         elif 2 <= len(words[0]) <= 10:  # a longer name whose acronym the new one is
-            position = self._first_position(self._acronym.get(words[0], ()), new)
-            if position is not None:
-                found.append(position)
+            first = self._first_position(self._acronym.get(words[0], ()), new)
+            if first is not None:
+                found.append(first)
         return self.entries[min(found)] if found else None
 
     def _closest(self, new: Entry) -> Entry | None:

@@ -44,8 +44,12 @@ _RENDERER = MarkdownIt("commonmark", _OPTIONS)
 _RENDERER.add_render_rule("image", _image_as_text)
 # The checker accepts every destination so that links markdown-it would
 # silently leave as text (javascript:, data: ...) become tokens we can report.
-_CHECKER = MarkdownIt("commonmark", _OPTIONS)
-_CHECKER.validateLink = lambda url: True  # type: ignore[method-assign]
+class _AnyLink(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return True
+
+
+_CHECKER = _AnyLink("commonmark", _OPTIONS)
 
 _DEAD_LINK = re.compile(rf'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)
 _TAG = re.compile(r"<\s*/?\s*([a-z][a-z0-9:-]*)([^<>]*)", re.IGNORECASE)

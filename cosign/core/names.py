@@ -75,11 +75,13 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 class InvalidName(ValueError):
-    """A name that cannot be used; ``reason`` is ``"empty"`` or ``"too-long"``."""
+    """A name that cannot be used; ``reason`` is ``"empty"``, ``"too-long"`` or
+    ``"mixed-scripts"``."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, word: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+        self.word = word  # the word that mixes alphabets (reason "mixed-scripts")
 
 
 def _is_ignorable(char: str) -> bool:
@@ -188,11 +190,9 @@ def check_scripts(name: str) -> str:
     """
     word = mixed_script_word(name)
     if word is not None:
-        error = InvalidName(
+        raise InvalidName(
             "mixed-scripts",
-            f"The name mixes letters of different alphabets in “{word}”.")
-        error.word = word
-        raise error
+            f"The name mixes letters of different alphabets in “{word}”.", word)
     return name
 
 

@@ -10,13 +10,17 @@ Pure: no Flask, no database (python-docx and markdown-it-py only).
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Pt
+from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from cosign.core.language import text_direction
 
@@ -39,7 +43,7 @@ def statement_docx(*, title: str, body: str, language: str, dateline: str = "",
     style.font.size = Pt(11)
     _language(style.element, language)
 
-    def finish(made):
+    def finish(made: Paragraph) -> Paragraph:
         if rtl:
             _right_to_left(made)
         return made
@@ -67,7 +71,8 @@ def statement_docx(*, title: str, body: str, language: str, dateline: str = "",
     return out.getvalue()
 
 
-def _body(document, markdown: str, finish) -> None:
+def _body(document: DocumentObject, markdown: str,
+          finish: Callable[[Paragraph], Paragraph]) -> None:
     lists: list[str] = []  # "bullet" or "ordered", innermost last
     quote = 0
     heading = 0
@@ -97,7 +102,7 @@ def _body(document, markdown: str, finish) -> None:
             finish(document.add_paragraph("* * *"))
 
 
-def _inline(paragraph, children) -> None:
+def _inline(paragraph: Paragraph, children: Sequence[Token]) -> None:
     bold = italic = 0
     link: str | None = None
     for child in children:
@@ -123,7 +128,7 @@ def _inline(paragraph, children) -> None:
             paragraph.add_run(" " if kind == "softbreak" else "\n")
 
 
-def _right_to_left(paragraph) -> None:
+def _right_to_left(paragraph: Paragraph) -> None:
     """A right-to-left paragraph (w:bidi) with right-to-left runs (w:rtl)."""
     properties = paragraph._p.get_or_add_pPr()
     properties.append(OxmlElement("w:bidi"))
@@ -131,7 +136,7 @@ def _right_to_left(paragraph) -> None:
         run._r.get_or_add_rPr().append(OxmlElement("w:rtl"))
 
 
-def _language(style_element, language: str) -> None:
+def _language(style_element: BaseOxmlElement, language: str) -> None:
     """The language of the text (Word's spelling and fonts), for both script kinds."""
     properties = style_element.get_or_add_rPr()
     element = OxmlElement("w:lang")

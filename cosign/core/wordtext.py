@@ -38,20 +38,20 @@ class _Lines(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.blocks: list[str] = []
         self.current: list[str] = []
-        self.lists: list[list] = []  # [kind, next number] per open list
+        self.lists: list[tuple[str, int]] = []  # (kind, next number) per open list
         self.prefix = ""
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("ul", "ol"):
             self._flush()
-            self.lists.append([tag, 1])
+            self.lists.append((tag, 1))
         elif tag == "li":
             self._flush()
             if self.lists:
                 kind, number = self.lists[-1]
                 self.prefix = "  " * (len(self.lists) - 1) + (
                     f"{number}. " if kind == "ol" else "- ")
-                self.lists[-1][1] = number + 1
+                self.lists[-1] = (kind, number + 1)
         elif tag in _BLOCKS:
             self._flush()
         elif tag == "br":

@@ -9,8 +9,15 @@ WeasyPrint, always with that fetcher, and strips ``<link rel=attachment>``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+if TYPE_CHECKING:  # WeasyPrint and pydyf are untyped: these names stand for Any to mypy
+    from pydyf import PDF
+    from weasyprint import Document
+    from weasyprint.formatting_structure.boxes import Box
+    from weasyprint.urls import URLFetcherResponse
 
 ROOT = Path(__file__).resolve().parents[3]
 BASE_URL = "cosign-static:"
@@ -50,18 +57,19 @@ class SafeFetcher:
         self.requested: list[str] = []
         self.served: list[str] = []
 
-    def __call__(self, url: str):
+    def __call__(self, url: str) -> URLFetcherResponse:
         return self.fetch(url)
 
-    def fetch(self, url: str, headers: Any = None):
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        # deferred: WeasyPrint takes ~1 s to import; only processes that render load it
         from weasyprint.urls import URLFetcherResponse
 
         self.requested.append(url)
         if url in STATIC_FILES:
             path, mime = STATIC_FILES[url]
             body = path.read_bytes()
-        elif url == LOGO_URL and self.logo and logo_type(self.logo):
-            body, mime = self.logo, logo_type(self.logo)
+        elif url == LOGO_URL and self.logo and (logo_mime := logo_type(self.logo)):
+            body, mime = self.logo, logo_mime
         else:
             raise FetchRefused(f"cosign does not fetch {url[:200]!r}")
         self.served.append(url)
@@ -95,7 +103,7 @@ _UA_XMP = (
 )
 
 
-def _archival(document, pdf) -> None:
+def _archival(document: Document, pdf: PDF) -> None:
     """WeasyPrint's finisher for :data:`ARCHIVAL`: PDF/A-3a made PDF/UA-1 as well.
 
     * The XMP metadata declares PDF/UA-1 (with its extension schema). WeasyPrint's
@@ -118,14 +126,28 @@ def _archival(document, pdf) -> None:
     stream.stream = [xmp.replace(b"</rdf:RDF>", _UA_XMP + b"</rdf:RDF>", 1)]
 
 
+@overload
 def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
-                created: dt.datetime | None = None, layout_only: bool = False,
-                variant: str | None = None, accept=None):
+                   created: dt.datetime | None = None, *, layout_only: Literal[True],
+                   variant: str | None = None, accept: None = None) -> Document: ...
+@overload
+def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
+                   created: dt.datetime | None = None, layout_only: Literal[False] = False,
+                   variant: str | None = None, accept: None = None) -> tuple[bytes, int]: ...
+@overload
+def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
+                   created: dt.datetime | None = None, layout_only: Literal[False] = False,
+                   variant: str | None = None, *,
+                   accept: Callable[[Document], bool] | None) -> tuple[bytes | None, int]: ...
+def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = None,
+                   created: dt.datetime | None = None, layout_only: bool = False,
+                   variant: str | None = None, accept: Callable[[Document], bool] | None = None
+                   ) -> Document | tuple[bytes | None, int]:
     """The one place that calls WeasyPrint: ``(pdf bytes, page count)`` or, with
     ``layout_only``, the laid-out ``Document``. ``variant``: a WeasyPrint PDF variant
     (:data:`ARCHIVAL` for issued PDFs: PDF/A-3a and PDF/UA-1). ``accept(document)``: when
     it says no to the layout, nothing is written and the answer is ``(None, page count)``."""
-    import weasyprint
+    import weasyprint  # deferred: ~1 s to import; only processes that render load it
 
     document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     if layout_only:
@@ -142,10 +164,10 @@ def run_weasyprint(html: str, fetcher: SafeFetcher, attachment: bytes | None = N
             string=attachment, name=ATTACHMENT_NAME, url_fetcher=fetcher,
             description="Signatories (public fields)", created=stamp, modified=stamp,
             relationship="Data"))
-    options = {"pdf_variant": variant} if variant else {}
+    options: dict[str, object] = {"pdf_variant": variant} if variant else {}
     if variant == ARCHIVAL:
         options["finisher"] = _archival
-    pdf = document.write_pdf(attachments=attachments, **options)
+    pdf: bytes = document.write_pdf(attachments=attachments, **options)
     return pdf, len(document.pages)
 
 
@@ -155,15 +177,16 @@ def html_to_pdf(html: str, *, logo: bytes | None = None, attachment: bytes | Non
     return run_weasyprint(html, fetcher or SafeFetcher(logo), attachment)[0]
 
 
-def closing_alone(document) -> bool:
+def closing_alone(document: Document) -> bool:
     """Whether the last page of a laid-out document holds nothing but the closing section
     (``section.press``) and the page's margins: a page of its own without reason."""
+    # deferred: WeasyPrint takes ~1 s to import; only processes that render load it
     from weasyprint.formatting_structure import boxes
 
     if len(document.pages) < 2:
         return False
 
-    def alone(box, inside: bool) -> bool:
+    def alone(box: Box, inside: bool) -> bool:
         if isinstance(box, boxes.MarginBox):
             return True
         element = getattr(box, "element", None)

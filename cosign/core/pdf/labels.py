@@ -10,7 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
 from cosign.core.pdf.version import TEMPLATES, TRANSLATIONS
+
+# what babel raises for a language it does not know or cannot parse ("zz", "en_", "a b")
+_UNKNOWN_LOCALE = (UnknownLocaleError, ValueError)
 
 
 def _locale(language: str) -> str:
@@ -18,21 +27,20 @@ def _locale(language: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _translations(language: str):
-    from babel.support import NullTranslations, Translations
-
+def _translations(language: str) -> NullTranslations:
+    """The PDF's catalogue in ``language`` (a :class:`Translations`), else English (a
+    :class:`NullTranslations`)."""
     translations = Translations.load(str(TRANSLATIONS), [_locale(language)])
     return translations if isinstance(translations, Translations) else NullTranslations()
 
 
 @lru_cache(maxsize=16)
-def _environment(language: str):
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
+def _environment(language: str) -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(enabled_extensions=("html",)),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
-    env.install_gettext_translations(_translations(language), newstyle=True)  # type: ignore
+    env.install_gettext_translations(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+        _translations(language), newstyle=True)
     return env
 
 
@@ -46,11 +54,9 @@ _COUNTER_STYLES = {"arab": "arabic-indic", "arabext": "persian"}
 def _numbering(language: str) -> str:
     """The numbering system of the document's labels: the language's own (CLDR), and
     Arabic-Indic for Arabic, whose CLDR default is Latin digits in some regions."""
-    from babel import Locale
-
     try:
         system = Locale.parse(_locale(language)).default_numbering_system
-    except Exception:
+    except _UNKNOWN_LOCALE:
         return "latn"
     if system == "latn" and _locale(language).split("_")[0] == "ar":
         return "arab"
@@ -69,21 +75,17 @@ def counter_style(language: str) -> str:
 
 
 def _format_date(value: dt.date, language: str) -> str:
-    from babel.dates import format_date
-
     try:
         text = format_date(value, format="long", locale=_locale(language))
-    except Exception:  # unknown to babel: English
+    except _UNKNOWN_LOCALE:  # unknown to babel: English
         return format_date(value, format="long", locale="en")
     return native_digits(text, language)
 
 
 def _format_number(value: int, language: str) -> str:
-    from babel.numbers import format_decimal
-
     try:
         return native_digits(format_decimal(value, locale=_locale(language)), language)
-    except Exception:
+    except _UNKNOWN_LOCALE:
         return f"{value:,}"
 
 

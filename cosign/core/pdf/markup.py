@@ -16,7 +16,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
+
+import segno
+from babel import Locale
+from babel.support import Translations
+from markupsafe import Markup
 
 from cosign.core.countries import country_name
 from cosign.core.language import text_direction
@@ -25,6 +30,7 @@ from cosign.core.ordering import GROUPINGS, ORDERS, group_signatories
 from cosign.core.pdf.document import PAGE_SIZES, PdfDocument, RenderError, RenderOptions
 from cosign.core.pdf.fetcher import logo_type
 from cosign.core.pdf.labels import (
+    _UNKNOWN_LOCALE,
     TYPE_LABELS,
     _environment,
     _format_date,
@@ -34,8 +40,16 @@ from cosign.core.pdf.labels import (
     counter_style,
     native_digits,
 )
+from cosign.core.pdf.pagination import Block, Item
 from cosign.core.pdf.version import TEMPLATE_VERSION
 from cosign.core.signatory import Signatory
+
+# A signatory as printed: ``(name, its direction, detail line, its direction, withheld)``
+# (an :data:`~cosign.core.pdf.pagination.Item` without its group heading).
+Entry = tuple[str, str, str, str, bool]
+# What a worker's layout depends on: template version, language, direction, page size,
+# columns (:meth:`_Job.layout_key`).
+LayoutKey = tuple[str, str, str, str, int]
 
 
 def css_string(text: str) -> str:
@@ -67,7 +81,7 @@ def _heading(key: str, grouping: str, language: str, default: str) -> tuple[str,
     return text, _direction(text, default)
 
 
-def _entry(signatory: Signatory, grouping: str, language: str, default: str) -> tuple:
+def _entry(signatory: Signatory, grouping: str, language: str, default: str) -> Entry:
     """``(name, its direction, detail line, its direction, withheld)`` as printed: a
     withheld signatory is "An organisation in <country> (name withheld)"; the detail
     line is "City, Country", or the city alone under a country heading."""
@@ -93,13 +107,13 @@ def _entry(signatory: Signatory, grouping: str, language: str, default: str) -> 
 
 
 def _items(signatories: Sequence[Signatory], options: RenderOptions, language: str
-           ) -> tuple[list[tuple], list[Signatory]]:
+           ) -> tuple[list[Item], list[Signatory]]:
     """List items ``(group, its dir, name, its dir, detail, its dir, withheld)`` in
     print order (a group's first item carries its heading) and the signatories in
     that order."""
     default = text_direction(language)
     headings: dict[str, tuple[str, str]] = {}
-    items: list[tuple] = []
+    items: list[Item] = []
     ordered: list[Signatory] = []
     for key, members in group_signatories(signatories, options.grouping, options.order,
                                           _locale(language)):
@@ -135,10 +149,58 @@ def public_signatory_json(signatories: Sequence[Signatory], locale: str = "en") 
 def _qr_svg(url: str, title: str) -> str:
     """The QR code of ``url`` as inline SVG; ``title`` is its alternative text in the
     tagged PDF (a Figure's /Alt)."""
-    import segno
-
     return segno.make(url, error="m").svg_inline(dark="#1f1e1c", scale=1, border=0,
                                                  omitsize=True, title=title)
+
+
+class _EarlierSection(TypedDict):
+    """The section of the signatories of an earlier version (:func:`_earlier_sections`)."""
+
+    heading: str
+    note: str
+    digest: str
+    items: list[Item]
+    dirs: dict[str, str]  # the direction of the heading, the note and the digest line
+
+
+class _DocValues(TypedDict):
+    """The template's ``doc``: the document's fixed parts in its language."""
+
+    lang: str
+    dir: str
+    title: str
+    label_lang: str  # the labels' language: the document's if cosign has its catalogue
+    label_dir: str
+    coalition: str
+    description: str
+    generator: str
+    created: str
+    dateline: str
+    body_html: str
+    count_label: str
+    press_line: str
+    version: str
+    issued: str
+    site_name: str
+    text_sha256: str
+    verification_url: str
+    qr_svg: str
+    logo_alt: str
+    watermark: str
+    logo: bool
+    earlier: list[_EarlierSection]
+    translation_note: list[str]
+
+
+class _PageValues(TypedDict):
+    """The page's set-up, from which :func:`_html` writes the template's ``page``."""
+
+    size: str
+    columns: int
+    footer_verify: str   # a CSS string
+    page_label: str      # "Page X of Y" with the markers in place of the numbers
+    markers: tuple[str, str]
+    header: str          # a CSS string, or ""
 
 
 @dataclass
@@ -146,14 +208,14 @@ class _Job:
     """Everything a worker needs to write the HTML of the document or a chunk."""
 
     language: str
-    doc: dict
-    page: dict
+    doc: _DocValues
+    page: _PageValues
     logo: bytes | None
     attachment: bytes
     created: dt.datetime | None
-    items: list = dataclasses.field(default_factory=list)
+    items: list[Item] = dataclasses.field(default_factory=list)
 
-    def layout_key(self) -> tuple:
+    def layout_key(self) -> LayoutKey:
         return (TEMPLATE_VERSION, self.language, self.doc["dir"], self.page["size"],
                 self.page["columns"])
 
@@ -215,10 +277,8 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
     marker_page, marker_pages = "\x00P\x00", "\x00T\x00"
     # labels come in the document's language when cosign has its catalogue, else in English,
     # laid out left to right even in a right-to-left document
-    from babel.support import Translations
-
     label_lang = language if isinstance(_translations(language), Translations) else "en"
-    doc = {
+    doc: _DocValues = {
         "lang": language, "dir": text_direction(language), "title": document.title.strip(),
         "label_lang": label_lang, "label_dir": text_direction(label_lang),
         "coalition": document.coalition.strip(),
@@ -241,8 +301,10 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "logo_alt": (_("Logo of %(coalition)s") % {"coalition": document.coalition.strip()}
                      if document.coalition.strip() else _("Logo")),
         "watermark": options.watermark.strip(), "logo": document.logo is not None,
+        "earlier": _earlier_sections(document, language),
+        "translation_note": _translation_note(document, label_lang),
     }
-    page = {
+    page: _PageValues = {
         "size": PAGE_SIZES[options.page_size], "columns": options.columns,
         "footer_verify": css_string(" · ".join(verify)) if verify else '""',
         "page_label": _("Page %(page)s of %(pages)s") % {"page": marker_page,
@@ -250,8 +312,6 @@ def _base_job(document: PdfDocument, count: int, options: RenderOptions) -> _Job
         "markers": (marker_page, marker_pages),
         "header": css_string(options.watermark.strip()) if options.watermark.strip() else "",
     }
-    doc["earlier"] = _earlier_sections(document, language)
-    doc["translation_note"] = _translation_note(document, label_lang)
     return _Job(language=language, doc=doc, page=page, logo=document.logo, attachment=b"",
                 created=issued)
 
@@ -262,12 +322,10 @@ def _translation_note(document: PdfDocument, language: str) -> list[str]:
     original = document.translates
     if original is None:
         return []
-    from babel import Locale
-
     _ = _translations(language).gettext
     try:
         name = Locale.parse(_locale(original.language)).get_display_name(_locale(language))
-    except Exception:
+    except _UNKNOWN_LOCALE:
         name = original.language
     lines = [_("Translation of the authoritative text in %(language)s, version %(version)s "
                "(SHA-256 %(digest)s). The signatories signed the authoritative text.") % {
@@ -279,18 +337,18 @@ def _translation_note(document: PdfDocument, language: str) -> list[str]:
     return lines
 
 
-def _earlier_sections(document: PdfDocument, language: str) -> list[dict]:
+def _earlier_sections(document: PdfDocument, language: str) -> list[_EarlierSection]:
     """The sections of signatories of earlier versions: heading, note and list items (no
     group headings; the detail line is "City, Country")."""
     _ = _translations(language).gettext
     ngettext = _translations(language).ngettext
     default = text_direction(language)
-    sections = []
+    sections: list[_EarlierSection] = []
     for group in document.earlier:
         if not group.signatories:
             continue
         count = len(group.signatories)
-        sections.append({
+        lines = {
             "heading": _("Signed version %(old)s (SHA-256 %(digest)s…), not yet re-confirmed "
                          "for version %(new)s") % {"old": group.version,
                                                   "digest": group.text_sha256[:12],
@@ -305,12 +363,14 @@ def _earlier_sections(document: PdfDocument, language: str) -> list[dict]:
                                                  "old": group.version, "new": document.version},
             "digest": _("SHA-256 of the text of version %(old)s: %(digest)s") % {
                 "old": group.version, "digest": group.text_sha256},
+        }
+        sections.append({
+            "heading": lines["heading"], "note": lines["note"], "digest": lines["digest"],
             "items": [("", "", *_entry(s, "none", language, default))
                       for s in group.signatories],
+            # WeasyPrint has no dir="auto": the direction of each line, as for the entries
+            "dirs": {key: _direction(text, default) for key, text in lines.items()},
         })
-        # WeasyPrint has no dir="auto": the direction of each line, as for the entries
-        sections[-1]["dirs"] = {key: _direction(sections[-1][key], default)
-                                for key in ("heading", "note", "digest")}
     return sections
 
 
@@ -341,16 +401,14 @@ def _page_content(job: _Job, total: int | None) -> str:
     return " ".join(parts) or '""'
 
 
-def _html(job: _Job, *, front: bool, end: bool, blocks: list[dict], counter_start: int = 0,
-          total: int | None = None, column_width: float | None = None,
-          column_gap: float | None = None, probe: list | None = None,
+def _html(job: _Job, *, front: bool, end: bool, blocks: Sequence[Block],
+          counter_start: int = 0, total: int | None = None, column_width: float | None = None,
+          column_gap: float | None = None, probe: Sequence[Item] | None = None,
           closing: str = "") -> str:
     """The document (or a chunk) as HTML. ``closing``: how the closing section (press
     contact, version, fingerprints) is laid out when it would otherwise stand alone on the
     last page: "compact" (tighter, to fit on the page before) or "keep" (it takes the end of
     the list with it)."""
-    from markupsafe import Markup
-
     doc = dict(job.doc, body_html=Markup(job.doc["body_html"]), qr_svg=Markup(job.doc["qr_svg"]))
     numbers = _page_content(job, total)
     verify = job.page["footer_verify"]

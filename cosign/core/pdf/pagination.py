@@ -28,15 +28,38 @@ processes); the planning functions are pure Python.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from math import inf
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
-__all__ = ["Geometry", "Measurer", "Page", "Plan", "chunk_blocks", "first_item_fits", "measure",
-           "plan", "read_layout", "split_chunks"]
+if TYPE_CHECKING:  # WeasyPrint is untyped: these names stand for Any to mypy
+    from weasyprint import Document
+    from weasyprint.css import ComputedStyle
+    from weasyprint.formatting_structure.boxes import Box
+    from weasyprint.text.line_break import Layout as PangoLayout
+
+__all__ = ["Block", "Geometry", "Item", "Measurer", "Page", "Plan", "ProbeLayout", "chunk_blocks",
+           "first_item_fits", "measure", "plan", "read_layout", "split_chunks"]
 
 _FUDGE = 1 + 1e-9  # WeasyPrint's LayoutContext.overflows()
+
+# A list item as the template prints it: ``(group heading, its direction, name, its
+# direction, detail line, its direction, withheld)`` (the heading only on a group's first
+# item, else ``""``; directions ``"ltr"``, ``"rtl"`` or ``""``).
+Item = tuple[str, str, str, str, str, str, bool]
+
+
+class Block(TypedDict):
+    """A part of the list as the template lays it out: explicit float ``columns`` of
+    items, or (``columns`` None) its ``entries`` in CSS columns."""
+
+    columns: list[Sequence[Item]] | None
+    next: bool                          # begins a new page
+    entries: NotRequired[Sequence[Item]]
+    fill: NotRequired[bool]             # columns filled in order, not balanced
+    ending: NotRequired[bool]           # goes with the closing section onto the last page
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,8 @@ def _column(heights: Sequence[float], margins: Sequence[float], start: int, top:
     return index, position - top
 
 
-def _fill(heights, margins, start, top, limit, columns, place_first):
+def _fill(heights: Sequence[float], margins: Sequence[float], start: int, top: float,
+          limit: float, columns: int, place_first: bool) -> list[tuple[int, int, float]]:
     """Greedy fill of ``columns`` columns: list of ``(start, end, used)``."""
     result = []
     index = start
@@ -127,7 +151,7 @@ def balanced_height(heights: Sequence[float], margins: Sequence[float], start: i
     balancing = False
     while True:
         index = start
-        consumed = []
+        consumed: list[float] = []
         finished = False
         for _ in range(columns):
             end, used = _column(heights, margins, index, top, top + height, not balancing)
@@ -156,9 +180,9 @@ def balanced_height(heights: Sequence[float], margins: Sequence[float], start: i
                 height = sum(consumed) / columns
             else:
                 raise ValueError("the items do not fit on one page")
-    used = [col_used for _, _, col_used in
-            _fill(heights, margins, start, top, top + height, columns, True)]
-    return min(max_height, max(used))
+    column_heights = [col_used for _, _, col_used in
+                      _fill(heights, margins, start, top, top + height, columns, True)]
+    return min(max_height, max(column_heights))
 
 
 def plan(heights: Sequence[float], margins: Sequence[float], geometry: Geometry) -> Plan:
@@ -190,7 +214,8 @@ def plan(heights: Sequence[float], margins: Sequence[float], geometry: Geometry)
     return result
 
 
-def _press_fits(heights, margins, start: int, top: float, geometry: Geometry) -> bool:
+def _press_fits(heights: Sequence[float], margins: Sequence[float], start: int, top: float,
+                geometry: Geometry) -> bool:
     """Whether items ``start:`` balanced from ``top`` leave room for the press contact."""
     height = balanced_height(heights, margins, start, top, geometry.bottom, geometry.columns)
     return top + height + geometry.press_gap + geometry.press_height <= geometry.bottom * _FUDGE
@@ -226,8 +251,8 @@ def split_chunks(plan_: Plan, workers: int, pages_per_chunk: int = 16) -> list[t
 class TextStyle:
     """What measuring needs of one kind of block: computed styles from a sample."""
 
-    text: object        # the TextBox's computed style
-    line: object        # the LineBox's computed style (its strut)
+    text: ComputedStyle  # the TextBox's computed style
+    line: ComputedStyle  # the LineBox's computed style (its strut)
     extra: float = 0.0  # vertical padding and borders of the block
 
 
@@ -245,6 +270,7 @@ class Measurer:
     """
 
     def __init__(self, styles: dict[tuple[str, str], TextStyle], width: float):
+        # deferred: WeasyPrint takes ~1 s to import; only the render workers measure
         from weasyprint.formatting_structure.text import transform
         from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, pango
         from weasyprint.text.line_break import Layout, line_size, split_first_line, strut
@@ -262,7 +288,7 @@ class Measurer:
         # a one-line text fits if its width is below Pango's wrapping width (in
         # Pango units, as WeasyPrint sets it), with one unit to spare
         self._one_line_limit = (int(width * TO_UNITS) - 1) / TO_UNITS
-        self._layouts: dict[tuple[str, str], object] = {}
+        self._layouts: dict[tuple[str, str], PangoLayout] = {}
         self._cache: dict[tuple[str, str, str], float] = {}
         self._strut_cache: dict[tuple[str, str], tuple[float, float, float]] = {}
 
@@ -284,7 +310,9 @@ class Measurer:
         text_top = -(baseline + (line_height - text_height) / 2)
         return max(text_top + line_height, line_top + strut_height) - min(text_top, line_top)
 
-    def _one_line(self, key: tuple[str, str], style: TextStyle, text: str):
+    def _one_line(self, key: tuple[str, str], style: TextStyle, text: str
+                  ) -> tuple[float, float] | None:
+        """``(height, baseline)`` of ``text`` if it clearly fits on one line, else None."""
         layout = self._layouts.get(key)
         if layout is None:
             layout = self._layouts[key] = self._layout_class(style.text)
@@ -327,7 +355,7 @@ class Measurer:
         return height
 
 
-def measure(measurer: Measurer, items: Sequence[tuple]) -> list[float]:
+def measure(measurer: Measurer, items: Sequence[Item]) -> list[float]:
     """Border-box heights of list items ``(group, gdir, name, ndir, detail, cdir,
     withheld)`` as the template lays them out."""
     heights = []
@@ -344,21 +372,22 @@ def measure(measurer: Measurer, items: Sequence[tuple]) -> list[float]:
 
 # --- reading a laid-out probe document (in a worker process) ---------------------
 
-def _boxes(box):
+def _boxes(box: Box) -> Iterator[Box]:
     yield box
     for child in getattr(box, "children", ()) or ():
         yield from _boxes(child)
 
 
-def _classes(box) -> set[str]:
+def _classes(box: Box) -> set[str]:
     element = getattr(box, "element", None)
     if element is None:
         return set()
     return set((element.get("class") or "").split())
 
 
-def _first_line(block):
+def _first_line(block: Box) -> Box | None:
     """The first line box of ``block``'s own text (an entry's name, not its country)."""
+    # deferred: WeasyPrint takes ~1 s to import; only the render workers read layouts
     from weasyprint.formatting_structure import boxes as wb
 
     for child in block.children:
@@ -369,7 +398,32 @@ def _first_line(block):
     return None
 
 
-def read_layout(document, columns: int) -> dict:
+class ProbeLayout(TypedDict):
+    """What :func:`read_layout` reads from a laid-out probe of the template."""
+
+    top: float                      # y of the page area's top
+    bottom: float                   # y of the page area's bottom
+    width: float                    # of a column of the list
+    gap: float                      # between the list's columns
+    margin: float                   # the items' bottom margin
+    styles: dict[tuple[str, str], TextStyle]
+    measurer: Measurer
+    document: Document              # the probe: keeps the styles' font configuration alive
+    list_start: NotRequired[tuple[int, float]]  # (page index, y) where the list begins
+    press: NotRequired[tuple[float, float]]     # the press contact's (margin-top, height)
+
+
+@dataclass
+class _Samples:
+    """What the ``.probe-samples`` section gives (:func:`_read_samples`)."""
+
+    styles: dict[tuple[str, str], TextStyle] = field(default_factory=dict)
+    margin: float = 0.0
+    width: float | None = None
+    gap: float | None = None
+
+
+def read_layout(document: Document, columns: int) -> ProbeLayout:
     """Geometry and measuring styles from a laid-out probe of the template.
 
     Keys: ``top`` and ``bottom`` of the page area; ``list_start`` = ``(page index,
@@ -378,32 +432,45 @@ def read_layout(document, columns: int) -> dict:
     and ``gap`` of the columns, the items' bottom ``margin`` and a
     :class:`Measurer`, all from the ``.probe-samples`` section.
     """
+    # deferred: WeasyPrint takes ~1 s to import; only the render workers read layouts
     from weasyprint.formatting_structure import boxes as wb
 
-    info: dict = {"styles": {}, "margin": 0.0}
+    samples = _Samples()
+    area: tuple[float, float] | None = None  # (top, bottom), of the first page
+    list_start: tuple[int, float] | None = None
+    press: tuple[float, float] | None = None
     in_samples = False
     for number, page in enumerate(document.pages):
         page_box = page._page_box
-        info.setdefault("bottom", page_box.content_box_y() + page_box.height)
-        info.setdefault("top", page_box.content_box_y())
+        if area is None:
+            area = (page_box.content_box_y(), page_box.content_box_y() + page_box.height)
         for box in _boxes(page_box):
             classes = _classes(box)
             if not classes or not isinstance(box, wb.BlockBox):
                 continue
-            if "names" in classes and "list_start" not in info and not in_samples:
+            if "names" in classes and list_start is None and not in_samples:
                 column = next((c for c in box.children if getattr(c, "is_column", False)), None)
                 if column is not None:
-                    info["list_start"] = (number, column.position_y)
+                    list_start = (number, column.position_y)
             elif "press" in classes:
-                info["press"] = (box.style["margin_top"].value, box.border_height())
+                press = (box.style["margin_top"].value, box.border_height())
             elif "probe-samples" in classes:
                 in_samples = True
-                _read_samples(box, columns, info)
-    info["measurer"] = Measurer(info["styles"], info["width"])
-    return info
+                _read_samples(box, columns, samples)
+    if area is None or samples.width is None or samples.gap is None:
+        raise ValueError("the probe document has no page or no sample list")
+    layout = ProbeLayout(top=area[0], bottom=area[1], width=samples.width, gap=samples.gap,
+                         margin=samples.margin, styles=samples.styles,
+                         measurer=Measurer(samples.styles, samples.width), document=document)
+    if list_start is not None:
+        layout["list_start"] = list_start
+    if press is not None:
+        layout["press"] = press
+    return layout
 
 
-def _read_samples(section, columns: int, info: dict) -> None:
+def _read_samples(section: Box, columns: int, samples: _Samples) -> None:
+    # deferred: WeasyPrint takes ~1 s to import; only the render workers read layouts
     from weasyprint.formatting_structure import boxes as wb
 
     for box in _boxes(section):
@@ -411,27 +478,28 @@ def _read_samples(section, columns: int, info: dict) -> None:
                 and not getattr(box, "is_column", False):
             gap = box.style["column_gap"]
             gap = box.style["font_size"] if gap == "normal" else gap.value
-            info["width"] = max(0, box.width - (columns - 1) * gap) / columns  # as columns_layout
-            info["gap"] = gap
+            samples.width = max(0, box.width - (columns - 1) * gap) / columns  # as columns_layout
+            samples.gap = gap
             break
     for block in _boxes(section):
         found = _classes(block) & {"g", "c", "e", "k"}
         if not found or not isinstance(block, wb.BlockBox):
             continue
         if found & {"e", "k"}:
-            info["margin"] = max(info["margin"], block.style["margin_bottom"].value)
+            samples.margin = max(samples.margin, block.style["margin_bottom"].value)
         if "k" in found:
             continue
         kind = "g" if "g" in found else "c" if "c" in found else \
             "w" if "w" in _classes(block) else "n"
         line = _first_line(block)
-        text = next((b for b in _boxes(line) if isinstance(b, wb.TextBox)), None) \
-            if line is not None else None
+        if line is None:
+            continue
+        text = next((b for b in _boxes(line) if isinstance(b, wb.TextBox)), None)
         if text is None:
             continue
         extra = (block.padding_top + block.padding_bottom + block.border_top_width
                  + block.border_bottom_width)
-        info["styles"].setdefault((kind, line.style["direction"]),
+        samples.styles.setdefault((kind, line.style["direction"]),
                                   TextStyle(text.style, line.style, extra))
 
 
@@ -440,11 +508,11 @@ def first_item_fits(geometry: Geometry, height: float, margin: float) -> bool:
     return geometry.first_top + height <= (geometry.bottom - margin) * _FUDGE
 
 
-def chunk_blocks(plan_: Plan, items: Sequence, start: int, end: int) -> list[dict]:
+def chunk_blocks(plan_: Plan, items: Sequence[Item], start: int, end: int) -> list[Block]:
     """The template's ``blocks`` for list pages ``start:end``: explicit float columns,
     except the list's first page (CSS columns filled in order, so that it is painted
     after the text above it) and its last page (balanced CSS columns)."""
-    blocks = []
+    blocks: list[Block] = []
     for index in range(start, end):
         page = plan_.pages[index]
         following = index > start

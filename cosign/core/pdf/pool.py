@@ -14,21 +14,24 @@ measurements).
 from __future__ import annotations
 
 import atexit
+import ctypes
 import dataclasses
 import gc
 import io
 import logging
 import multiprocessing
 import os
+import resource
+import signal
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from cosign.core.ordering import group_signatories
 from cosign.core.pdf.document import (
@@ -42,6 +45,7 @@ from cosign.core.pdf.document import (
 from cosign.core.pdf.fetcher import ARCHIVAL, SafeFetcher, closing_alone, run_weasyprint
 from cosign.core.pdf.labels import _locale
 from cosign.core.pdf.markup import (
+    LayoutKey,
     _base_job,
     _entry,
     _heading,
@@ -51,8 +55,11 @@ from cosign.core.pdf.markup import (
     public_signatory_json,
 )
 from cosign.core.pdf.pagination import (
+    Block,
     Geometry,
+    Item,
     Plan,
+    ProbeLayout,
     chunk_blocks,
     first_item_fits,
     measure,
@@ -62,7 +69,13 @@ from cosign.core.pdf.pagination import (
 )
 from cosign.core.signatory import Signatory
 
+if TYPE_CHECKING:  # pikepdf is loaded only to join chunks (see _join)
+    import pikepdf
+
+_T = TypeVar("_T")
+
 LOG = logging.getLogger("cosign.core.pdf")  # the package's logger
+_DEFAULT_OPTIONS = RenderOptions()  # frozen: one instance serves as every default
 CHUNK_THRESHOLD = 200      # signatories: fewer are rendered as one document
 PAGES_PER_CHUNK = 16
 PROBE_COST = 700           # items measured in the time the front matter is laid out
@@ -70,8 +83,8 @@ PROBE_COST = 700           # items measured in the time the front matter is laid
 
 # --- work done in the worker processes ----------------------------------------------
 
-_WORKER: dict[Any, Any] = {}
-_SAMPLES = [  # one item of each kind and direction, for the measuring styles
+_WORKER: dict[LayoutKey, ProbeLayout] = {}  # the sample layouts, in each worker process
+_SAMPLES: list[Item] = [  # one item of each kind and direction, for the measuring styles
     ("Sample group", "ltr", "Sample name", "ltr", "Sample country", "ltr", False),
     ("عينة", "rtl", "اسم العينة", "rtl", "بلد", "rtl", False),
     ("", "", "Sample withheld", "ltr", "", "", True),
@@ -96,9 +109,6 @@ def _die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this render process when its parent dies, even by
     ``kill -9`` (a worker killed mid-render leaves no orphan render processes)."""
     try:
-        import ctypes
-        import signal
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
@@ -113,10 +123,9 @@ def _worker_init(memory_limit: int | None, parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
     if memory_limit:
-        import resource
-
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
+    # deferred: WeasyPrint takes ~1 s to import; loaded here, once per worker, not in the parent
     import weasyprint  # noqa: F401
 
     run_weasyprint(_WARM_HTML, SafeFetcher())
@@ -133,32 +142,56 @@ def _begin_task() -> None:
     gc.disable()
 
 
-def _sample_layout(job: _Job) -> dict:
+class _Heights(TypedDict):
+    """What :func:`_task_measure` gives: the heights of list items and group headings."""
+
+    heights: list[float]
+    headings: list[float]
+
+
+class _Front(_Heights):
+    """What :func:`_task_front` gives: the heights, and the front matter's layout."""
+
+    front_pages: int     # pages before the one where the list starts
+    first_top: float     # y where the list starts on its first page
+    top: float
+    bottom: float
+    width: float
+    gap: float
+    margin: float
+    press_gap: float
+    press_height: float
+
+
+def _sample_layout(job: _Job) -> ProbeLayout:
     """Column geometry and measuring styles for ``job``'s layout (cached per worker)."""
     key = job.layout_key()
     cached = _WORKER.get(key)
     if cached is None:
         html = _html(job, front=False, end=False, blocks=[], probe=_SAMPLES)
         document = run_weasyprint(html, SafeFetcher(job.logo), layout_only=True)
+        # the layout holds the document: it keeps the styles' font configuration alive
         cached = _WORKER[key] = read_layout(document, job.page["columns"])
-        cached["document"] = document  # keeps the styles' font configuration alive
     return cached
 
 
-def _measured(info: dict, entries: list, headings: list) -> dict:
+def _measured(info: ProbeLayout, entries: Sequence[Item],
+              headings: Sequence[tuple[str, str]]) -> _Heights:
     measurer = info["measurer"]
     return {"heights": measure(measurer, entries),
             "headings": [measurer.cached_block("g", direction, text)
                          for text, direction in headings]}
 
 
-def _task_measure(job: _Job, entries: list, headings: list) -> dict:
+def _task_measure(job: _Job, entries: Sequence[Item],
+                  headings: Sequence[tuple[str, str]]) -> _Heights:
     """Heights of list items and of group headings ``(text, direction)``."""
     _begin_task()
     return _measured(_sample_layout(job), entries, headings)
 
 
-def _task_front(job: _Job, entries: list, headings: list) -> dict:
+def _task_front(job: _Job, entries: Sequence[Item],
+                headings: Sequence[tuple[str, str]]) -> _Front:
     """Lay out the front matter with ``job.items[:1]`` as the list to find where the
     list starts and what follows it; then measure like :func:`_task_measure`."""
     _begin_task()
@@ -166,19 +199,19 @@ def _task_front(job: _Job, entries: list, headings: list) -> dict:
                  blocks=[{"columns": None, "entries": job.items[:1], "next": False}])
     document = run_weasyprint(html, SafeFetcher(job.logo), layout_only=True)
     info = read_layout(document, job.page["columns"])
-    _WORKER.setdefault(job.layout_key(), dict(info, document=document))
+    _WORKER.setdefault(job.layout_key(), info)
     front_pages, first_top = info["list_start"]
     press_gap, press_height = info.get("press", (0.0, 0.0))
-    return dict(_measured(info, entries, headings), front_pages=front_pages,
-                first_top=first_top, top=info["top"], bottom=info["bottom"],
-                width=info["width"], gap=info["gap"], margin=info["margin"],
-                press_gap=press_gap, press_height=press_height)
+    return {**_measured(info, entries, headings), "front_pages": front_pages,
+            "first_top": first_top, "top": info["top"], "bottom": info["bottom"],
+            "width": info["width"], "gap": info["gap"], "margin": info["margin"],
+            "press_gap": press_gap, "press_height": press_height}
 
 
-def _task_render(job: _Job, front: bool, end: bool, blocks: list[dict], counter_start: int,
+def _task_render(job: _Job, front: bool, end: bool, blocks: list[Block], counter_start: int,
                  total: int | None, column_width: float | None, column_gap: float | None,
-                 attach: bool) -> tuple[bytes, int]:
-    """One chunk, or the whole document: ``(pdf, pages)``."""
+                 attach: bool) -> tuple[bytes, int, float]:
+    """One chunk, or the whole document: ``(pdf, pages, CPU seconds)``."""
     started = time.process_time()
     _begin_task()
     whole = front and end and counter_start == 0 and blocks and blocks[0]["columns"] is None \
@@ -197,11 +230,11 @@ def _task_render(job: _Job, front: bool, end: bool, blocks: list[dict], counter_
                                     job.attachment if attach else None, job.created,
                                     variant=ARCHIVAL, accept=accept)
         if pdf is not None:
-            break
-    return pdf, pages, time.process_time() - started
+            return pdf, pages, time.process_time() - started
+    raise AssertionError("unreachable: the last layout tried is always accepted")
 
 
-def _ending(job: _Job, blocks: list[dict]) -> tuple[list[dict], str]:
+def _ending(job: _Job, blocks: list[Block]) -> tuple[list[Block], str]:
     """The list's last row split off to go with the closing section onto the last page
     (``(blocks, "")``); after sections of earlier versions, the closing section keeps with
     what precedes it instead (``(blocks, "keep")``)."""
@@ -209,8 +242,8 @@ def _ending(job: _Job, blocks: list[dict]) -> tuple[list[dict], str]:
     row = min(job.page["columns"], len(entries))
     if job.doc.get("earlier") or not row:
         return blocks, "keep"
-    head = dict(blocks[0], entries=entries[:-row])
-    tail = dict(blocks[0], entries=entries[-row:], ending=True, fill=False)
+    head: Block = {**blocks[0], "entries": entries[:-row]}
+    tail: Block = {**blocks[0], "entries": entries[-row:], "ending": True, "fill": False}
     return ([head] if head["entries"] else []) + [tail], ""
 
 
@@ -292,7 +325,8 @@ class RenderPool:
         for process in processes:
             process.join(timeout=5)
 
-    def _wait(self, futures: list, deadline: float, executor=None) -> list:
+    def _wait(self, futures: Sequence[Future[_T]], deadline: float,
+              executor: ProcessPoolExecutor | None = None) -> list[_T]:
         executor = executor or self._executor
         results = []
         try:
@@ -319,7 +353,9 @@ class RenderPool:
                 future.cancel()
         return results
 
-    def run(self, function, *args, deadline: float):
+    def run(self, function: Callable[..., _T], *args: Any, deadline: float) -> _T:
+        """``function(*args)`` in a worker (defined at module level, its arguments
+        picklable), within ``deadline`` (a :func:`time.monotonic` time)."""
         executor = self.executor()
         return self._wait([executor.submit(function, *args)], deadline, executor)[0]
 
@@ -330,20 +366,20 @@ class RenderPool:
         return self.run(_task_html, html, logo, deadline=deadline)
 
     def render_naive(self, document: PdfDocument, signatories: Sequence[Signatory],
-                     options: RenderOptions = RenderOptions(), *,
+                     options: RenderOptions = _DEFAULT_OPTIONS, *,
                      timeout: float | None = None) -> bytes:
         """The whole document in one WeasyPrint render (the benchmark's baseline)."""
         job = _prepare(document, signatories, options)
         return self._naive(job, time.monotonic() + (timeout or self.timeout))
 
     def _naive(self, job: _Job, deadline: float) -> bytes:
-        blocks = [{"columns": None, "entries": job.items, "next": False}]
+        blocks: list[Block] = [{"columns": None, "entries": job.items, "next": False}]
         pdf, _, _ = self.run(_task_render, dataclasses.replace(job, items=[]), True, True,
                              blocks, 0, None, None, None, True, deadline=deadline)
         return pdf
 
     def render_statement(self, document: PdfDocument, signatories: Sequence[Signatory],
-                         options: RenderOptions = RenderOptions(), *,
+                         options: RenderOptions = _DEFAULT_OPTIONS, *,
                          timeout: float | None = None) -> bytes:
         """The statement's PDF: one render for short lists, planned chunks for long ones."""
         started = time.monotonic()
@@ -381,7 +417,8 @@ class RenderPool:
         job = _base_job(document, len(signatories), options)
         language, default = job.language, job.doc["dir"]
         unique = list(dict.fromkeys(signatories))
-        entries = [("", "", *_entry(s, options.grouping, language, default)) for s in unique]
+        entries: list[Item] = [("", "", *_entry(s, options.grouping, language, default))
+                               for s in unique]
         headings = _group_headings(unique, options.grouping, language, default)
         futures = self._submit_measuring(executor, job, entries, headings)
         items, refs, ordered = _print_order(signatories, unique, entries, headings, options,
@@ -390,8 +427,9 @@ class RenderPool:
                                                                          _locale(language)))
         self.timings["prepare"] = time.monotonic() - started
         mark = time.monotonic()
+        # the first result is _task_front's, the others _task_measure's
         results = self._wait(futures, deadline, executor)
-        front = results[0]
+        front: _Front = results[0]
         heights = _item_heights(results, headings, refs)
         geometry = _geometry(front, options.columns)
         if not first_item_fits(geometry, heights[0], front["margin"]):
@@ -403,8 +441,8 @@ class RenderPool:
         self.timings["measure"] = time.monotonic() - mark
         return _Measured(job=job, items=items, heights=heights, front=front, geometry=geometry)
 
-    def _submit_measuring(self, executor: ProcessPoolExecutor, job: _Job, entries: list,
-                          headings: dict[str, tuple[str, str]]) -> list:
+    def _submit_measuring(self, executor: ProcessPoolExecutor, job: _Job, entries: list[Item],
+                          headings: dict[str, tuple[str, str]]) -> list[Future[Any]]:
         """The entries shared out among the workers: the first one also lays out the
         front matter (with a placeholder item) and measures the group headings, so it
         gets about :data:`PROBE_COST` entries fewer."""
@@ -412,9 +450,10 @@ class RenderPool:
         first = max(0, (len(entries) - PROBE_COST * (shares - 1)) // shares)
         bounds = [0] + [first + round((len(entries) - first) * k / max(1, shares - 1))
                         for k in range(shares)]
-        placeholder = ("", "", "A", job.doc["dir"], "", "", False)
-        futures = [executor.submit(_task_front, dataclasses.replace(job, items=[placeholder]),
-                                   entries[:bounds[1]], list(headings.values()))]
+        placeholder: Item = ("", "", "A", job.doc["dir"], "", "", False)
+        futures: list[Future[Any]] = [executor.submit(
+            _task_front, dataclasses.replace(job, items=[placeholder]), entries[:bounds[1]],
+            list(headings.values()))]
         futures += [executor.submit(_task_measure, job, entries[bounds[k]:bounds[k + 1]], [])
                     for k in range(1, shares)]
         return futures
@@ -428,7 +467,7 @@ class RenderPool:
         job, front, total = measured.job, measured.front, layout.total_pages
         futures = []
         first_page = 1
-        for number, ((start, end), pages) in enumerate(zip(chunks, expected)):
+        for number, ((start, end), pages) in enumerate(zip(chunks, expected, strict=True)):
             front_here, last = number == 0, number == len(chunks) - 1
             futures.append(executor.submit(
                 _task_render, job, front_here, last,
@@ -464,9 +503,9 @@ class _Measured:
     and the page geometry."""
 
     job: _Job
-    items: list
+    items: list[Item]
     heights: list[float]
-    front: dict
+    front: _Front
     geometry: Geometry
 
 
@@ -478,14 +517,16 @@ def _group_headings(unique: list[Signatory], grouping: str, language: str,
     return {key: _heading(key, grouping, language, default) for key in keys}
 
 
-def _print_order(signatories: Sequence[Signatory], unique: list[Signatory], entries: list,
+def _print_order(signatories: Sequence[Signatory], unique: list[Signatory], entries: list[Item],
                  headings: dict[str, tuple[str, str]], options: RenderOptions,
-                 language: str) -> tuple[list, list, list[Signatory]]:
+                 language: str) -> tuple[list[Item], list[tuple[int, str | None]], list[Signatory]]:
     """The list items in print order (a group's first item carries its heading); for
     each, ``(number of its entry in unique, its group's key if it carries the heading)``;
     and the signatories in that order."""
     index = {signatory: number for number, signatory in enumerate(unique)}
-    items, refs, ordered = [], [], []
+    items: list[Item] = []
+    refs: list[tuple[int, str | None]] = []
+    ordered: list[Signatory] = []
     for key, members in group_signatories(signatories, options.grouping, options.order,
                                           _locale(language)):
         for position, signatory in enumerate(members):
@@ -496,10 +537,11 @@ def _print_order(signatories: Sequence[Signatory], unique: list[Signatory], entr
     return items, refs, ordered
 
 
-def _item_heights(results: list[dict], headings: dict, refs: list) -> list[float]:
+def _item_heights(results: Sequence[_Heights], headings: dict[str, tuple[str, str]],
+                  refs: list[tuple[int, str | None]]) -> list[float]:
     """Each list item's height: its entry's, and its group heading's if it carries one."""
     measured = [height for result in results for height in result["heights"]]
-    heading_heights = dict(zip(headings, results[0]["headings"]))
+    heading_heights = dict(zip(headings, results[0]["headings"], strict=True))
     return [measured[number] + (heading_heights[key] if key else 0.0) for number, key in refs]
 
 
@@ -518,7 +560,7 @@ def _chunk_pages(layout: Plan, chunks: list[tuple[int, int]]) -> list[int]:
             for number, (start, end) in enumerate(chunks)]
 
 
-def _geometry(front: dict, columns: int) -> Geometry:
+def _geometry(front: _Front, columns: int) -> Geometry:
     return Geometry(columns=columns, first_top=front["first_top"],
                     front_pages=front["front_pages"], top=front["top"], bottom=front["bottom"],
                     press_gap=front["press_gap"], press_height=front["press_height"])
@@ -530,7 +572,7 @@ def _join(pdfs: list[bytes]) -> bytes:
     (:func:`_graft_structure`), so the whole document has one structure tree in reading
     order. pypdf did the same 6 times slower on tagged chunks (their thousands of
     structure elements), hence qpdf."""
-    import pikepdf
+    import pikepdf  # deferred: ~50 ms to import; only joining chunks needs it
 
     out = pikepdf.open(io.BytesIO(pdfs[0]))
     tree = out.Root.get("/StructTreeRoot")
@@ -548,28 +590,29 @@ def _join(pdfs: list[bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _document_element(tree):
+def _document_element(tree: pikepdf.Object) -> pikepdf.Object:
     """The structure tree's top element (WeasyPrint writes one ``/Document``)."""
-    import pikepdf
+    import pikepdf  # deferred: ~50 ms to import; only joining chunks needs it
 
     return tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
 
 
-def _next_key(tree) -> int:
+def _next_key(tree: pikepdf.Object) -> int:
     nums = tree.ParentTree.Nums
     if "/ParentTreeNextKey" in tree:
         return int(tree.ParentTreeNextKey)
     return max((int(nums[i]) for i in range(0, len(nums), 2)), default=-1) + 1
 
 
-def _graft_structure(out, tree, chunk, first: int, offset: int) -> int:
+def _graft_structure(out: pikepdf.Pdf, tree: pikepdf.Object, chunk: pikepdf.Pdf, first: int,
+                     offset: int) -> int:
     """Append ``chunk``'s structure tree (its pages already appended from ``first`` on) to
     ``out``'s: its top elements go under the document's top element, its ParentTree
     entries follow the document's with their keys shifted by ``offset``, as are its pages'
     ``/StructParents`` and annotations' ``/StructParent``. Returns the next free key."""
-    import pikepdf
+    import pikepdf  # deferred: ~50 ms to import; only joining chunks needs it
 
-    def copied(item):
+    def copied(item: pikepdf.Object) -> pikepdf.Object:
         return out.copy_foreign(item) if item.is_indirect else item
 
     source = chunk.Root.StructTreeRoot
@@ -595,8 +638,8 @@ def _graft_structure(out, tree, chunk, first: int, offset: int) -> int:
         nums.append(copied(value) if value.is_indirect
                     else pikepdf.Array([copied(item) for item in value]))
         last = max(last, key)
-    for page in out.pages[first:]:
-        page = page.obj
+    for page_object in out.pages[first:]:
+        page = page_object.obj
         if "/StructParents" in page:
             page.StructParents = int(page.StructParents) + offset
         for annotation in page.get("/Annots", []):
@@ -640,7 +683,7 @@ def shutdown() -> None:
 
 
 def render_statement(document: PdfDocument, signatories: Sequence[Signatory],
-                     options: RenderOptions = RenderOptions(), *,
+                     options: RenderOptions = _DEFAULT_OPTIONS, *,
                      timeout: float | None = None, pool: RenderPool | None = None) -> bytes:
     """The statement's PDF (in the default pool's workers unless ``pool`` is given)."""
     return (pool or default_pool()).render_statement(document, signatories, options,
@@ -648,7 +691,7 @@ def render_statement(document: PdfDocument, signatories: Sequence[Signatory],
 
 
 def render_naive(document: PdfDocument, signatories: Sequence[Signatory],
-                 options: RenderOptions = RenderOptions(), *, timeout: float | None = None,
+                 options: RenderOptions = _DEFAULT_OPTIONS, *, timeout: float | None = None,
                  pool: RenderPool | None = None) -> bytes:
     """One WeasyPrint render of the whole document (no chunking): the baseline."""
     return (pool or default_pool()).render_naive(document, signatories, options,

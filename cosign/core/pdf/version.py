@@ -7,6 +7,8 @@ the text revision, the ordered list and the :class:`RenderOptions`).
 """
 from __future__ import annotations
 
+import hashlib
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,9 +25,6 @@ _PDF_SOURCES = ("templates/pdf/", "cosign/core/pdf/", "cosign/core/pdf.py")
 
 
 def _template_version() -> str:
-    import hashlib
-    from importlib.metadata import PackageNotFoundError, version
-
     digest = hashlib.sha256()
     for path in (TEMPLATES / "pdf" / "statement.html", ROOT / "static" / "css" / "print.css"):
         digest.update(path.read_bytes())
