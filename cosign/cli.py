@@ -15,7 +15,6 @@ from cosign import (
     accounts,
     archives,
     backup,
-    certification,
     demo,
     digest,
     distribution,
@@ -95,6 +94,10 @@ def render(slug: str, output: str) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing key and certificate.")
 def keygen(force: bool) -> None:
     """Create the site's PDF signing key and self-signed certificate."""
+    # deferred: OpenSSL's bindings take 0.08 s to import; of the web app's commands only this
+    # one needs them
+    from cosign import certification
+
     key = Path(current_app.config["COSIGN_SIGNING_KEY"])
     cert = Path(current_app.config["COSIGN_SIGNING_CERT"])
     if key.parent != cert.parent:

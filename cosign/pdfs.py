@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import cards, certification, clock, database, drafting, logos, previews, translating
+from cosign import cards, clock, database, drafting, logos, previews, translating
 from cosign.core.ordering import order_signatories
 from cosign.core.pdf import (
     TEMPLATE_VERSION,
@@ -335,8 +335,9 @@ def certify(pdf: bytes, config: Mapping, *, reason: str):
     key_path, cert_path = signing_files(config)
     if key_path is None:
         return pdf, False, None
-    # deferred: timestamping imports pyHanko (0.4 s), which the web app never needs
-    from cosign import timestamping
+    # deferred: certifying loads pyHanko (0.4 s) and OpenSSL's bindings (0.08 s),
+    # which the web app, importing this module, never needs
+    from cosign import certification, timestamping
 
     chain = config.get("COSIGN_SIGNING_CHAIN") or None
     chain_path = Path(chain) if chain else None

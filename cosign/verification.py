@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from cosign import certification, pdfs
+from cosign import pdfs
 from cosign.models import IssuedPdf
 
 if TYPE_CHECKING:
@@ -114,8 +114,9 @@ def check_file(session: Session, data: bytes, config: Mapping) -> FileCheck:
     tsa_trust = [Path(p) for p in config.get("COSIGN_TSA_TRUST") or ()]
     verdict = stamps = long_term = None
     if cert_path is not None:
-        # deferred: timestamping imports pyHanko (0.4 s), which the web app never needs
-        from cosign import timestamping
+        # deferred: checking loads pyHanko (0.4 s) and OpenSSL's bindings (0.08 s),
+        # which the web app, importing this module, never needs
+        from cosign import certification, timestamping
 
         verdict = certification.validate(data, cert_path=cert_path, tsa_trust=tsa_trust)
         stamps = timestamping.read(data)
