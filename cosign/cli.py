@@ -94,7 +94,7 @@ def render(slug: str, output: str) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing key and certificate.")
 def keygen(force: bool) -> None:
     """Create the site's PDF signing key and self-signed certificate."""
-    # deferred: OpenSSL's bindings take 0.08 s to import; of the web app's commands only this
+    # deferred: OpenSSL's bindings take 50 ms to import; of the web app's commands only this
     # one needs them
     from cosign import certification
 

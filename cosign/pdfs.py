@@ -335,7 +335,7 @@ def certify(pdf: bytes, config: Mapping, *, reason: str):
     key_path, cert_path = signing_files(config)
     if key_path is None:
         return pdf, False, None
-    # deferred: certifying loads pyHanko (0.4 s) and OpenSSL's bindings (0.08 s),
+    # deferred: certifying loads pyHanko (0.4 s) and OpenSSL's bindings (50 ms),
     # which the web app, importing this module, never needs
     from cosign import certification, timestamping
 
