@@ -8,9 +8,11 @@ from typing import Any
 from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 
-from cosign import database, jobs
+from cosign import cli, database, jobs
 from cosign.config import ROOT, Config
 from cosign.extensions import babel, csrf, db, limiter, login_manager, migrate
+from cosign.web import converters, languages, proxy, register_blueprints, uploads
+from cosign.web.auth import load_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -54,8 +56,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     jobs.init_app(app)
 
-    from cosign.web import converters, languages, proxy, uploads
-
     languages.init_app(app)  # ?lang=, the switcher's cookie, preference, Accept-Language
     converters.init_app(app)  # <int:...> and <slug> bounded: no 500 on huge numbers
     proxy.init_app(app)  # X-Forwarded-For only from COSIGN_TRUSTED_PROXIES
@@ -66,9 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        from cosign.web.auth import load_user  # refuses a session of an older epoch
-
-        return load_user(user_id)
+        return load_user(user_id)  # refuses a session of an older epoch
 
     @app.before_request
     def _start_request() -> None:
@@ -98,9 +96,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if response.is_json and not (response.is_streamed or response.direct_passthrough):
             _html_safe_json(response)
         return response
-
-    from cosign import cli
-    from cosign.web import register_blueprints
 
     register_blueprints(app)
     cli.init_app(app)
@@ -132,12 +127,8 @@ def _is_private_path() -> bool:
 
 
 def _select_locale() -> str:
-    from cosign.web import languages
-
     return languages.select()
 
 
 def _select_timezone() -> str | None:
-    from cosign.web import languages
-
     return languages.select_timezone()

@@ -56,10 +56,15 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+import certifi
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
+from asn1crypto.parser import parse
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from defusedxml.ElementTree import fromstring
 
 KEY_FILENAME = "signing-key.pem"
 CERT_FILENAME = "signing-cert.pem"
@@ -219,6 +224,7 @@ def certify(
     signing certificate. Raises :class:`CertificationError` if the PDF is
     already signed.
     """
+    # deferred: pyHanko takes 0.6 s to import; only certifying and checking a PDF need it
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import fields, signers
@@ -345,8 +351,7 @@ def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> 
     false and a human-readable ``summary``; this function does not raise for
     bad input.
     """
-    from asn1crypto import pem as asn1_pem
-    from asn1crypto import x509 as asn1_x509
+    # deferred: pyHanko takes 0.6 s to import; only certifying and checking a PDF need it
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.fields import MDPPerm
@@ -480,8 +485,6 @@ def _signature_container_is_clean(pdf: bytes, emb) -> bool:
     hex digits of one case, the DER-encoded CMS object, then zero bytes of padding only.
     (Otherwise its padding or letter case could be changed and the copy differ from the
     issued file while the signature still checks out.)"""
-    from asn1crypto.parser import parse
-
     try:
         _, len1, start2, _ = (int(v) for v in emb.byte_range)
         raw = emb.pkcs7_content
@@ -529,6 +532,7 @@ def _archive_updates(pdf: bytes, reader, emb, status, site_cert, tsa_trust) -> _
     let through) must be the certified revision's; every document timestamp must be intact,
     cover its own revision exactly and come from a trusted TSA; and nothing may follow the
     last revision's ``%%EOF``. None: no document timestamp follows (not an archive)."""
+    # deferred: pyHanko takes 0.6 s to import; only certifying and checking a PDF need it
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_timestamp
     from pyhanko_certvalidator import ValidationContext
@@ -596,6 +600,7 @@ def _stray_bytes(pdf: bytes, reader, first: int) -> int:
 def _metadata(resolver) -> tuple:
     """The document's Info dictionary and XMP metadata as seen by ``resolver`` (the reader,
     or one of its historical revisions: references are resolved in that revision)."""
+    # deferred: pyHanko takes 0.6 s to import; only certifying and checking a PDF need it
     from pyhanko.pdf_utils import generic
 
     def resolve(value):
@@ -621,8 +626,6 @@ def _xmp_facts(data: bytes):
     again on each update, with namespace declarations moved about. Elements and
     attributes with their expanded names and text, the modification dates left out
     (parsed with defusedxml: the file may come from anyone)."""
-    from defusedxml.ElementTree import fromstring
-
     try:
         root = fromstring(data.strip())
     except Exception:  # noqa: BLE001 - not XML: compare the bytes themselves
@@ -643,16 +646,11 @@ def public_roots() -> tuple:
     """The public trust anchors (Mozilla's, as shipped by ``certifi``): what trusts a
     time-stamping authority when ``COSIGN_TSA_TRUST`` names none (read once: some 150
     certificates)."""
-    import certifi
-
     return tuple(load_certificates([Path(certifi.where())]))
 
 
 def load_certificates(paths: Iterable[Path]) -> list:
     """Every certificate (asn1crypto) in the PEM or DER files ``paths``."""
-    from asn1crypto import pem as asn1_pem
-    from asn1crypto import x509 as asn1_x509
-
     out = []
     for path in paths:
         data = Path(path).read_bytes()

@@ -1,15 +1,36 @@
 """``flask --app wsgi cosign ...`` commands, thin over the services."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from cosign import accounts, demo
+from cosign import (
+    accounts,
+    archives,
+    backup,
+    demo,
+    digest,
+    distribution,
+    doctor,
+    jobs,
+    mail,
+    pdfs,
+    publishing,
+    queue,
+    retention,
+    signing,
+    verification,
+)
+from cosign.core.pdf import RenderError
 from cosign.extensions import db
+from cosign.models import Statement
 
 cosign_cli = AppGroup("cosign", help="cosign administration.")
 
@@ -55,13 +76,6 @@ def load_demo() -> None:
               help="Where to write the PDF.")
 def render(slug: str, output: str) -> None:
     """Render (or take from the cache) the PDF of a statement and write it to a file."""
-    from flask import current_app
-    from sqlalchemy import select
-
-    from cosign import pdfs
-    from cosign.core.pdf import RenderError
-    from cosign.models import Statement
-
     statement = db.session.scalar(select(Statement).where(Statement.slug == slug))
     if statement is None or statement.signed_revision is None:
         raise click.ClickException(f"No statement open for signature has the address {slug!r}.")
@@ -80,10 +94,8 @@ def render(slug: str, output: str) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing key and certificate.")
 def keygen(force: bool) -> None:
     """Create the site's PDF signing key and self-signed certificate."""
-    from pathlib import Path
-
-    from flask import current_app
-
+    # deferred: OpenSSL's bindings take 50 ms to import; of the web app's commands only this
+    # one needs them
     from cosign import certification
 
     key = Path(current_app.config["COSIGN_SIGNING_KEY"])
@@ -106,10 +118,6 @@ def verify(file) -> None:
     records), with its certification whole (no incremental update but archive timestamps,
     no byte after the last revision) and, when timestamped, valid for the long term
     (PAdES B-LTA, offline). Exits with 1 unless the file is genuine."""
-    from flask import current_app
-
-    from cosign import verification
-
     check = verification.check_file(db.session, file.read(), current_app.config)
     for line in check.lines():
         click.echo(line)
@@ -125,10 +133,6 @@ def refresh_timestamps(within_days: int | None) -> None:
     """Extend the archive timestamps of issued PDFs (PAdES B-LTA) before the time-stamping
     authority's certificate expires; PDFs certified without a timestamp get their first.
     Run it daily from cron (see README). Exits with 1 if any PDF could not be extended."""
-    from flask import current_app
-
-    from cosign import archives
-
     config = current_app.config
     if not config.get("COSIGN_TSA_URL"):
         raise click.ClickException("No time-stamping authority: set COSIGN_TSA_URL.")
@@ -154,10 +158,6 @@ def tick() -> None:
 
     Run it every minute from cron or a systemd timer (see README).
     """
-    from flask import current_app
-
-    from cosign import digest, distribution, mail, pdfs, publishing, retention, signing
-
     config = current_app.config
     published = publishing.publish_due(db.session)  # queues the press mail after commit
     distribution.sweep(db.session, config)
@@ -180,10 +180,6 @@ def doctor_command() -> None:
 
     One line per check: OK, WARNING or PROBLEM. Exits with 1 when there is a PROBLEM.
     """
-    from flask import current_app
-
-    from cosign import doctor
-
     findings = doctor.run(current_app.config, db.engine)
     for finding in findings:
         click.echo(finding.line())
@@ -200,10 +196,6 @@ def doctor_command() -> None:
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 def backup_command(file: str, force: bool) -> None:
     """Copy the SQLite database to FILE while the site runs (PostgreSQL: use pg_dump)."""
-    from flask import current_app
-
-    from cosign import backup
-
     try:
         info = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], file, overwrite=force)
     except backup.UsePgDump as exc:
@@ -219,10 +211,6 @@ def backup_command(file: str, force: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def restore_command(file: str) -> None:
     """Restore an SQLite backup FILE onto the configured database, which must be empty."""
-    from flask import current_app
-
-    from cosign import backup, doctor
-
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     db.session.remove()
     db.engine.dispose()  # no connection of ours holds the file open
@@ -256,12 +244,6 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
     the machine polls the database for PDFs to render and runs the periodic
     work every few seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
     """
-    import logging
-
-    from flask import current_app
-
-    from cosign import jobs, queue
-
     embedded = not queue.enabled(current_app.config)
     if embedded and queue_names:
         raise click.BadParameter("queues exist only with REDIS_URL", param_hint="--queues")
@@ -279,8 +261,6 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
             cosign_log.setLevel(logging.INFO)
     app = current_app._get_current_object()
     if embedded:
-        import os
-
         parent = os.getppid()
         jobs.work_embedded(app, burst=burst, should_stop=(lambda: os.getppid() != parent)
                            if exit_with_parent else None)

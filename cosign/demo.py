@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cosign import accounts, clock, drafting, membership, moderation, signing, translating
+from cosign import accounts, clock, drafting, membership, moderation, press, signing, translating
 from cosign.config import ROOT
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.names import name_key
@@ -182,8 +182,6 @@ PRESS = [
 
 
 def add_press_list(session: Session, actor_id: int) -> None:
-    from cosign import press
-
     for name, outlet, email, language, tags in PRESS:
         press.add(session, press.ContactData(email=email, name=name, outlet=outlet,
                                              language=language, tags=tags), actor_id)

@@ -19,7 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from cosign import audit, clock, database, drafting, embargo, mail, pdfs, press, publishing
+from cosign import (
+    audit,
+    clock,
+    database,
+    drafting,
+    embargo,
+    mail,
+    pdfs,
+    press,
+    publishing,
+    translating,
+)
 from cosign.core.markdown import render_markdown
 from cosign.errors import N_, UserError
 from cosign.models import IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
@@ -154,8 +165,6 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
     there is one (its PDF attached, and the authoritative PDF beside it)."""
     revision = drafting.get_revision(session, statement.id, issued.revision)
     if translated is not None:
-        from cosign import translating
-
         revision = translating.current_revision(
             session, translating.get(session, statement.id, translated.language))
     site = _site(config)

@@ -22,6 +22,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
+from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,12 +75,6 @@ def database_status(engine: Engine) -> str | None:
 
 def redis_status(url: str, timeout: float = REDIS_TIMEOUT) -> str | None:
     """None when Redis at ``url`` answers PING within ``timeout``; otherwise why not."""
-    try:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-    except ImportError:
-        return "the redis package is not installed (pip install -r requirements.txt)"
     client = None
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
@@ -159,19 +160,12 @@ def _safe_url(engine: Engine) -> str:
 
 
 def migration_heads() -> set[str]:
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
-
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return set(ScriptDirectory.from_config(config).get_heads())
 
 
 def known_revision(revision: str) -> bool:
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
@@ -181,8 +175,6 @@ def known_revision(revision: str) -> bool:
 
 
 def current_revisions(engine: Engine) -> set[str]:
-    from alembic.migration import MigrationContext
-
     with write_intent(False), engine.connect() as connection:
         revisions = set(MigrationContext.configure(connection).get_current_heads())
         connection.rollback()

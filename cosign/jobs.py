@@ -38,8 +38,22 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from cosign import clock, collation, database, dispatch, mail, queue
+from cosign import (
+    clock,
+    collation,
+    database,
+    digest,
+    dispatch,
+    distribution,
+    mail,
+    pdfs,
+    publishing,
+    queue,
+    retention,
+    signing,
+)
 from cosign.core import pdf as core_pdf
+from cosign.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +80,12 @@ def _config():
 # --- the jobs ---------------------------------------------------------------------------
 
 def deliver_mail(message_id: int) -> None:
-    from cosign.extensions import db
-
     mail.deliver(db.session, message_id, _config())
 
 
 def deliver_mail_inline(message_id: int) -> None:
     """Send a new message right after the request's commit (no queue): a short SMTP
     timeout, so a hung relay cannot hold the request; what fails waits for ``tick``."""
-    from cosign.extensions import db
-
     config = dict(_config())
     config["MAIL_TIMEOUT"] = config.get("COSIGN_INLINE_MAIL_TIMEOUT") or 5
     mail.deliver(db.session, message_id, config)
@@ -83,9 +93,6 @@ def deliver_mail_inline(message_id: int) -> None:
 
 def distribute(statement_id: int, kind: str) -> None:
     """Send a statement to its press recipients (final, or the embargoed copy)."""
-    from cosign import distribution
-    from cosign.extensions import db
-
     distribution.distribute(db.session, statement_id, kind, _config())
 
 
@@ -96,9 +103,6 @@ LEFT_FOR_SWEEP = "the worker's sweep or `flask cosign tick` sends it (it renders
 
 
 def publish_due() -> None:
-    from cosign import publishing
-    from cosign.extensions import db
-
     publishing.publish_due(db.session)
 
 
@@ -106,9 +110,6 @@ def render_pdf(statement_id: int) -> None:
     """Render a statement's PDF if it is owed and due, under the render lease
     (:func:`cosign.pdfs.render_wanted`); on the queue, schedule the next one
     when changes came in meanwhile or the render was not due yet."""
-    from cosign import pdfs
-    from cosign.extensions import db
-
     config = _config()
     if queue.enabled(config):
         queue.render_started(config, statement_id)  # later changes queue a render of their own
@@ -126,9 +127,6 @@ def render_pdf(statement_id: int) -> None:
 def render_due(app: Flask) -> int:
     """Render every PDF that is owed and due now, one after the other (the embedded
     worker's poll). Reading what is due takes no write lock."""
-    from cosign import pdfs
-    from cosign.extensions import db
-
     with app.app_context(), database.write_intent(False):
         due = pdfs.due(db.session, app.config)
         db.session.rollback()
@@ -148,9 +146,6 @@ def sweep(*, use_queue: bool = True) -> dict[str, int]:
     could not be queued, and retries). ``use_queue=False``: Redis is down, queue
     no renders (the worker renders them itself, :func:`render_due`).
     """
-    from cosign import digest, distribution, pdfs, publishing, retention, signing
-    from cosign.extensions import db
-
     config = _config()
     session = db.session
     published = publishing.publish_due(session)
@@ -325,7 +320,6 @@ def work_without_redis(app: Flask, backoff: Backoff, stop: Callable[[], bool], *
     poll = float(poll if poll is not None else config.get("COSIGN_WORKER_POLL") or 1.0)
     sweep_every = float(sweep_every if sweep_every is not None
                         else config.get("COSIGN_WORKER_SWEEP") or 10.0)
-    from cosign.extensions import db
 
     worked = failing = False
     next_sweep = 0.0

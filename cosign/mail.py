@@ -26,11 +26,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from cosign import clock, embargo
+from cosign import clock, embargo, pdfs
 from cosign.config import ROOT
 from cosign.core.language import text_direction
 from cosign.core.moment import moment
-from cosign.models import OutboxMessage
+from cosign.models import IssuedPdf, OutboxMessage
 
 TEMPLATES = ROOT / "templates" / "email"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -191,8 +191,6 @@ def attachment_of(session: Session, message: OutboxMessage,
     language carries the authoritative PDF too), or None."""
     if not message.attachment_name:
         return None
-    from cosign import pdfs
-    from cosign.models import IssuedPdf
 
     found = []
     for pdf_id, name in ((message.attachment_pdf_id, message.attachment_name),

@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cosign import cards, clock, database, drafting, logos, previews
+from cosign import cards, clock, database, drafting, logos, previews, translating
 from cosign.core.ordering import order_signatories
 from cosign.core.pdf import (
     TEMPLATE_VERSION,
@@ -35,7 +35,7 @@ from cosign.core.pdf import (
     render_statement,
 )
 from cosign.core.signatory import Signatory
-from cosign.models import EarlierCopy, IssuedPdf, Revision, Signature, Statement
+from cosign.models import EarlierCopy, IssuedPdf, Revision, Signature, Statement, Translation
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,6 @@ def translation_document_for(session: Session, statement: Statement, language: s
                              storage: str | Path | None = None) -> PdfDocument:
     """A translation's PDF: its current text, the same list, the authoritative text's version
     and fingerprint (what the signatories signed), and a note on its first page."""
-    from cosign import translating
-
     translation = translating.get(session, statement.id, language)
     row = translating.current_revision(session, translation)
     return PdfDocument(
@@ -85,8 +83,6 @@ def translation_document_for(session: Session, statement: Statement, language: s
 
 
 def translation_languages(session: Session, statement_id: int) -> list[str]:
-    from cosign.models import Translation
-
     return list(session.scalars(select(Translation.language)
                                 .where(Translation.statement_id == statement_id)
                                 .order_by(Translation.language)))
@@ -339,7 +335,8 @@ def certify(pdf: bytes, config: Mapping, *, reason: str):
     key_path, cert_path = signing_files(config)
     if key_path is None:
         return pdf, False, None
-    # pyHanko: loaded only where PDFs are certified
+    # deferred: certifying loads pyHanko (0.4 s) and OpenSSL's bindings (50 ms),
+    # which the web app, importing this module, never needs
     from cosign import certification, timestamping
 
     chain = config.get("COSIGN_SIGNING_CHAIN") or None

@@ -118,7 +118,7 @@ def connection(config: Mapping[str, Any]) -> Redis:
 
 
 def queue(config: Mapping[str, Any], short: str, conn: Redis | None = None, cls=None):
-    from rq import Queue
+    from rq import Queue  # deferred: RQ (30 ms) is needed only with REDIS_URL set
 
     return (cls or Queue)(queue_name(config, short), connection=conn or connection(config),
                           default_timeout=TIMEOUTS[short])
@@ -328,6 +328,7 @@ def _worker_class():
     global _WORKER_CLASS, _QUEUE_CLASS
     if _WORKER_CLASS is not None:
         return _WORKER_CLASS
+    # deferred: RQ (30 ms) is needed only with REDIS_URL set
     from rq import Queue
     from rq.exceptions import StopRequested
     from rq.worker import SimpleWorker

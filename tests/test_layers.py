@@ -1,4 +1,8 @@
-"""The layers of DESIGN.md: core knows no Flask and no database; services know no request."""
+"""The layers of DESIGN.md: core knows no Flask and no database; services know no request.
+
+And the imports that hold them together: no cycle between the modules of cosign/, and no
+import inside a function unless a ``# deferred:`` comment says why (a real start-up cost).
+"""
 import ast
 from pathlib import Path
 
@@ -7,18 +11,132 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "cosign"
 # Every module of the service layer; the glue that binds Flask is listed apart.
 GLUE = {"__init__", "app", "cli", "extensions", "jobs", "models", "accesslog"}
-SERVICES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "cosign").glob("*.py")
-                  if p.stem not in GLUE)
+SERVICES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in GLUE)
+MODULES = sorted(PACKAGE.rglob("*.py"))
+# What a function-level import must carry on its line, or on the comment line(s) just above
+# it (and the imports beside it): the reason it is not at the top of the module.
+DEFERRED = "# deferred:"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+KNOWN = {module_name(path) for path in MODULES}
+
+
+def imported_names(node: ast.AST, module: str, is_package: bool) -> set[str]:
+    """The modules ``node`` imports, spelled out: ``from cosign import web`` and ``from .
+    import web`` (in cosign/) are ``cosign.web``; ``from cosign.web import desk`` is
+    ``cosign.web.desk``; a name that is no module (``from cosign.web.desk import x``) leaves
+    ``cosign.web.desk``. ``importlib.import_module("...")`` with a literal counts too."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            package = module.split(".") if is_package else module.split(".")[:-1]
+            package = package[:len(package) - (node.level - 1)]
+            base = ".".join([*package, *([node.module] if node.module else [])])
+        return {f"{base}.{alias.name}" if f"{base}.{alias.name}" in KNOWN else base
+                for alias in node.names}
+    if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and ast.unparse(node.func) in {"importlib.import_module", "import_module",
+                                           "__import__"}):
+        return {node.args[0].value}
+    return set()
 
 
 def imports(path: Path) -> set[str]:
-    names = set()
+    """Every module ``path`` imports, at its top or inside a function."""
+    module, is_package = module_name(path), path.name == "__init__.py"
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+        names |= imported_names(node, module, is_package)
     return names
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """The modules ``path`` imports when it is imported: not inside a function, nor under
+    ``if TYPE_CHECKING:`` (mypy's only)."""
+    module, is_package = module_name(path), path.name == "__init__.py"
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.If) and ast.unparse(child.test) in {
+                    "TYPE_CHECKING", "typing.TYPE_CHECKING"}:
+                visit(ast.Module(body=child.orelse, type_ignores=[]))
+                continue
+            names.update(imported_names(child, module, is_package))
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return names
+
+
+def function_level_imports(path: Path) -> list[ast.stmt]:
+    found = []
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if inside and isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.append(child)
+            visit(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                      ast.Lambda)))
+
+    visit(ast.parse(path.read_text()), False)
+    return found
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                connect(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                on_stack.discard(other)
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return cycles
+
+
+def test_import_cycles_are_found():
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+    tree = ast.parse("from cosign import web\nfrom . import links\nfrom .desk import x\n"
+                     "import cosign.models\nfrom cosign.web.desk import load_statement\n")
+    found = set()
+    for node in tree.body:
+        found |= imported_names(node, "cosign.web.public", False)
+    assert found >= {"cosign.web", "cosign.web.links", "cosign.web.desk", "cosign.models"}
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "core").rglob("*.py")),
@@ -38,3 +156,46 @@ def test_services_know_no_request_and_no_web_layer(name):
     for imported in imports(PACKAGE / f"{name}.py"):
         assert not imported.startswith("cosign.web"), (name, imported)
         assert imported.split(".")[0] not in {"flask", "flask_babel", "flask_wtf"}, (name, imported)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_only_the_app_factory_imports_the_app_and_its_commands(path):
+    """cosign.app builds the application and cosign.cli adds its commands: nothing below
+    them imports them (cosign.app imports cosign.cli)."""
+    allowed = {"cosign.app": set(), "cosign.cli": {"cosign.app"}}
+    module = module_name(path)
+    for top, importers in allowed.items():
+        if module != top:
+            assert top not in imports(path) or module in importers, (module, top)
+
+
+def test_no_import_cycle_in_cosign():
+    graph = {module_name(path): {name for name in module_level_imports(path)
+                                 if name in KNOWN and name != module_name(path)}
+             for path in MODULES}
+    cycles = import_cycles(graph)
+    assert not cycles, [[f"{a} -> {b}" for a in cycle for b in sorted(graph[a] & set(cycle))]
+                        for cycle in cycles]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_an_import_inside_a_function_says_why(path):
+    """A function-level import hides a cycle or a cost: it stays only for a real start-up
+    cost (pyHanko, RQ...), with ``# deferred: <why>`` on its line or on the comment just
+    above it (one comment may serve a group of imports)."""
+    nodes = function_level_imports(path)
+    lines = path.read_text().splitlines()
+    import_lines = {line for node in nodes for line in range(node.lineno - 1, node.end_lineno)}
+
+    def says_why(node: ast.stmt) -> bool:
+        if any(DEFERRED in lines[i] for i in range(node.lineno - 1, node.end_lineno)):
+            return True
+        i = node.lineno - 2
+        while i >= 0 and (i in import_lines or lines[i].lstrip().startswith("#")):
+            if lines[i].lstrip().startswith(DEFERRED):
+                return True
+            i -= 1
+        return False
+
+    unexplained = [f"{node.lineno}: {ast.unparse(node)}" for node in nodes if not says_why(node)]
+    assert not unexplained, unexplained

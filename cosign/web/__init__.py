@@ -1,41 +1,38 @@
 """The web layer: blueprints, forms and request/response handling only."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import SecurityError
 
-
-def listings():
-    """This application's snapshots of public lists (:mod:`cosign.listing`), in this process."""
-    from cosign import listing
-
-    return listing.cache_in(current_app.extensions)
+# cosign.web.moderation imports listings from here: this line goes when it imports it from
+# cosign.web.signatory_list (until then cosign.web and cosign.web.moderation form a cycle)
+from cosign.web.signatory_list import listings as listings  # isort: skip
+from cosign.extensions import db
+from cosign.web import (
+    account,
+    api,
+    auth,
+    desk,
+    dev,
+    feed,
+    health,
+    labels,
+    letters,
+    links,
+    moderation,
+    press,
+    public,
+    publication,
+    translations,
+    verification,
+)
+from cosign.web.uploads import CosignRequest
 
 
 def register_blueprints(app: Flask) -> None:
-    from cosign.web import (
-        account,
-        api,
-        auth,
-        desk,
-        dev,
-        feed,
-        health,
-        labels,
-        letters,
-        links,
-        moderation,
-        press,
-        public,
-        publication,
-        translations,
-        verification,
-    )
-    from cosign.web.uploads import CosignRequest
-
     app.request_class = CosignRequest
 
     labels.init_app(app)
@@ -56,6 +53,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(publication.bp)
     if app.config.get("COSIGN_DEV"):
         app.register_blueprint(dev.bp)
+    register_error_pages(app)
+    register_server_error_pages(app)
+
+
+def register_error_pages(app: Flask) -> None:
+    """The pages of the client errors (4xx), JSON under /api/."""
 
     @app.errorhandler(404)
     def _not_found(error):
@@ -106,11 +109,13 @@ def register_blueprints(app: Flask) -> None:
                                heading=_("Too many attempts"),
                                message=_("Please wait a minute and try again.")), 429
 
+
+def register_server_error_pages(app: Flask) -> None:
+    """500, and 503 while the database cannot be reached (JSON under /api/)."""
+
     @app.errorhandler(DBAPIError)
     def _database_unavailable(error):
         """A lost or refused database connection (a restart, a failover): 503, retry soon."""
-        from cosign.extensions import db
-
         if not isinstance(error, (OperationalError, InterfaceError)) and \
                 not getattr(error, "connection_invalidated", False):
             app.logger.error("database error", exc_info=error)  # a bug, not an outage

@@ -18,9 +18,10 @@ from cosign import catalogue, signing, translating
 from cosign.core.markdown import render_markdown
 from cosign.extensions import db
 from cosign.models import Statement
-from cosign.web import listings, openapi
+from cosign.web import openapi
 from cosign.web.links import site_url
 from cosign.web.messages import error_text
+from cosign.web.signatory_list import listings
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -31,7 +31,6 @@ from cosign import (
     signing,
     translating,
 )
-from cosign.core.diff import diff_stats, paragraph_diff
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
@@ -42,6 +41,7 @@ from cosign.errors import N_, UserError
 from cosign.extensions import db
 from cosign.web import share, text_pages
 from cosign.web.converters import query_int
+from cosign.web.diffs import diff_context
 from cosign.web.forms import (
     ActionForm,
     CommentForm,
@@ -55,9 +55,9 @@ from cosign.web.forms import (
     SettingsForm,
     goal_number,
 )
+from cosign.web.links import link_for as public_link_for
 from cosign.web.links import site_url
 from cosign.web.messages import error_text, show_error
-from cosign.web.public import link_for as public_link_for
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -256,26 +256,6 @@ def diff(slug: str):
         text=text_pages.authoritative(stmt),
         revisions=drafting.revisions(db.session, stmt.id), direction=text_direction(stmt.language),
         **diff_context(old, new))
-
-
-def diff_context(old, new) -> dict:
-    """The word diff of two revisions, for templates/_diff.html."""
-    body = paragraph_diff(old.body, new.body)
-    header = {
-        name: paragraph_diff(before, after)
-        for name, before, after in [
-            ("title", old.title, new.title),
-            ("place", old.place, new.place),
-            ("date", old.date.isoformat() if old.date else "",
-             new.date.isoformat() if new.date else ""),
-        ]
-        if before != after
-    }
-    inserted = deleted = 0
-    for part in [*body, *[p for parts in header.values() for p in parts]]:
-        i, d = diff_stats(part)
-        inserted, deleted = inserted + i, deleted + d
-    return {"body": body, "header": header, "inserted": inserted, "deleted": deleted}
 
 
 @bp.get("/<slug>/revisions/<int:number>")

@@ -1,6 +1,8 @@
 """Development only (``COSIGN_DEV=1``): the mail outbox at /dev/mail."""
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, current_app, g, render_template, send_file
 
 from cosign import mail
@@ -40,7 +42,6 @@ def attachment(message_id: int):
         abort(404)
     if attached is None:
         abort(404)
-    import io
 
     name, data = attached[0]  # the reader's language (the authoritative PDF is the second)
     return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -276,7 +277,6 @@ class HttpUrl:
         value = (field.data or "").strip()
         if not value:
             return
-        from urllib.parse import urlsplit
 
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from cosign import (
@@ -38,11 +39,15 @@ from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
 from cosign.extensions import db, limiter
 from cosign.models import Statement
+from cosign.web import signatory_list
 from cosign.web.converters import query_int
-from cosign.web.forms import ORG_TYPE_LABELS, SignForm, country_options
+from cosign.web.diffs import diff_context
+from cosign.web.forms import ORG_TYPE_LABELS, ActionForm, SignForm, country_options
 from cosign.web.languages import autonym
-from cosign.web.links import link_problem, site_url
+from cosign.web.links import link_for, link_problem, site_url
 from cosign.web.messages import error_text
+from cosign.web.resend_form import ResendForm
+from cosign.web.signatory_list import listings
 
 bp = Blueprint("public", __name__)
 
@@ -68,15 +73,6 @@ def _public_statement(slug: str) -> Statement:
     return statement
 
 
-def link_for(purpose: str, value: str) -> str:
-    """Absolute links for signatories' e-mails."""
-    endpoints = {signing.CONFIRM: "public.confirm", signing.WITHDRAW: "public.withdraw",
-                 signing.RECONFIRM: "public.reconfirm"}
-    if purpose == "statement":
-        return site_url("public.statement", slug=value)
-    return site_url(endpoints[purpose], token=value)
-
-
 @bp.get("/s/<slug>")
 def statement(slug: str):
     """The statement, and its list from the snapshot kept in memory (:mod:`cosign.listing`):
@@ -96,8 +92,6 @@ def translation(slug: str, lang: str):
 
 
 def _statement_page(stmt, lang: str | None = None):
-    from cosign.web import listings, signatory_list
-
     versions = translating.public_versions(db.session, stmt)
     shown = None
     if lang is not None:
@@ -210,8 +204,6 @@ def _kept_text(key: tuple[str, int], load) -> SignedText:
 
 def summary_of(body: str, limit: int = 200) -> str:
     """The first paragraph as plain text, for link previews."""
-    from markupsafe import Markup
-
     first = next((p for p in body.split("\n\n") if p.strip()), "")
     text = " ".join(Markup(render_markdown(first)).striptags().split())
     return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
@@ -231,7 +223,6 @@ def changes(slug: str):
     old_number = query_int("from", correction.previous if correction else 0, strict=False)
     if old_number not in versions or new_number not in versions or old_number >= new_number:
         abort(404)
-    from cosign.web.desk import diff_context
 
     old = drafting.get_revision(db.session, stmt.id, old_number)
     new = drafting.get_revision(db.session, stmt.id, new_number)
@@ -380,8 +371,6 @@ def _taken_page(exc: signing.NameTaken, statement):
 
 def _button_pressed() -> None:
     """A state-changing POST from one of our pages: its CSRF token must be right."""
-    from cosign.web.forms import ActionForm
-
     if not ActionForm().validate_on_submit():
         abort(400)
 
@@ -390,8 +379,6 @@ def _button_pressed() -> None:
 def confirm(token: str):
     """The link in the confirmation e-mail shows what will be confirmed (GET and HEAD change
     nothing: mail scanners open links); the page's button confirms (POST)."""
-    from cosign.web.forms import ActionForm
-
     g.no_store, g.referrer_policy = True, "no-referrer"
     secret, max_age = current_app.config["SECRET_KEY"], current_app.config["COSIGN_CONFIRM_MAX_AGE"]
     if request.method == "POST":
@@ -471,9 +458,6 @@ def withdraw(token: str):
 def reconfirm(token: str):
     """The link in the re-confirmation e-mail shows the word diff between the version signed
     and the current one; the page's button re-confirms (POST)."""
-    from cosign.web.desk import diff_context
-    from cosign.web.forms import ActionForm
-
     g.no_store, g.referrer_policy = True, "no-referrer"
     secret = current_app.config["SECRET_KEY"]
     try:
@@ -535,8 +519,6 @@ def _resend_email_key() -> str:
 def resend(slug: str):
     """Ask for new confirmation links: the answer is the same whatever the address did;
     the mail (to that address only) says what there is."""
-    from cosign.web.resend_form import ResendForm
-
     database.set_write_intent(False)  # the service takes the write lock after rendering
     stmt = _public_statement(slug)
     g.no_store = True

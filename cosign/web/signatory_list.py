@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -32,6 +32,11 @@ from cosign.web.forms import ORG_TYPE_LABELS
 
 MAX_PAGE_DIGITS = 7  # pages of 100: ten million pages is far beyond any list
 MAX_LETTER = 4  # characters: a letter and its marks
+
+
+def listings():
+    """This application's snapshots of public lists (:mod:`cosign.listing`), in this process."""
+    return listing.cache_in(current_app.extensions)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.extensions import db
 from cosign.web import text_pages
 from cosign.web.converters import query_int
-from cosign.web.desk import diff_context, load_statement, paragraph_view
+from cosign.web.desk import load_statement, paragraph_view
+from cosign.web.diffs import diff_context
 from cosign.web.forms import ActionForm, CommentForm, NewTranslationForm, TranslationForm
 from cosign.web.languages import autonym, language_name
 from cosign.web.messages import error_text, show_error

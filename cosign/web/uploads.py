@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from cosign.core import importer
+from cosign.web import api
 
 # the CSV itself, plus its base64 copy in the preview's hidden field, plus the form
 IMPORT_BODY_LIMIT = importer.MAX_BYTES * 2 + 64 * 1024
@@ -58,8 +59,6 @@ def refuse_oversized_body():
     if limit is None or length is None or length <= limit:
         return None
     if request.path.startswith("/api/"):
-        from cosign.web import api
-
         return api.error_response(413, _("The request is larger than this API accepts. "
                                           "The API answers GET requests without a body."))
     abort(413)
@@ -74,8 +73,6 @@ def refuse_nul_characters():
         return None
     message = _("The request contains a character that is not allowed (NUL). Nothing was saved.")
     if request.path.startswith("/api/"):
-        from cosign.web import api
-
         return api.error_response(400, message)
     return render_template("errors/error.html", status=400, heading=_("Bad request"),
                            message=message), 400
