@@ -7,9 +7,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import SecurityError
 
-# cosign.web.moderation imports listings from here: this line goes when it imports it from
-# cosign.web.signatory_list (until then cosign.web and cosign.web.moderation form a cycle)
-from cosign.web.signatory_list import listings as listings  # isort: skip
 from cosign.extensions import db
 from cosign.web import (
     account,
@@ -36,7 +33,8 @@ def register_blueprints(app: Flask) -> None:
     app.request_class = CosignRequest
 
     labels.init_app(app)
-    app.add_template_global(links.site_url, "site_url")  # absolute links in pages, from configuration
+    # absolute links in pages, from configuration
+    app.add_template_global(links.site_url, "site_url")
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)

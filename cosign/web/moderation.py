@@ -32,7 +32,6 @@ from cosign.errors import UserError
 from cosign.extensions import db
 from cosign.letters import FROM_THE_LETTER
 from cosign.models import SIGNATURE_STATUSES
-from cosign.web import listings
 from cosign.web.converters import query_int, whole_number, whole_numbers
 from cosign.web.desk import load_statement
 from cosign.web.forms import (
@@ -45,8 +44,9 @@ from cosign.web.forms import (
     RenameForm,
     country_options,
 )
+from cosign.web.links import link_for
 from cosign.web.messages import error_text
-from cosign.web.public import link_for
+from cosign.web.signatory_list import listings
 
 bp = Blueprint("moderation", __name__, url_prefix="/desk/<slug>/signatures")
 
