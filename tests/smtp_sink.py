@@ -16,7 +16,8 @@ def free_port() -> int:
 
 
 class Sink:
-    """Keeps each envelope in `messages`; refuses (550) the recipients in `refuse`, accepts the rest."""
+    """Keeps each envelope in `messages`; refuses (550) the recipients in `refuse`, accepts the
+    rest."""
 
     def __init__(self, refuse=()):
         self.refuse = set(refuse)

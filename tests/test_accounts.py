@@ -7,11 +7,15 @@ from cosign.models import User
 
 
 def test_create_and_authenticate(session):
-    user = accounts.create_user(session, " Coordinator@Example.ORG ", " Nadia   Aziz ", "a long password")
+    user = accounts.create_user(
+        session, " Coordinator@Example.ORG ", " Nadia   Aziz ", "a long password"
+    )
     assert user.email == "coordinator@example.org" and user.name == "Nadia Aziz"
     assert user.password_hash.startswith("scrypt:")
     assert "a long password" not in user.password_hash
-    assert accounts.authenticate(session, "COORDINATOR@example.org", "a long password").id == user.id
+    assert (
+        accounts.authenticate(session, "COORDINATOR@example.org", "a long password").id == user.id
+    )
     assert accounts.authenticate(session, "coordinator@example.org", "wrong password") is None
     assert accounts.authenticate(session, "nobody@example.org", "a long password") is None
     assert user.last_login_at is not None

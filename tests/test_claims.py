@@ -56,10 +56,15 @@ def test_typo_then_the_right_address(session, opened):
     assert second.name_key and second.pending_key is None
     lost = mails(session, "signature-claim-lost")
     assert [m.recipient for m in lost] == [TYPO]  # truthful, and names nobody's address
-    assert RIGHT not in lost[0].body_text and "coordinators@coalition.example.org" in lost[0].body_text
+    assert (
+        RIGHT not in lost[0].body_text and "coordinators@coalition.example.org" in lost[0].body_text
+    )
     with pytest.raises(signing.NameTaken):  # the typo's link, if someone opens it, confirms nothing
         confirm(session, TYPO)
-    assert len(mails(session, "signature-claim-lost")) == 1 and rows(session)[0].status == "unconfirmed"
+    assert (
+        len(mails(session, "signature-claim-lost")) == 1
+        and rows(session)[0].status == "unconfirmed"
+    )
 
 
 def test_expired_link_then_sign_again(session, opened, frozen_clock):
@@ -166,8 +171,10 @@ def test_resend(session, opened, frozen_clock):
     frozen_clock.advance(days=8)  # both links expired
     assert resend(" Sara@IDA.example.org ") == 2
     confirmations = mails(session, "signature-confirm", RIGHT)
-    assert len(confirmations) == 4 and {"Basra Lawyers" in confirmations[-1].body_text,
-                                        "Basra Lawyers" in confirmations[-2].body_text} == {True, False}
+    assert len(confirmations) == 4 and {
+        "Basra Lawyers" in confirmations[-1].body_text,
+        "Basra Lawyers" in confirmations[-2].body_text,
+    } == {True, False}
     signature, changed = confirm(session, RIGHT)  # the newest link works
     assert changed and signature.status == "confirmed"
     assert session.scalars(select(AuditEvent.action).where(

@@ -80,7 +80,7 @@ def test_each_coordinator_gets_the_count_and_the_new_names(session, team, smtp, 
     run_worker()
     received = by_recipient(sink)
     assert sorted(received) == [lead.email, second.email]  # no editor, not the one who opted out
-    for address, (message,) in received.items():
+    for (message,) in received.values():
         text, html = body(message), body(message, "html")
         assert message["Subject"] == "“Free the journalists”: 3 sign-ons to review"
         assert "3 sign-ons wait for your review" in text

@@ -519,6 +519,6 @@ def test_issued_pdfs_print_what_their_snapshot_says(app, session, policy):
     main, *sections = re.split(r"Signed version \d+ \(SHA-256 [0-9a-f]{12}…\)", one_line)
     assert len(sections) == len(snapshot.document.earlier) == 2
     assert [s.name for s in snapshot.signatories] == [n for n in CURRENT if n in main]
-    for group, section in zip(snapshot.document.earlier, sections):
+    for group, section in zip(snapshot.document.earlier, sections, strict=True):
         assert all(s.name in section for s in group.signatories)
         assert f"version {group.version}" in section[:400]

@@ -313,7 +313,7 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
                 moderation.approve(db.session, statement, [signature_id], owner_id,
                                    secret_key="x", link_for=lambda p, v: v)
                 db.session.remove()
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=approve, args=(n, i)) for n, i in enumerate(ids)]
@@ -350,9 +350,21 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
 # --- rate limits in Redis ----------------------------------------------------------------------
 
 def sign_form(n: int, domain: str) -> dict:
-    return {"organisation": f"Union {n}", "country": "IQ", "city": "Basra", "org_type": "union",
-            "website": "", "contact_name": "Contact", "contact_role": "Director", "email": f"c{n}@{domain}",
-            "display": "named", "authorised": "y", "message": "", "kind": "organisation", "fax": ""}
+    return {
+        "organisation": f"Union {n}",
+        "country": "IQ",
+        "city": "Basra",
+        "org_type": "union",
+        "website": "",
+        "contact_name": "Contact",
+        "contact_role": "Director",
+        "email": f"c{n}@{domain}",
+        "display": "named",
+        "authorised": "y",
+        "message": "",
+        "kind": "organisation",
+        "fax": "",
+    }
 
 
 @pytest.fixture

@@ -85,7 +85,9 @@ def test_publication_press_distribution_and_its_mail_go_through_the_worker(
     owner, statement = open_statement(session)
     press.add(session, press.ContactData(email="desk@news.example", name="Desk", outlet="Daily"),
               owner.id)
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     [job] = waiting(app.config, "default")
     assert job.func_name == "cosign.jobs.distribute" and job.args == (statement.id, "final")
     assert session.scalar(select(func.count()).select_from(PressDelivery)) == 0  # not inline

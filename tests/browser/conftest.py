@@ -95,9 +95,15 @@ def new_page(browser, live_server):
         # nor the 503 "the PDF is being prepared" page on a first download
         url = msg.page.url if msg.page else ""
         pdf_pending = url.endswith(".pdf") and "status of 503" in msg.text
-        if msg.type == "error" and not pdf_pending and not re.match(
-                r"Failed to load resource: the server responded with a status of 4(0[0-9]|1[0-9]|2[29])",
-                msg.text):
+        if (
+            msg.type == "error"
+            and not pdf_pending
+            and not re.match(
+                r"Failed to load resource: the server responded with a status of "
+                r"4(0[0-9]|1[0-9]|2[29])",
+                msg.text,
+            )
+        ):
             problems.append(f"console error on {msg.page.url if msg.page else '?'}: {msg.text}")
 
     def on_weberror(error):

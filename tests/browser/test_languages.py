@@ -39,7 +39,8 @@ LATIN_WORDS = """() => {
   for (const el of document.querySelectorAll('[aria-label],[placeholder],[title],[alt]')) {
     if (el.closest(skip)) continue;
     for (const a of ['aria-label', 'placeholder', 'title', 'alt'])
-      for (const w of (el.getAttribute(a) || '').match(/\\p{Script=Latin}[\\p{Script=Latin}'’]{2,}/gu) || [])
+      for (const w of (el.getAttribute(a) || '')
+                        .match(/\\p{Script=Latin}[\\p{Script=Latin}'’]{2,}/gu) || [])
         words.add(w);
   }
   return [...words].sort();

@@ -57,8 +57,13 @@ def test_turn_it_off_and_on_again(client, session):
     assert client.post("/account/digest", data={"digest-digest": "on"}).status_code == 302
     assert opted_out(session, user) is False
     assert "The daily digest is on" in client.get("/account/").get_data(as_text=True)
-    actions = list(session.scalars(select(AuditEvent.action).where(
-        AuditEvent.actor_id == user.id, AuditEvent.action.like("digest-%")).order_by(AuditEvent.id)))
+    actions = list(
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.actor_id == user.id, AuditEvent.action.like("digest-%"))
+            .order_by(AuditEvent.id)
+        )
+    )
     assert actions == ["digest-off", "digest-on"]
 
 

@@ -1,4 +1,6 @@
-"""/api/v1: published statements, public fields only; every response as the OpenAPI document says."""
+"""/api/v1: published statements, public fields only; every response as the OpenAPI document
+says."""
+
 import csv
 import io
 import re

@@ -210,8 +210,13 @@ def build_site(app: Flask) -> dict:
     session.commit()
     for translated in (statement, published):  # a translation of each: its pages are crawled
         original = drafting.current_revision(session, translated)
-        translating.add(session, translated, owner_id, "fr",
-                        drafting.Text("Une déclaration", "Le texte.", original.place, original.date))
+        translating.add(
+            session,
+            translated,
+            owner_id,
+            "fr",
+            drafting.Text("Une déclaration", "Le texte.", original.place, original.date),
+        )
         pdfs.issue(session, translated, app.config, language="fr")
 
     own = session.query(Membership).filter_by(statement_id=statement.id, user_id=owner_id).one()
@@ -329,7 +334,7 @@ def test_every_route_carries_the_security_headers_and_loads_nothing_from_elsewhe
 def test_logged_out_the_desk_redirects_with_the_same_headers(app, client, site):
     client.post("/logout")
     urls, _skipped = crawl_urls(app, site)
-    for rule, url in urls:
+    for _rule, url in urls:
         if url.startswith("/desk"):
             response = client.get(url)
             assert response.status_code == 302 and "/login" in response.location, url

@@ -164,7 +164,9 @@ def test_sign_form(client, session, app, statement):
 def check_complete_signature(session, where: str) -> None:
     signature = session.scalars(select(Signature).order_by(Signature.id.desc())).first()
     assert signature.status == "unconfirmed" and not signature.flagged, where
-    assert signature.name and signature.public_name == signature.name and signature.pending_key, where
+    assert signature.name and signature.public_name == signature.name and signature.pending_key, (
+        where
+    )
     assert signature.name_key is None, where  # unconfirmed: claims the name, holds nothing
     assert not BIDI_CONTROLS.search(signature.public_name), where
     assert all(unicodedata.category(c) not in ("Cc", "Cf") for c in signature.public_name), where
