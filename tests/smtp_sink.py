@@ -4,7 +4,6 @@ import email.message
 import email.policy
 import socket
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -53,10 +52,5 @@ def mail_config(controller: Controller) -> dict:
             "MAIL_DEFAULT_SENDER": "cosign <noreply@cosign.test>"}
 
 
-@pytest.fixture
-def smtp():
-    """(controller, sink): a running SMTP server that accepts everything."""
-    sink = Sink()
-    controller = start(sink)
-    yield controller, sink
-    controller.stop()
+# the fixture moved to tests/conftest.py; re-exported for the modules that still import it
+from tests.conftest import smtp  # noqa: E402, F401

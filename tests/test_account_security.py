@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from cosign import accounts, second_factor
 from cosign.models import AuditEvent, Membership, OutboxMessage, User
 from tests.factories import PASSWORD, login, make_statement, make_user
-from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import mail_config
 from tests.waiting import wait_until
 
 NEW = "a brand new passphrase"

@@ -7,12 +7,17 @@ from sqlalchemy import func, select
 
 from cosign import moderation, retention, signing
 from cosign.models import AuditEvent, OutboxMessage, Signature
+from tests import live_server
 from tests.factories import make_statement, make_user
-from tests.test_concurrency import app_overrides, live_port, open_statement, server_errors  # noqa: F401
-from tests.test_signing import SECRET, links, sign, sign_on, token_in
+from tests.signatures import SECRET, links, sign, sign_on, token_in
 
 NAME = "Iraqi Democratic Association"
 RIGHT, TYPO, OTHER = "sara@ida.example.org", "sara@ida.exmaple.org", "someone@else.example.org"
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    return live_server.settings()  # one test here serves the app live; all ran with these
 
 
 @pytest.fixture
@@ -309,8 +314,8 @@ def test_ten_competing_confirmations_at_once_one_wins(app, session, open_stateme
     from concurrent.futures import ThreadPoolExecutor
 
     from cosign.security import make_token
-    from tests.test_concurrency import TIMEOUT, sign_all
-    from tests.test_concurrency import form as sign_body
+    from tests.live_server import TIMEOUT, sign_all
+    from tests.live_server import form as sign_body
 
     statement_id, slug = open_statement
     results = sign_all(live_port, slug, [[sign_body(NAME, n)] for n in range(10)])

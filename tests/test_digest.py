@@ -9,8 +9,8 @@ from sqlalchemy import select
 from cosign import accounts, digest, moderation, signing
 from cosign.models import AuditEvent, Statement, User
 from tests.factories import add_editor, make_statement, make_user
-from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)
-from tests.test_signing import SECRET, links, sign, sign_on, token_in
+from tests.signatures import SECRET, confirmed, links, sign, sign_on
+from tests.smtp_sink import mail_config
 
 SITE = "https://statements.example.org"  # not the test client's host (cosign.test)
 
@@ -35,14 +35,6 @@ def team(session, frozen_clock):
     accounts.set_digest(session, quiet.id, False)
     signing.open_for_signature(session, statement, lead.id, signing.OpenOptions())
     return statement, lead, second, editor, quiet
-
-
-def confirmed(session, statement, name, email, **kw):
-    """A web sign-on, confirmed by its e-mail link: it waits for moderation."""
-    sign(session, statement, sign_on(name, email, **kw))
-    signature, _changed = signing.confirm(session, token_in(session, "signature-confirm", email),
-                                          secret_key=SECRET, link_for=links)
-    return signature
 
 
 def digests(sink):

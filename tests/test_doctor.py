@@ -12,7 +12,7 @@ from cosign.app import create_app
 from cosign.config import ConfigurationError
 from cosign.extensions import db
 from tests.conftest import app_config
-from tests.smtp_sink import free_port, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import free_port
 
 REDIS_URL = os.environ.get("COSIGN_TEST_REDIS_URL")
 REDIS_SKIP = (

@@ -14,7 +14,7 @@ from cosign import database, listing, moderation
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
 from cosign.models import Signature, Statement
-from tests.test_catalogue import (
+from tests.publications import (
     CONTACT,
     HIDDEN_CITY,
     HIDDEN_NAME,

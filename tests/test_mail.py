@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from cosign import mail, membership
 from cosign.models import Membership, OutboxMessage, Statement
 from tests.factories import make_statement, make_user
-from tests.smtp_sink import Sink, free_port, mail_config, smtp, start  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import Sink, free_port, mail_config, start
 
 
 @pytest.fixture

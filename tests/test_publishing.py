@@ -18,6 +18,7 @@ from cosign.models import (
     Statement,
 )
 from tests.factories import make_statement, make_user
+from tests.publication_flow import open_statement
 from tests.smtp_sink import Sink, mail_config, start
 
 
@@ -34,20 +35,6 @@ def app_overrides(request):
     if "sink" in request.fixturenames:
         return mail_config(request.getfixturevalue("sink")[0])
     return {}
-
-
-def open_statement(session, names=("Iraqi Solidarity Network", "Rights Watch Nasiriya")):
-    owner = make_user(session)
-    statement = make_statement(session, owner, coalition="The Coalition",
-                               press_name="Hana Press", press_email="press@coalition.example")
-    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    from cosign import moderation
-
-    for name in names:
-        moderation.add(session, statement, signing.SignOn(
-            organisation=name, country="IQ", email=f"contact@{len(name)}.example",
-            contact_name="Secret Contact"), owner.id)
-    return owner, statement
 
 
 def contact(session, owner, address, tags=""):

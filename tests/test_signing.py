@@ -3,45 +3,12 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cosign import drafting, moderation, signatories, signing
 from cosign.models import AuditEvent, OutboxMessage, Signature, Statement
 from tests.factories import BODY, make_statement, make_user
-
-SECRET = "test-secret"
-
-
-def links(purpose, value):
-    return f"https://cosign.test/{purpose}/{value}"
-
-
-def count(session, model, *where):
-    return session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def sign_on(name="Iraqi Democratic Association", email="contact@ida.example.org", **kw):
-    data = dict(organisation=name, country="IQ", email=email, contact_name="Sara Ali",
-                org_type="association")
-    data.update(kw)
-    return signing.SignOn(**data)
-
-
-def sign(session, statement, form=None, **kw):
-    return signing.sign(session, statement, form or sign_on(), secret_key=SECRET,
-                        link_for=links, **kw)
-
-
-def token_in(session, kind, recipient=None):
-    query = (
-        select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id.desc())
-    )
-    if recipient:
-        query = query.where(OutboxMessage.recipient == recipient)
-    message = session.scalars(query).first()
-    purpose = {"signature-confirm": signing.CONFIRM, "signature-approved": signing.WITHDRAW,
-               "signature-reconfirm": signing.RECONFIRM}[kind]
-    return re.search(rf"https://cosign\.test/{purpose}/(\S+)", message.body_text).group(1)
+from tests.signatures import SECRET, count, links, sign, sign_on, token_in
 
 
 @pytest.fixture

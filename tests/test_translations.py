@@ -24,7 +24,7 @@ from cosign.models import (
 )
 from tests.factories import login, make_statement, make_user
 from tests.press_factories import make_contact
-from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import mail_config
 
 AR_TITLE = "بيان مشترك بشأن حرية الصحافة"
 AR_BODY = ("نحن المنظمات الموقّعة أدناه ندين اعتقال الصحفيين في البصرة.\n\n"

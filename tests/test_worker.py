@@ -23,18 +23,8 @@ from cosign import jobs, press, publishing, queue, signing
 from cosign.config import ROOT
 from cosign.models import OutboxMessage, PressDelivery, Signature, Statement
 from tests.factories import make_statement, make_user
-from tests.smtp_sink import smtp  # noqa: F401  (a fixture)
-from tests.test_publishing import open_statement
-from tests.test_queue import (  # noqa: F401  (logs, queue_prefix, redis, redis_url: fixtures)
-    closed_port,
-    logs,
-    queue_prefix,
-    redis,
-    redis_overrides,
-    redis_url,
-    sign_form,
-    waiting,
-)
+from tests.publication_flow import open_statement
+from tests.queues import closed_port, redis_overrides, sign_form, waiting
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from cosign import jobs, mail, queue
 from cosign.config import ROOT
 from tests.redis_server import running
-from tests.smtp_sink import free_port, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import free_port
 from tests.waiting import wait_until
 
 

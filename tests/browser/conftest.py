@@ -19,6 +19,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
+from cosign import demo as demo_data
+
 CHROMIUM = "/usr/bin/chromium"
 # assertions wait up to 15 s for their condition (Playwright: 5 s): CI shares 2 cores
 expect.set_options(timeout=15_000)
@@ -157,3 +159,13 @@ def screenshot():
     """``screenshot(page, name)``: a full-page PNG in /tmp/cosign-shots/, only if
     COSIGN_SCREENSHOTS=1 (so CI writes no files)."""
     return _screenshot
+
+
+@pytest.fixture
+def arabic(session, demo):
+    """The demo statement, its press list and the Arabic statement with two translations."""
+    demo_data.open_with_signatories(session, demo)
+    demo_data.add_press_list(session, demo.created_by_id)
+    slug = demo_data.load_arabic(session, demo.created_by_id).slug
+    session.commit()  # and no transaction left open: the server writes (SQLite)
+    return slug

@@ -15,8 +15,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cosign import demo as demo_data
-
 from .conftest import DEMO_SLUG
 
 pytestmark = pytest.mark.browser
@@ -45,16 +43,6 @@ LATIN_WORDS = """() => {
   }
   return [...words].sort();
 }"""
-
-
-@pytest.fixture
-def arabic(session, demo):
-    """The demo statement, its press list and the Arabic statement with two translations."""
-    demo_data.open_with_signatories(session, demo)
-    demo_data.add_press_list(session, demo.created_by_id)
-    slug = demo_data.load_arabic(session, demo.created_by_id).slug
-    session.commit()  # and no transaction left open: the server writes (SQLite)
-    return slug
 
 
 def _english_left(page, lang: str) -> set[str]:

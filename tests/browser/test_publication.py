@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from .conftest import DEMO_SLUG
-from .test_languages import arabic  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from cosign.models import AuditEvent, User
-from tests.factories import login, make_user
-from tests.web.test_csrf import csrf_login
+from tests.factories import csrf_login, login, make_user
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from cosign import drafting
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.models import AuditEvent, Comment, Invitation, Revision, Statement, User
-from tests.factories import BODY, PASSWORD, make_statement, make_user
+from tests.factories import BODY, PASSWORD, csrf_login, make_statement, make_user
 
 
 @pytest.fixture
@@ -16,15 +16,6 @@ def app_overrides():
 def snapshot(session):
     return tuple(session.scalar(select(func.count()).select_from(m))
                  for m in (Statement, Revision, Comment, Invitation, AuditEvent, User))
-
-
-def csrf_login(client, user):
-    html = client.get("/login").get_data(as_text=True)
-    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = client.post(
-        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
 
 
 def test_login_without_token_is_refused(client, session):

@@ -24,9 +24,9 @@ from werkzeug.security import generate_password_hash
 from cosign import moderation, publishing, security, signing
 from cosign.models import AuditEvent, IssuedPdf, OutboxMessage, PressContact, Signature, Statement
 from cosign.security import make_token
+from tests.crawler import page_problems
 from tests.factories import make_statement, make_user
-from tests.web.test_headers import page_problems
-from tests.web.test_sign import form
+from tests.web.forms import form
 
 # OWASP XSS Filter Evasion Cheat Sheet, varied
 XSS = [

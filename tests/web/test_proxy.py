@@ -7,7 +7,7 @@ from cosign import signing
 from cosign.config import Config, ConfigurationError
 from cosign.models import Signature
 from tests.factories import make_statement, make_user
-from tests.web.test_sign import form
+from tests.web.forms import form
 
 LIMIT = 20  # COSIGN_SIGN_LIMIT_IP's default: "20 per hour"
 PROXY = "10.0.0.2"

@@ -6,7 +6,7 @@ import pytest
 
 from cosign import moderation, signing
 from tests.factories import login, make_statement, make_user
-from tests.test_catalogue import HIDDEN_CITY, HIDDEN_NAME, HIDDEN_SITE, opened, publish, sign_on
+from tests.publications import HIDDEN_CITY, HIDDEN_NAME, HIDDEN_SITE, opened, publish, sign_on
 
 
 def test_home_page(client):

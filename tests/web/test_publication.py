@@ -201,7 +201,7 @@ def app_overrides(request):
 
 
 def test_publication_forms_refuse_posts_without_csrf_token(client, session, run_worker):
-    from tests.web.test_csrf import csrf_login
+    from tests.factories import csrf_login
 
     owner = make_user(session)
     statement = open_statement(session, owner)
@@ -233,8 +233,8 @@ def summary_statement(session):
     """corrected() (3 signatories of version 3, 9 of earlier versions only), an Arabic
     translation, and five press contacts: tagged and untagged, in English, Arabic and French."""
     from cosign import drafting, translating
-    from tests.test_printed_signed import corrected
-    from tests.test_summary import CONTACTS
+    from tests.corrections import corrected
+    from tests.press_factories import CONTACTS
 
     owner, statement = corrected(session)
     revision = drafting.current_revision(session, statement)
@@ -407,7 +407,7 @@ def test_the_summary_and_the_preview_are_for_members_only(client, session, run_w
 
 
 def test_the_summarys_button_refuses_posts_without_csrf_token(client, session, run_worker):
-    from tests.web.test_csrf import csrf_login
+    from tests.factories import csrf_login
 
     owner = make_user(session)
     statement = open_statement(session, owner)

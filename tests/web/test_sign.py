@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from cosign import moderation, signing
 from cosign.models import OutboxMessage, Signature
 from tests.factories import make_statement, make_user
+from tests.web.forms import form
 
 XSS = [
     "<script>alert(1)</script>",
@@ -20,15 +21,6 @@ XSS = [
 
 def count(session, model=Signature, *where):
     return session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def form(**overrides):
-    data = {"organisation": "Kurdistan Women's Union", "country": "IQ", "city": "Erbil",
-            "org_type": "union", "website": "https://kwu.example.org", "contact_name": "Hana Aziz",
-            "contact_role": "Chair", "email": "hana@kwu.example.org", "display": "named",
-            "authorised": "y", "message": "Count us in.", "kind": "organisation", "fax": ""}
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture
@@ -258,7 +250,7 @@ def test_withdrawal_by_link(client, session, statement):
     client.post(f"/s/{statement.slug}/sign", data=form())
     client.post(confirm_link(session))
     signature = session.scalar(select(Signature))
-    from tests.test_signing import SECRET  # noqa: F401  (same token format)
+    from tests.signatures import SECRET  # noqa: F401  (same token format)
     moderation.approve(session, statement, [signature.id], statement.owner.id,
                        secret_key=client.application.config["SECRET_KEY"],
                        link_for=lambda purpose, value: f"http://cosign.test/{purpose}/{value}")
