@@ -14,7 +14,8 @@ Each setup sends its mail to its own aiosmtpd sink on a free port. A
 coordinator and two statements open for signature are made through the
 services: ``--warmup`` sign-ons (default 40) go to the first one and are not
 measured (every web worker imports, connects and compiles its templates; the
-sink is emptied after their mail arrived), the burst goes to the second. Client threads in several processes (``--procs``) first load the sign-on form
+sink is emptied after their mail arrived), the burst goes to the second. Client threads in
+several processes (``--procs``) first load the sign-on form
 (GET: session cookie and CSRF token, not measured), then all N POSTs are
 released at once, alternating between the stack's two servers. Every POST must
 be answered 303 to ``/s/<slug>/sign/sent``; anything else is an error. Then
@@ -66,7 +67,9 @@ CLIENT_TIMEOUT = 120.0
 
 
 def _load_stack_module():
-    spec = importlib.util.spec_from_file_location("cosign_stack_script", ROOT / "scripts" / "stack.py")
+    spec = importlib.util.spec_from_file_location(
+        "cosign_stack_script", ROOT / "scripts" / "stack.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look the module up by name
     spec.loader.exec_module(module)
@@ -327,9 +330,14 @@ def run_stack(tmp: Path, args) -> Result:
     redis_base = os.environ.get("COSIGN_STACK_REDIS_URL") or stack.DEFAULT_REDIS_URL
     parts = urllib.parse.urlsplit(redis_base)
     st = stack.Stack(
-        state_dir=tmp / "stack", database="cosign_load", ports=(free_port(), free_port()),
-        web_concurrency=2, redis_url=urllib.parse.urlunsplit(parts._replace(path=f"/{LOAD_REDIS_DB}")),
-        mail=("127.0.0.1", controller.port), env={**LIMITS, "COSIGN_DEV": ""})
+        state_dir=tmp / "stack",
+        database="cosign_load",
+        ports=(free_port(), free_port()),
+        web_concurrency=2,
+        redis_url=urllib.parse.urlunsplit(parts._replace(path=f"/{LOAD_REDIS_DB}")),
+        mail=("127.0.0.1", controller.port),
+        env={**LIMITS, "COSIGN_DEV": ""},
+    )
     try:
         info = stack.up(st, fresh=True, quiet=True)
         env = info["env"]
@@ -342,9 +350,17 @@ def run_stack(tmp: Path, args) -> Result:
         print(f"  {setup}; servers {', '.join(info['urls'])}", flush=True)
         ports = [int(u.rpartition(":")[2]) for u in info["urls"]]
         warm_up(ports, warm[1], args.warmup, sink, args.mail_timeout)
-        result = measure("PostgreSQL+Redis, 2 servers x 2 workers" + (" + worker" if info["worker"] else ""),
-                         ports, env["DATABASE_URL"],
-                         statement, sink, args.n, args.concurrency, args.procs, args.mail_timeout)
+        result = measure(
+            "PostgreSQL+Redis, 2 servers x 2 workers" + (" + worker" if info["worker"] else ""),
+            ports,
+            env["DATABASE_URL"],
+            statement,
+            sink,
+            args.n,
+            args.concurrency,
+            args.procs,
+            args.mail_timeout,
+        )
         result.note = worker
         return result
     finally:
@@ -377,12 +393,22 @@ def run_embedded(tmp: Path, args) -> Result:
         stack.wait_healthy(st, procs)
         warm = open_statement(env["DATABASE_URL"], env["SECRET_KEY"], st.storage_dir)
         statement = open_statement(env["DATABASE_URL"], env["SECRET_KEY"], st.storage_dir)
-        setup = f"embedded: SQLite, 1 server x {args.embedded_workers} workers, no Redis, jobs inline"
+        setup = (
+            f"embedded: SQLite, 1 server x {args.embedded_workers} workers, no Redis, jobs inline"
+        )
         print(f"  {setup}; server http://127.0.0.1:{st.ports[0]}", flush=True)
         warm_up(list(st.ports), warm[1], args.warmup, sink, args.mail_timeout)
-        result = measure(f"SQLite, 1 server x {args.embedded_workers} workers, inline", list(st.ports),
-                         env["DATABASE_URL"], statement, sink, args.n, args.concurrency,
-                         args.procs, args.mail_timeout)
+        result = measure(
+            f"SQLite, 1 server x {args.embedded_workers} workers, inline",
+            list(st.ports),
+            env["DATABASE_URL"],
+            statement,
+            sink,
+            args.n,
+            args.concurrency,
+            args.procs,
+            args.mail_timeout,
+        )
         result.note = "jobs inline"
         return result
     finally:
@@ -437,9 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     args.concurrency = args.concurrency or args.n
 
     tmp = Path(tempfile.mkdtemp(prefix="cosign-load-"))
-    print(f"cosign load: {args.n} concurrent distinct sign-ons per setup, {args.concurrency} client "
-          f"threads in {args.procs} processes, {os.cpu_count()} cores (clients and servers share "
-          f"them); load average {os.getloadavg()[0]:.1f} before the run", flush=True)
+    print(
+        f"cosign load: {args.n} concurrent distinct sign-ons per setup, {args.concurrency} client "
+        f"threads in {args.procs} processes, {os.cpu_count()} cores (clients and servers share "
+        f"them); load average {os.getloadavg()[0]:.1f} before the run",
+        flush=True,
+    )
     results: list[Result] = []
     failed = False
     try:

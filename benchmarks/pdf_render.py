@@ -25,6 +25,7 @@ run (cold pool, cold fonts) is not counted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
 import random
@@ -160,13 +161,14 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             reset_peaks(chunked)
             for _ in range(3 if count <= 5000 else 1):
-                seconds, data = timed(lambda: chunked.render_statement(DOCUMENT, people, OPTIONS))
+                seconds, data = timed(functools.partial(chunked.render_statement, DOCUMENT, people,
+                                                        OPTIONS))
                 runs.append(seconds)
             breakdown = dict(chunked.timings)
             memory = peak_mb(chunked)
             ours = statistics.median(runs)
             reset_peaks(naive)
-            base, baseline = timed(lambda: naive.render_naive(DOCUMENT, people, OPTIONS))
+            base, baseline = timed(functools.partial(naive.render_naive, DOCUMENT, people, OPTIONS))
             base_memory = peak_mb(naive)
             rows.append((count, pages(data), pages(baseline), ours, base, memory, base_memory))
             detail = ", ".join(f"{key} {value:.2f} s" if isinstance(value, float)
@@ -260,9 +262,10 @@ def app_path(sizes: list[int]) -> int:
             session.get(Statement, statement_id).pdf_wanted_at = dt.datetime(2000, 1, 1)
             session.commit()
             session.rollback()
-            read, snapshot = timed(lambda: pdfs.read_snapshot(session, statement_id, app.config))
-            seconds, issued = timed(lambda: pdfs.render_wanted(session, statement_id,
-                                                               app.config))
+            read, snapshot = timed(functools.partial(pdfs.read_snapshot, session, statement_id,
+                                                      app.config))
+            seconds, issued = timed(functools.partial(pdfs.render_wanted, session, statement_id,
+                                                      app.config))
             breakdown = dict(core_pdf.default_pool().timings)
             if count == 200 and sizes:
                 continue

@@ -253,7 +253,9 @@ def client_thread(kind: str, port: int, slug: str, tag: str, start: float, measu
                 conn.close()
                 status, location = None, repr(exc)
             t1 = time.time()
-            ok = status == expected and (kind != "sign" or location.endswith(f"/s/{slug}/sign/sent"))
+            ok = status == expected and (
+                kind != "sign" or location.endswith(f"/s/{slug}/sign/sent")
+            )
             if kind == "sign" and status == 303:
                 out.total_303 += 1
             in_window = t0 >= measure_from and t1 <= stop
@@ -338,7 +340,9 @@ def run_phase(kind: str, port: int, slug: str, server_pid: int, clients: int, pr
 
 def count_rows(db_path: Path, slug: str) -> tuple[int, int]:
     with sqlite3.connect(db_path) as conn:
-        (statement_id,) = conn.execute("SELECT id FROM statement WHERE slug = ?", (slug,)).fetchone()
+        (statement_id,) = conn.execute(
+            "SELECT id FROM statement WHERE slug = ?", (slug,)
+        ).fetchone()
         signatures = conn.execute("SELECT count(*) FROM signature WHERE statement_id = ?",
                                   (statement_id,)).fetchone()[0]
         mails = conn.execute("SELECT count(*) FROM outbox_message WHERE statement_id = ? AND "
@@ -347,10 +351,13 @@ def count_rows(db_path: Path, slug: str) -> tuple[int, int]:
 
 
 def report(phase: Phase, duration: float) -> None:
-    print(f"  {phase.kind:<5} {phase.rate:8.1f} req/s   p50 {phase.p50_ms:7.1f} ms   "
-          f"p99 {phase.p99_ms:7.1f} ms   errors {len(phase.errors)}   "
-          f"CPU server {phase.server_cpu / duration:4.2f} / clients {phase.client_cpu / duration:4.2f} "
-          f"cores")
+    print(
+        f"  {phase.kind:<5} {phase.rate:8.1f} req/s   p50 {phase.p50_ms:7.1f} ms   "
+        f"p99 {phase.p99_ms:7.1f} ms   errors {len(phase.errors)}   "
+        f"CPU server {phase.server_cpu / duration:4.2f} "
+        f"/ clients {phase.client_cpu / duration:4.2f} "
+        f"cores"
+    )
     for error in phase.errors[:5]:
         print(f"        error: {error}")
 

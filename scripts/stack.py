@@ -733,7 +733,9 @@ def main(argv: list[str] | None = None) -> int:
     saved = stack.state_dir / "stack.json"
     if saved.exists():  # the ports of the last `up`
         try:
-            stack.ports = tuple(int(u.rpartition(":")[2]) for u in json.loads(saved.read_text())["urls"])
+            stack.ports = tuple(
+                int(u.rpartition(":")[2]) for u in json.loads(saved.read_text())["urls"]
+            )
         except (ValueError, KeyError):
             pass
     try:

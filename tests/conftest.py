@@ -6,16 +6,29 @@ worker; every table is emptied before each test.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
+import threading
+import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import got_request_exception
+from redis import Redis
+from werkzeug.serving import make_server
 
 from cosign import clock
 from cosign.app import create_app
 from cosign.config import database_url
+from cosign.signing import OpenOptions, open_for_signature
+from tests.factories import make_statement, make_user
+from tests.queues import (
+    REDIS_SKIP,
+    REDIS_URL,
+    forget,
+)
 
 PG_URL = os.environ.get("COSIGN_TEST_DATABASE_URL")
 PG_SKIP_REASON = ("COSIGN_TEST_DATABASE_URL is not set: the PostgreSQL variant of this test "
@@ -200,3 +213,86 @@ def pki(tmp_path_factory):
     running = test_pki.start(tmp_path_factory.mktemp("pki"), tsa_valid_days=30)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def logs(caplog):
+    """caplog, with cosign's loggers enabled again: the migrations run in this process by the
+    ``sqlite_template`` fixture (Alembic's ``fileConfig``) disable every logger that exists."""
+    for name in ("cosign.queue", "cosign.jobs", "cosign.ratelimit"):
+        logging.getLogger(name).disabled = False
+    return caplog
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not REDIS_URL:
+        pytest.skip(REDIS_SKIP)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def queue_prefix(redis):
+    prefix = f"t{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex[:10]}"
+    forget(redis, prefix)
+    yield prefix
+    forget(redis, prefix)
+
+
+@pytest.fixture
+def smtp():
+    """(controller, sink): a running SMTP server on loopback (tests/smtp_sink.py) that accepts
+    everything."""
+    from tests.smtp_sink import Sink, start
+
+    sink = Sink()
+    controller = start(sink)
+    yield controller, sink
+    controller.stop()
+
+
+@pytest.fixture
+def open_statement(session):
+    """(id, slug) of a statement open for signature; the test's session is left idle.
+
+    On SQLite a transaction left open in this thread would hold the write lock
+    (transactions outside requests begin IMMEDIATE) and stall every request.
+    """
+    owner = make_user(session)
+    statement = make_statement(session, owner)
+    open_for_signature(session, statement, owner.id, OpenOptions())
+    ids = statement.id, statement.slug
+    session.rollback()
+    return ids
+
+
+@pytest.fixture
+def server_errors(app):
+    """Exceptions raised by views while the live server runs."""
+    errors: list[BaseException] = []
+
+    def record(_sender, exception, **_extra):
+        errors.append(exception)
+
+    got_request_exception.connect(record, app)
+    yield errors
+    got_request_exception.disconnect(record, app)
+
+
+@pytest.fixture
+def live_port(app, server_errors):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="live-server", daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()

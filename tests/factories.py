@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pyotp
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from cosign import drafting, membership
-from cosign.models import User
+from cosign import drafting, membership, second_factor
+from cosign.models import AuditEvent, User
 
 PASSWORD = "correct horse battery staple"
 _HASH = generate_password_hash(PASSWORD, method="scrypt")
@@ -44,3 +46,33 @@ def login(client, user: User, password: str = PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def csrf_login(client, user):
+    html = client.get("/login").get_data(as_text=True)
+    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+
+
+def actions(session, user_id=None) -> list[str]:
+    """The audit log's actions, oldest first (of one actor, or all)."""
+    query = select(AuditEvent.action).order_by(AuditEvent.id)
+    if user_id is not None:
+        query = query.where(AuditEvent.actor_id == user_id)
+    return list(session.scalars(query))
+
+
+def code_at(secret: str, moment: dt.datetime, steps: int = 0) -> str:
+    """The TOTP code of ``secret`` at ``moment`` (``steps`` windows later or earlier)."""
+    return pyotp.TOTP(secret).generate_otp(second_factor.current_step(moment) + steps)
+
+
+def enable_second_factor(session, user, frozen_clock) -> tuple[str, list[str]]:
+    """Two-step login set up for ``user``: (its TOTP secret, its recovery codes)."""
+    secret = second_factor.begin_setup(session, user)
+    assert not second_factor.is_enabled(user) and second_factor.pending_secret(user) == secret
+    codes = second_factor.confirm_setup(session, user, code_at(secret, frozen_clock.now))
+    return secret, codes

@@ -79,6 +79,22 @@ def _metadata(pdf, *, level: str, ua: bool) -> list[str]:
                                      .rsplit(b"<?xpacket", 1)[0])
     except (ElementTree.ParseError, IndexError) as exc:
         return out + [f"6.6.2.1: the XMP metadata is not well-formed XML ({exc})"]
+    values, used, declared = _xmp_properties(xml)
+    if values.get((NS_PDFAID, "part")) != "3":
+        out.append(f"6.6.4: pdfaid:part is {values.get((NS_PDFAID, 'part'))!r}, not 3")
+    if values.get((NS_PDFAID, "conformance")) != level:
+        out.append(f"6.6.4: pdfaid:conformance is {values.get((NS_PDFAID, 'conformance'))!r}, "
+                   f"not {level}")
+    if ua and values.get((NS_PDFUAID, "part")) != "1":
+        out.append("PDF/UA-1 5: pdfuaid:part is not 1")
+    for namespace in sorted(used - PREDEFINED - declared):
+        out.append(f"6.6.2.3.2: XMP schema {namespace} is neither predefined nor declared by "
+                   "an extension schema")
+    return out + _info_matches_xmp(pdf, xml, values)
+
+
+def _xmp_properties(xml) -> tuple[dict[tuple[str, str], str], set[str], set[str]]:
+    """The XMP's (namespace, name) -> value, the namespaces it uses and those it declares."""
     values: dict[tuple[str, str], str] = {}
     used: set[str] = set()
     declared: set[str] = set()
@@ -92,16 +108,11 @@ def _metadata(pdf, *, level: str, ua: bool) -> list[str]:
             declared.add((element.text or element.get(f"{{{RDF}}}resource") or "").strip())
         elif element.get(f"{{{NS_SCHEMA}}}namespaceURI"):
             declared.add(element.get(f"{{{NS_SCHEMA}}}namespaceURI"))
-    if values.get((NS_PDFAID, "part")) != "3":
-        out.append(f"6.6.4: pdfaid:part is {values.get((NS_PDFAID, 'part'))!r}, not 3")
-    if values.get((NS_PDFAID, "conformance")) != level:
-        out.append(f"6.6.4: pdfaid:conformance is {values.get((NS_PDFAID, 'conformance'))!r}, "
-                   f"not {level}")
-    if ua and values.get((NS_PDFUAID, "part")) != "1":
-        out.append("PDF/UA-1 5: pdfuaid:part is not 1")
-    for namespace in sorted(used - PREDEFINED - declared):
-        out.append(f"6.6.2.3.2: XMP schema {namespace} is neither predefined nor declared by "
-                   "an extension schema")
+    return values, used, declared
+
+
+def _info_matches_xmp(pdf, xml, values: dict[tuple[str, str], str]) -> list[str]:
+    out = []
     info = pdf.trailer.get("/Info")
     if info is not None:
         pairs = {"/Title": ("http://purl.org/dc/elements/1.1/", "title"),

@@ -66,3 +66,12 @@ def mail_count(session, recipient: str | None = None) -> int:
     if recipient:
         query = query.where(OutboxMessage.recipient == recipient)
     return session.scalar(query)
+
+
+CONTACTS = [  # (address, language, tags)
+    ("a@news.example", "en", "iraq"),
+    ("b@news.example", "ar", "iraq,gulf"),
+    ("c@news.example", "ar-IQ", ""),
+    ("d@news.example", "fr", ""),  # no French translation: the original text
+    ("e@news.example", "en", "gulf"),
+]

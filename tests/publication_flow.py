@@ -4,6 +4,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from cosign import signing
+from tests.factories import make_statement, make_user
+
 
 class ConfirmForm(HTMLParser):
     """The fields of the summary's form (the one that posts to .../publish/confirm)."""
@@ -63,3 +66,17 @@ def _multi(pairs):
     from werkzeug.datastructures import MultiDict
 
     return MultiDict(pairs)
+
+
+def open_statement(session, names=("Iraqi Solidarity Network", "Rights Watch Nasiriya")):
+    owner = make_user(session)
+    statement = make_statement(session, owner, coalition="The Coalition",
+                               press_name="Hana Press", press_email="press@coalition.example")
+    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
+    from cosign import moderation
+
+    for name in names:
+        moderation.add(session, statement, signing.SignOn(
+            organisation=name, country="IQ", email=f"contact@{len(name)}.example",
+            contact_name="Secret Contact"), owner.id)
+    return owner, statement

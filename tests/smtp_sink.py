@@ -4,7 +4,6 @@ import email.message
 import email.policy
 import socket
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -16,7 +15,8 @@ def free_port() -> int:
 
 
 class Sink:
-    """Keeps each envelope in `messages`; refuses (550) the recipients in `refuse`, accepts the rest."""
+    """Keeps each envelope in `messages`; refuses (550) the recipients in `refuse`, accepts the
+    rest."""
 
     def __init__(self, refuse=()):
         self.refuse = set(refuse)
@@ -52,10 +52,5 @@ def mail_config(controller: Controller) -> dict:
             "MAIL_DEFAULT_SENDER": "cosign <noreply@cosign.test>"}
 
 
-@pytest.fixture
-def smtp():
-    """(controller, sink): a running SMTP server that accepts everything."""
-    sink = Sink()
-    controller = start(sink)
-    yield controller, sink
-    controller.stop()
+# the fixture moved to tests/conftest.py; re-exported for the modules that still import it
+from tests.conftest import smtp  # noqa: E402, F401

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from cosign import accounts, second_factor
 from cosign.models import AuditEvent, Membership, OutboxMessage, User
 from tests.factories import PASSWORD, login, make_statement, make_user
-from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import mail_config
 from tests.waiting import wait_until
 
 NEW = "a brand new passphrase"
@@ -75,7 +75,9 @@ def test_password_change_keeps_this_browser_and_ends_the_others(app, client, ses
     assert logged_in(client)
     assert not logged_in(other)  # the other device is logged out
     client.post("/logout")
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 401
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 401
+    )
     login(client, user, NEW)
     assert "password-changed" in audit_actions(session, user.id)
 
@@ -267,7 +269,9 @@ def test_two_step_login(client, session, frozen_clock):
     secret, codes = setup_second_factor(client, session, user, frozen_clock)
     frozen_clock.advance(seconds=30)
 
-    response = client.post("/login?next=/desk/new", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=/desk/new", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.status_code == 302 and response.location.endswith("/login/code")
     assert not logged_in(client)  # not before the code
     assert b"Second step" in client.get("/login/code").data
@@ -341,10 +345,12 @@ def test_turn_off_and_new_recovery_codes(client, session, frozen_clock):
     assert page.status_code == 200 and len(new) == 10 and not set(new) & set(codes)
 
     frozen_clock.advance(seconds=30)
-    for data, status in [({"disable-password": "wrong", "disable-code": totp(secret, frozen_clock)}, 401),
-                         ({"disable-password": PASSWORD, "disable-code": "000000x"}, 401),
-                         ({"disable-password": PASSWORD, "disable-code": ""}, 422),
-                         ({"disable-password": PASSWORD, "disable-code": codes[1]}, 401)]:
+    for data, status in [
+        ({"disable-password": "wrong", "disable-code": totp(secret, frozen_clock)}, 401),
+        ({"disable-password": PASSWORD, "disable-code": "000000x"}, 401),
+        ({"disable-password": PASSWORD, "disable-code": ""}, 422),
+        ({"disable-password": PASSWORD, "disable-code": codes[1]}, 401),
+    ]:
         assert client.post("/account/two-step/disable", data=data).status_code == status, data
         assert second_factor.is_enabled(reload(session, user))
     frozen_clock.advance(seconds=30)

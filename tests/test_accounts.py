@@ -7,11 +7,15 @@ from cosign.models import User
 
 
 def test_create_and_authenticate(session):
-    user = accounts.create_user(session, " Coordinator@Example.ORG ", " Nadia   Aziz ", "a long password")
+    user = accounts.create_user(
+        session, " Coordinator@Example.ORG ", " Nadia   Aziz ", "a long password"
+    )
     assert user.email == "coordinator@example.org" and user.name == "Nadia Aziz"
     assert user.password_hash.startswith("scrypt:")
     assert "a long password" not in user.password_hash
-    assert accounts.authenticate(session, "COORDINATOR@example.org", "a long password").id == user.id
+    assert (
+        accounts.authenticate(session, "COORDINATOR@example.org", "a long password").id == user.id
+    )
     assert accounts.authenticate(session, "coordinator@example.org", "wrong password") is None
     assert accounts.authenticate(session, "nobody@example.org", "a long password") is None
     assert user.last_login_at is not None
@@ -38,29 +42,20 @@ def test_duplicate_email(session):
 
 # -- passwords, sessions, reset by e-mail, second factor (issue 13) ---------------------------
 
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
-
-import pyotp  # noqa: E402
 
 from cosign import second_factor  # noqa: E402
 from cosign.models import AuditEvent, OutboxMessage  # noqa: E402
-from cosign.security import hash_recovery_code  # noqa: E402
-from tests.factories import PASSWORD, make_user  # noqa: E402
+from tests.factories import (  # noqa: E402
+    PASSWORD,
+    actions,
+    code_at,
+    enable_second_factor,
+    make_user,
+)
 
 SECRET = "test-secret-key-not-for-production"
 NEW = "a brand new passphrase"
-
-
-def actions(session, user_id=None) -> list[str]:
-    query = select(AuditEvent.action).order_by(AuditEvent.id)
-    if user_id is not None:
-        query = query.where(AuditEvent.actor_id == user_id)
-    return list(session.scalars(query))
-
-
-def code_at(secret: str, moment: dt.datetime, steps: int = 0) -> str:
-    return pyotp.TOTP(secret).generate_otp(second_factor.current_step(moment) + steps)
 
 
 def test_change_password_ends_other_sessions_and_is_audited(session):
@@ -168,77 +163,6 @@ def test_weak_password_through_reset_changes_nothing(session):
     assert accounts.read_reset(session, token, secret_key=SECRET).id == user.id  # still good
 
 
-def _enable(session, user, frozen_clock):
-    secret = second_factor.begin_setup(session, user)
-    assert not second_factor.is_enabled(user) and second_factor.pending_secret(user) == secret
-    codes = second_factor.confirm_setup(session, user, code_at(secret, frozen_clock.now))
-    return secret, codes
-
-
-def test_second_factor_setup_needs_a_right_code(session, frozen_clock):
-    user = make_user(session)
-    secret = second_factor.begin_setup(session, user)
-    with pytest.raises(second_factor.WrongCode):
-        second_factor.confirm_setup(session, user, "000000" if code_at(secret, frozen_clock.now)
-                                    != "000000" else "111111")
-    assert not second_factor.is_enabled(user)
-    codes = second_factor.confirm_setup(session, user, code_at(secret, frozen_clock.now))
-    assert second_factor.is_enabled(user) and len(codes) == 10 and len(set(codes)) == 10
-    stored = json.loads(user.recovery_codes)
-    assert stored == [hash_recovery_code(c) for c in codes]
-    assert not any(c in user.recovery_codes for c in codes)  # only hashes are stored
-    assert actions(session, user.id) == ["2fa-failed", "2fa-enabled"]
-
-
-def test_a_totp_code_counts_once(session, frozen_clock):
-    user = make_user(session)
-    secret, _codes = _enable(session, user, frozen_clock)
-    frozen_clock.advance(seconds=30)
-    code = code_at(secret, frozen_clock.now)
-    assert second_factor.verify(session, user, code) == "totp"
-    assert second_factor.verify(session, user, code) is None  # replayed within its window
-    assert second_factor.verify(session, user, code_at(secret, frozen_clock.now, -1)) is None
-    frozen_clock.advance(seconds=30)
-    assert second_factor.verify(session, user, code_at(secret, frozen_clock.now)) == "totp"
-    frozen_clock.advance(minutes=5)
-    assert second_factor.verify(session, user, code) is None  # too old
-    assert second_factor.verify(session, user, "12345") is None
-    assert actions(session, user.id).count("2fa-failed") == 4
-
-
-def test_a_recovery_code_counts_once(session, frozen_clock):
-    user = make_user(session)
-    _secret, codes = _enable(session, user, frozen_clock)
-    assert second_factor.verify(session, user, codes[3].upper().replace("-", " ")) == "recovery"
-    assert second_factor.remaining_codes(user) == 9
-    assert second_factor.verify(session, user, codes[3]) is None
-    assert second_factor.verify(session, user, "abcd-efgh-jkmn-pqrs") is None
-    assert "recovery-code-used" in actions(session, user.id)
-
-
-def test_disable_needs_password_and_code(session, frozen_clock):
-    user = make_user(session)
-    secret, codes = _enable(session, user, frozen_clock)
-    frozen_clock.advance(seconds=30)
-    with pytest.raises(accounts.WrongPassword):
-        second_factor.disable(session, user, "wrong", code_at(secret, frozen_clock.now))
-    with pytest.raises(second_factor.WrongCode):
-        second_factor.disable(session, user, PASSWORD, "000000")
-    assert second_factor.is_enabled(user)
-    second_factor.disable(session, user, PASSWORD, codes[0])
-    assert not second_factor.is_enabled(user) and user.totp_secret == "" \
-        and user.recovery_codes == ""
-    assert actions(session, user.id)[-1] == "2fa-disabled"
-
-
-def test_regenerated_codes_replace_the_old_ones(session, frozen_clock):
-    user = make_user(session)
-    _secret, old = _enable(session, user, frozen_clock)
-    with pytest.raises(accounts.WrongPassword):
-        second_factor.regenerate_codes(session, user, "wrong")
-    new = second_factor.regenerate_codes(session, user, PASSWORD)
-    assert second_factor.verify(session, user, old[0]) is None
-    assert second_factor.verify(session, user, new[0]) == "recovery"
 
 
 def test_every_account_action_has_a_label(app, session, frozen_clock):
@@ -254,7 +178,7 @@ def test_every_account_action_has_a_label(app, session, frozen_clock):
     accounts.request_reset(session, user.email, secret_key=SECRET, link_for=_link)
     accounts.reset_password(session, accounts.reset_token(SECRET, user), PASSWORD,
                             secret_key=SECRET)
-    secret, codes = _enable(session, user, frozen_clock)
+    secret, codes = enable_second_factor(session, user, frozen_clock)
     second_factor.verify(session, user, codes[0])
     second_factor.verify(session, user, "000000x")
     with pytest.raises(accounts.WrongPassword):

@@ -1,4 +1,5 @@
-"""`flask cosign backup` / `restore`: SQLite's online backup while the site writes, restored onto an empty database.
+"""`flask cosign backup` / `restore`: SQLite's online backup while the site writes, restored
+onto an empty database.
 
 The backup is SQLite's own feature, so these tests run on SQLite only (this
 module's ``db_url``); for PostgreSQL the commands must point to pg_dump and
@@ -99,7 +100,7 @@ def test_backup_while_writing_then_restore_finds_every_signature(app, session, r
                     if n >= 1005:
                         started.set()
                 db.session.remove()
-        except Exception as exc:  # reported by the test below
+        except Exception as exc:  # noqa: BLE001  (any failure in the thread: reported below)
             errors.append(exc)
         finally:
             started.set()
@@ -199,7 +200,9 @@ def test_restore_refuses_what_is_not_a_cosign_backup(tmp_path):
 
     result = invoke(app, "restore", tmp_path / "missing.sqlite3")
     assert result.exit_code == 1 and "there is no file" in result.output
-    assert not (tmp_path / "target.sqlite3").exists() or not signature_table(tmp_path / "target.sqlite3")
+    assert not (tmp_path / "target.sqlite3").exists() or not signature_table(
+        tmp_path / "target.sqlite3"
+    )
 
 
 def signature_table(path) -> bool:

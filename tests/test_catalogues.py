@@ -59,7 +59,7 @@ def test_placeholders_survive_translation(code):
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         wanted = set(PLACEHOLDER.findall(ids[0]))
-        for index, text in enumerate(_strings(message)):
+        for text in _strings(message):
             found = set(PLACEHOLDER.findall(text))
             assert found <= wanted | set(PLACEHOLDER.findall(ids[-1])), (message.id, text)
             if not isinstance(message.string, tuple):  # plural forms may spell the count out
@@ -86,8 +86,13 @@ def test_the_template_matches_the_source(tmp_path):
     with open(fresh, "rb") as f:
         current = {m.id for m in read_po(f) if m.id}
     kept = {m.id for m in _template() if m.id}
-    assert current - kept == set(), f"new strings not extracted (run make messages): {sorted(current - kept, key=str)[:10]}"
-    assert kept - current == set(), f"strings no longer in the source (run make messages): {sorted(kept - current, key=str)[:10]}"
+    assert current - kept == set(), (
+        f"new strings not extracted (run make messages): {sorted(current - kept, key=str)[:10]}"
+    )
+    assert kept - current == set(), (
+        "strings no longer in the source (run make messages): "
+        f"{sorted(kept - current, key=str)[:10]}"
+    )
 
 
 def test_every_configured_language_has_a_compiled_catalogue():

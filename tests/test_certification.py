@@ -53,7 +53,9 @@ def certified(plain_pdf, keys) -> bytes:
     return certify(plain_pdf, key_path=key, cert_path=cert, location="Test")
 
 
-def cli_validate(pdf: bytes, cert: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+def cli_validate(
+    pdf: bytes, cert: Path, tmp_path: Path, *extra: str
+) -> subprocess.CompletedProcess:
     if not PYHANKO.exists():
         pytest.skip("pyhanko-cli is not installed in this environment")
     path = tmp_path / "statement.pdf"
@@ -217,12 +219,18 @@ def _annotate_with_pyhanko(pdf: bytes) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    annot = writer.add_object(generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Annot"),
-        generic.NameObject("/Subtype"): generic.NameObject("/Text"),
-        generic.NameObject("/Rect"): generic.ArrayObject(map(generic.NumberObject, (50, 50, 70, 70))),
-        generic.NameObject("/Contents"): generic.TextStringObject("retracted"),
-    }))
+    annot = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+                generic.NameObject("/Rect"): generic.ArrayObject(
+                    map(generic.NumberObject, (50, 50, 70, 70))
+                ),
+                generic.NameObject("/Contents"): generic.TextStringObject("retracted"),
+            }
+        )
+    )
     page_ref = writer.root["/Pages"]["/Kids"][0]
     page = page_ref.get_object()
     annots = page.get("/Annots", generic.ArrayObject())
@@ -354,7 +362,9 @@ def test_every_tamper_case(certified, keys, tmp_path, tamper):
         assert verdict.intact and verdict.trusted and verdict.certified  # the signed part is fine
         assert not verdict.covers_whole_file
         if tamper == "appended-bytes":
-            assert verdict.later_revisions == 0 and verdict.extra_bytes == len(tampered) - len(certified)
+            assert verdict.later_revisions == 0 and verdict.extra_bytes == len(tampered) - len(
+                certified
+            )
         else:
             assert verdict.later_revisions == 1 and verdict.modified
 

@@ -7,12 +7,17 @@ from sqlalchemy import func, select
 
 from cosign import moderation, retention, signing
 from cosign.models import AuditEvent, OutboxMessage, Signature
+from tests import live_server
 from tests.factories import make_statement, make_user
-from tests.test_concurrency import app_overrides, live_port, open_statement, server_errors  # noqa: F401
-from tests.test_signing import SECRET, links, sign, sign_on, token_in
+from tests.signatures import SECRET, links, sign, sign_on, token_in
 
 NAME = "Iraqi Democratic Association"
 RIGHT, TYPO, OTHER = "sara@ida.example.org", "sara@ida.exmaple.org", "someone@else.example.org"
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    return live_server.settings()  # one test here serves the app live; all ran with these
 
 
 @pytest.fixture
@@ -56,10 +61,15 @@ def test_typo_then_the_right_address(session, opened):
     assert second.name_key and second.pending_key is None
     lost = mails(session, "signature-claim-lost")
     assert [m.recipient for m in lost] == [TYPO]  # truthful, and names nobody's address
-    assert RIGHT not in lost[0].body_text and "coordinators@coalition.example.org" in lost[0].body_text
+    assert (
+        RIGHT not in lost[0].body_text and "coordinators@coalition.example.org" in lost[0].body_text
+    )
     with pytest.raises(signing.NameTaken):  # the typo's link, if someone opens it, confirms nothing
         confirm(session, TYPO)
-    assert len(mails(session, "signature-claim-lost")) == 1 and rows(session)[0].status == "unconfirmed"
+    assert (
+        len(mails(session, "signature-claim-lost")) == 1
+        and rows(session)[0].status == "unconfirmed"
+    )
 
 
 def test_expired_link_then_sign_again(session, opened, frozen_clock):
@@ -166,8 +176,10 @@ def test_resend(session, opened, frozen_clock):
     frozen_clock.advance(days=8)  # both links expired
     assert resend(" Sara@IDA.example.org ") == 2
     confirmations = mails(session, "signature-confirm", RIGHT)
-    assert len(confirmations) == 4 and {"Basra Lawyers" in confirmations[-1].body_text,
-                                        "Basra Lawyers" in confirmations[-2].body_text} == {True, False}
+    assert len(confirmations) == 4 and {
+        "Basra Lawyers" in confirmations[-1].body_text,
+        "Basra Lawyers" in confirmations[-2].body_text,
+    } == {True, False}
     signature, changed = confirm(session, RIGHT)  # the newest link works
     assert changed and signature.status == "confirmed"
     assert session.scalars(select(AuditEvent.action).where(
@@ -302,8 +314,8 @@ def test_ten_competing_confirmations_at_once_one_wins(app, session, open_stateme
     from concurrent.futures import ThreadPoolExecutor
 
     from cosign.security import make_token
-    from tests.test_concurrency import TIMEOUT, sign_all
-    from tests.test_concurrency import form as sign_body
+    from tests.live_server import TIMEOUT, sign_all
+    from tests.live_server import form as sign_body
 
     statement_id, slug = open_statement
     results = sign_all(live_port, slug, [[sign_body(NAME, n)] for n in range(10)])

@@ -6,8 +6,10 @@ from cosign.models import Revision, Statement, User
 
 
 def test_create_user_reads_password_from_stdin(runner, session):
-    result = runner.invoke(args=["cosign", "create-user", "Lead@Example.org", "--name", "Lead Person"],
-                           input="a long password\n")
+    result = runner.invoke(
+        args=["cosign", "create-user", "Lead@Example.org", "--name", "Lead Person"],
+        input="a long password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created coordinator lead@example.org" in result.output
     assert "a long password" not in result.output
@@ -15,16 +17,24 @@ def test_create_user_reads_password_from_stdin(runner, session):
 
 
 def test_create_user_bad_input(runner, session):
-    result = runner.invoke(args=["cosign", "create-user", "not-an-email", "--name", "X"], input="a long password\n")
+    result = runner.invoke(
+        args=["cosign", "create-user", "not-an-email", "--name", "X"], input="a long password\n"
+    )
     assert result.exit_code != 0 and "Error" in result.output
-    result = runner.invoke(args=["cosign", "create-user", "a@example.org", "--name", "X"], input="short\n")
+    result = runner.invoke(
+        args=["cosign", "create-user", "a@example.org", "--name", "X"], input="short\n"
+    )
     assert result.exit_code != 0 and "at least 10 characters" in result.output
     assert session.scalar(select(func.count()).select_from(User)) == 0
 
 
 def test_create_user_twice(runner, session):
-    runner.invoke(args=["cosign", "create-user", "a@example.org", "--name", "A"], input="a long password\n")
-    result = runner.invoke(args=["cosign", "create-user", "a@example.org", "--name", "A"], input="a long password\n")
+    runner.invoke(
+        args=["cosign", "create-user", "a@example.org", "--name", "A"], input="a long password\n"
+    )
+    result = runner.invoke(
+        args=["cosign", "create-user", "a@example.org", "--name", "A"], input="a long password\n"
+    )
     assert result.exit_code != 0 and "exists already" in result.output
 
 

@@ -10,128 +10,21 @@ one "signed-again" entry per repeat, and the same 303 answer for everybody.
 """
 from __future__ import annotations
 
-import http.client
-import threading
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from flask import got_request_exception
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from cosign.models import AuditEvent, OutboxMessage, Signature
-from cosign.signing import OpenOptions, open_for_signature
-from tests.factories import make_statement, make_user
+from tests import live_server
+from tests.live_server import WORKERS, form, sign_all
 
 pytestmark = pytest.mark.slow
-
-WORKERS = 50
-TIMEOUT = 30  # seconds; a socket or barrier wait longer than this fails the test
 
 
 @pytest.fixture
 def app_overrides() -> dict:
-    """No SERVER_NAME (any host:port is served), CSRF off, rate limits out of the way.
-
-    The limits are raised rather than switched off: ``RATELIMIT_ENABLED=False``
-    would stick to the process-wide limiter for every later test on this worker.
-    """
-    return {
-        "SERVER_NAME": None,
-        "WTF_CSRF_ENABLED": False,
-        "COSIGN_SIGN_LIMIT_IP": "100000 per hour",
-        "COSIGN_SIGN_LIMIT_DOMAIN": "100000 per hour",
-    }
-
-
-@pytest.fixture
-def open_statement(session):
-    """(id, slug) of a statement open for signature; the test's session is left idle.
-
-    On SQLite a transaction left open in this thread would hold the write lock
-    (transactions outside requests begin IMMEDIATE) and stall every request.
-    """
-    owner = make_user(session)
-    statement = make_statement(session, owner)
-    open_for_signature(session, statement, owner.id, OpenOptions())
-    ids = statement.id, statement.slug
-    session.rollback()
-    return ids
-
-
-@pytest.fixture
-def server_errors(app):
-    """Exceptions raised by views while the live server runs."""
-    errors: list[BaseException] = []
-
-    def record(_sender, exception, **_extra):
-        errors.append(exception)
-
-    got_request_exception.connect(record, app)
-    yield errors
-    got_request_exception.disconnect(record, app)
-
-
-@pytest.fixture
-def live_port(app, server_errors):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="live-server", daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-
-
-def form(organisation: str, n: int, email: str = "") -> bytes:
-    return urllib.parse.urlencode({
-        "kind": "organisation",
-        "organisation": organisation,
-        "country": "IQ",
-        "city": "Nasiriya",
-        "org_type": "ngo",
-        "website": "",
-        "contact_name": f"Contact {n}",
-        "contact_role": "Director",
-        "email": email or f"contact{n}@example.org",
-        "display": "named",
-        "authorised": "y",
-        "message": "",
-        "fax": "",
-    }).encode()
-
-
-def sign_all(port: int, slug: str, bodies_per_worker: list[list[bytes]]) -> list[tuple]:
-    """Each worker opens a connection, waits at the barrier, then posts its bodies.
-
-    Returns (status, Location, first bytes of the body) for every request.
-    """
-    barrier = threading.Barrier(len(bodies_per_worker), timeout=TIMEOUT)
-    path = f"/s/{slug}/sign"
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-
-    def worker(bodies: list[bytes]) -> list[tuple]:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-        try:
-            conn.connect()
-            barrier.wait()
-            results = []
-            for body in bodies:
-                conn.request("POST", path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                results.append((response.status, response.getheader("Location"), data[:300]))
-                if response.will_close:
-                    conn.close()
-            return results
-        finally:
-            conn.close()
-
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = [pool.submit(worker, bodies) for bodies in bodies_per_worker]
-        return [result for future in futures for result in future.result(timeout=TIMEOUT)]
+    return live_server.settings()
 
 
 def count(session, model, *where) -> int:

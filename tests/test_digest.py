@@ -9,8 +9,8 @@ from sqlalchemy import select
 from cosign import accounts, digest, moderation, signing
 from cosign.models import AuditEvent, Statement, User
 from tests.factories import add_editor, make_statement, make_user
-from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)
-from tests.test_signing import SECRET, links, sign, sign_on, token_in
+from tests.signatures import SECRET, confirmed, links, sign, sign_on
+from tests.smtp_sink import mail_config
 
 SITE = "https://statements.example.org"  # not the test client's host (cosign.test)
 
@@ -35,14 +35,6 @@ def team(session, frozen_clock):
     accounts.set_digest(session, quiet.id, False)
     signing.open_for_signature(session, statement, lead.id, signing.OpenOptions())
     return statement, lead, second, editor, quiet
-
-
-def confirmed(session, statement, name, email, **kw):
-    """A web sign-on, confirmed by its e-mail link: it waits for moderation."""
-    sign(session, statement, sign_on(name, email, **kw))
-    signature, _changed = signing.confirm(session, token_in(session, "signature-confirm", email),
-                                          secret_key=SECRET, link_for=links)
-    return signature
 
 
 def digests(sink):
@@ -80,7 +72,7 @@ def test_each_coordinator_gets_the_count_and_the_new_names(session, team, smtp, 
     run_worker()
     received = by_recipient(sink)
     assert sorted(received) == [lead.email, second.email]  # no editor, not the one who opted out
-    for address, (message,) in received.items():
+    for (message,) in received.values():
         text, html = body(message), body(message, "html")
         assert message["Subject"] == "“Free the journalists”: 3 sign-ons to review"
         assert "3 sign-ons wait for your review" in text

@@ -1,4 +1,6 @@
-"""`flask cosign doctor`: one line per check, exit 1 on a PROBLEM; real SMTP, Redis and databases."""
+"""`flask cosign doctor`: one line per check, exit 1 on a PROBLEM; real SMTP, Redis and
+databases."""
+
 import os
 import shutil
 import sqlite3
@@ -10,10 +12,12 @@ from cosign.app import create_app
 from cosign.config import ConfigurationError
 from cosign.extensions import db
 from tests.conftest import app_config
-from tests.smtp_sink import free_port, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import free_port
 
 REDIS_URL = os.environ.get("COSIGN_TEST_REDIS_URL")
-REDIS_SKIP = "COSIGN_TEST_REDIS_URL is not set: the check against a real Redis is skipped (.ci/run sets it)"
+REDIS_SKIP = (
+    "COSIGN_TEST_REDIS_URL is not set: the check against a real Redis is skipped (.ci/run sets it)"
+)
 STRONG_KEY = "Zq3v9-KdT1xWb7pNfH2sLm8cRj4yEu6aG0oVi5BtQw"
 PRODUCTION = {"SECRET_KEY": STRONG_KEY, "COSIGN_SITE_URL": "https://statements.example.org"}
 
@@ -81,7 +85,9 @@ def test_unreachable_redis(runner, app):
     result = doctor_run(runner)
     assert result.exit_code == 1
     assert lines(result)["Redis"] == "PROBLEM"
-    assert "cannot reach redis://:***@127.0.0.1" in result.output and "s3cret-pw" not in result.output
+    assert (
+        "cannot reach redis://:***@127.0.0.1" in result.output and "s3cret-pw" not in result.output
+    )
 
 
 @pytest.mark.skipif(not REDIS_URL, reason=REDIS_SKIP)

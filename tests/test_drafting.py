@@ -22,8 +22,15 @@ def test_create_makes_revision_one_owner_and_audit(session):
     assert statement.status == "draft"
     assert statement.coalition == "Friends of the Press"
     revision = drafting.current_revision(session, statement)
-    assert (revision.number, revision.author_id, revision.title) == (1, owner.id, "Free the journalists")
-    assert revision.sha256 == Text("Free the journalists", BODY, "London", dt.date(2026, 11, 20)).document().sha256()
+    assert (revision.number, revision.author_id, revision.title) == (
+        1,
+        owner.id,
+        "Free the journalists",
+    )
+    assert (
+        revision.sha256
+        == Text("Free the journalists", BODY, "London", dt.date(2026, 11, 20)).document().sha256()
+    )
     member = session.scalar(select(Membership).where(Membership.statement_id == statement.id))
     assert (member.user_id, member.role) == (owner.id, "owner")
     assert [e.action for e in session.scalars(select(AuditEvent))] == ["created"]
@@ -45,7 +52,11 @@ def test_explicit_duplicate_slug_is_refused_and_nothing_stored(session):
     with pytest.raises(drafting.SlugTaken) as info:
         make_statement(session, owner, title="Another", slug="joint-letter")
     assert info.value.field == "slug"
-    assert (count(session, Statement), count(session, Revision), count(session, AuditEvent)) == before
+    assert (
+        count(session, Statement),
+        count(session, Revision),
+        count(session, AuditEvent),
+    ) == before
 
 
 @pytest.mark.parametrize("title, body, field", [
@@ -90,8 +101,13 @@ def test_every_save_is_a_new_immutable_revision(session, frozen_clock):
     first = drafting.current_revision(session, statement)
     frozen_clock.advance(minutes=5)
     second = drafting.save_revision(
-        session, statement, editor.id, Text("Free the journalists now", BODY + "\n\nSigned.", "London"),
-        note="Sharper title", base_revision=1)
+        session,
+        statement,
+        editor.id,
+        Text("Free the journalists now", BODY + "\n\nSigned.", "London"),
+        note="Sharper title",
+        base_revision=1,
+    )
     assert second.number == 2 and second.note == "Sharper title" and second.author_id == editor.id
     assert second.sha256 != first.sha256
     assert statement.current_revision == 2 and statement.title == "Free the journalists now"
@@ -106,7 +122,9 @@ def test_saving_the_same_text_creates_nothing(session):
     owner = make_user(session)
     statement = make_statement(session, owner)
     current = drafting.current_revision(session, statement)
-    same = Text(current.title, current.body.replace("\n", "\r\n") + "  \n", current.place, current.date)
+    same = Text(
+        current.title, current.body.replace("\n", "\r\n") + "  \n", current.place, current.date
+    )
     with pytest.raises(drafting.NothingChanged):
         drafting.save_revision(session, statement, owner.id, same)
     assert count(session, Revision) == 1
@@ -129,7 +147,11 @@ def test_restore_creates_a_new_revision_with_the_old_text(session):
     restored = drafting.restore_revision(session, statement, 1, owner.id)
     first = drafting.get_revision(session, statement.id, 1)
     assert restored.number == 3 and restored.restored_from == 1
-    assert (restored.title, restored.body, restored.sha256) == (first.title, first.body, first.sha256)
+    assert (restored.title, restored.body, restored.sha256) == (
+        first.title,
+        first.body,
+        first.sha256,
+    )
     actions = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["created", "edited", "restored"]
     with pytest.raises(drafting.NothingChanged):
@@ -147,7 +169,9 @@ def test_comments_anchor_to_paragraph_text_and_resolve(session):
     owner, editor = make_user(session), make_user(session)
     statement = make_statement(session, owner)
     second = paragraphs(BODY)[1]
-    comment = drafting.add_comment(session, statement, editor.id, paragraph_key(second), "  Source? ")
+    comment = drafting.add_comment(
+        session, statement, editor.id, paragraph_key(second), "  Source? "
+    )
     assert comment.body == "Source?" and comment.excerpt == second and comment.revision_number == 1
     assert drafting.open_comment_counts(session, [statement.id]) == {statement.id: 1}
     drafting.resolve_comment(session, statement, comment.id, owner.id)
@@ -200,7 +224,10 @@ def test_statements_for_user_lists_only_memberships(session, frozen_clock):
     frozen_clock.advance(hours=1)
     shared = make_statement(session, bob, title="Shared")
     add_editor(session, shared, alice)
-    assert [s.title for s, _ in drafting.statements_for_user(session, alice.id)] == ["Shared", "Alice one"]
+    assert [s.title for s, _ in drafting.statements_for_user(session, alice.id)] == [
+        "Shared",
+        "Alice one",
+    ]
     assert [r for _, r in drafting.statements_for_user(session, alice.id)] == ["editor", "owner"]
     assert {s.id for s, _ in drafting.statements_for_user(session, bob.id)} == {b1.id, shared.id}
     assert a1.id not in {s.id for s, _ in drafting.statements_for_user(session, bob.id)}

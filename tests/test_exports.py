@@ -75,7 +75,9 @@ def read_xlsx(data):
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Signatories"]
     sheet = book["Signatories"]
-    return sheet, [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    return sheet, [
+        ["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)
+    ]
 
 
 def xlsx_text(data):
@@ -117,9 +119,19 @@ def populated(session, opened):
     signature(session, statement, owner, "Unconfirmed Org", "unconfirmed",
               email="unconfirmed@example.org")
     signature(session, statement, owner, "Rejected Org", "rejected", email="rejected@example.org")
-    signature(session, statement, owner, "Withdrawn Org", "withdrawn", email="withdrawn@example.org")
-    signature(session, statement, owner, "Spam Bot Org", "unconfirmed", email="bot@spam.example.org",
-              honeypot=True, ip="198.51.100.7")
+    signature(
+        session, statement, owner, "Withdrawn Org", "withdrawn", email="withdrawn@example.org"
+    )
+    signature(
+        session,
+        statement,
+        owner,
+        "Spam Bot Org",
+        "unconfirmed",
+        email="bot@spam.example.org",
+        honeypot=True,
+        ip="198.51.100.7",
+    )
     added = add(session, statement, owner, "Paper Signatory Union", country="GB", org_type="union",
                 city="London")
     return statement, owner, named, withheld, added
@@ -172,7 +184,7 @@ def test_full_export_has_contacts_and_all_statuses_but_never_flagged(session, po
     statement, owner, named, withheld, added = populated
     rows = read_csv(exports.to_csv(session, statement, full=True))
     assert rows[0] == FULL_HEADER
-    by_name = {row[0]: dict(zip(FULL_HEADER, row)) for row in rows[1:]}
+    by_name = {row[0]: dict(zip(FULL_HEADER, row, strict=True)) for row in rows[1:]}
     assert set(by_name) == {
         "Iraqi Democratic Association", "Nasiriyah Secret Teachers Collective",
         "Confirmed Only Org", "Unconfirmed Org", "Rejected Org", "Withdrawn Org",

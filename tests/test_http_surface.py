@@ -31,7 +31,7 @@ from werkzeug.routing import IntegerConverter
 from cosign import demo, publishing
 from cosign.web.converters import MAX_INT, MAX_SLUG, whole_number
 from cosign.web.openapi import document
-from tests.web.test_headers import HOST, PASSWORD, build_site, variants
+from tests.crawler import HOST, PASSWORD, build_site, variants
 
 BAD_NUMBERS = [str(MAX_INT + 1), str(2**63 - 1), str(2**63), str(2**64), "9" * 1000,
                "\u0663", "\u00b2", "0" * 30 + "1"]

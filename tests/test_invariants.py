@@ -62,7 +62,7 @@ def names(draw) -> str:
     scripts = draw(st.lists(st.sampled_from(sorted(SCRIPTS)), min_size=1, max_size=3))
     words = [draw(word(script)) for script in scripts]
     invisible = draw(st.lists(st.sampled_from(INVISIBLE), max_size=2))
-    between = [w for pair in zip(invisible, words[1:]) for w in pair]
+    between = [w for pair in zip(invisible, words[1:], strict=False) for w in pair]
     parts = words[:1] + between + words[1 + len(invisible):]
     return " ".join(parts) if not invisible else invisible[-1] + " ".join(parts)
 

@@ -1,4 +1,6 @@
-"""The public list's snapshot (cosign.listing) on a real database: order, versions, privacy, filters."""
+"""The public list's snapshot (cosign.listing) on a real database: order, versions, privacy,
+filters."""
+
 import csv
 import io
 import json
@@ -12,7 +14,7 @@ from cosign import database, listing, moderation
 from cosign.core.ordering import order_signatories
 from cosign.core.signatory import Signatory
 from cosign.models import Signature, Statement
-from tests.test_catalogue import (
+from tests.publications import (
     CONTACT,
     HIDDEN_CITY,
     HIDDEN_NAME,
@@ -298,5 +300,5 @@ def test_memo_keeps_answers_with_their_version(session, mixed):
     assert built.memo(("x", 1), lambda: calls.append(1) or "again") == "made"
     assert calls == [1]
     for n in range(listing.MEMO_SIZE + 5):
-        built.memo(("y", n), lambda: n)
+        built.memo(("y", n), lambda n=n: n)
     assert built.memo(("x", 1), lambda: "new") == "new"  # pushed out by newer ones

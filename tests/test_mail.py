@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from cosign import mail, membership
 from cosign.models import Membership, OutboxMessage, Statement
 from tests.factories import make_statement, make_user
-from tests.smtp_sink import Sink, free_port, mail_config, smtp, start  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import Sink, free_port, mail_config, start
 
 
 @pytest.fixture
@@ -48,8 +48,19 @@ def test_nothing_is_sent_for_a_rolled_back_change(smtp, session):
     make_statement(session, owner)
     from cosign import mail
 
-    mail.enqueue(session, kind="invitation", recipient="x@example.org", template="invitation",
-                 context={"inviter": "I", "title": "T", "role": "editor", "link": "https://x", "has_account": False})
+    mail.enqueue(
+        session,
+        kind="invitation",
+        recipient="x@example.org",
+        template="invitation",
+        context={
+            "inviter": "I",
+            "title": "T",
+            "role": "editor",
+            "link": "https://x",
+            "has_account": False,
+        },
+    )
     session.rollback()
     session.commit()
     time.sleep(0.2)

@@ -21,7 +21,9 @@ def invite(session, statement, owner, email="new.person@example.org", role="edit
 
 
 def token_of(session, invitation):
-    message = session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == invitation.email))
+    message = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == invitation.email)
+    )
     return message.body_text.split("/invitation/")[1].split()[0]
 
 

@@ -15,8 +15,15 @@ from tests.factories import make_statement, make_user
 
 
 def sign_on(name, country="IQ", display="named", email="contact@example.org", **kw):
-    return signing.SignOn(organisation=name, country=country, email=email, contact_name="Private Person",
-                          display=display, org_type=kw.pop("org_type", "ngo"), **kw)
+    return signing.SignOn(
+        organisation=name,
+        country=country,
+        email=email,
+        contact_name="Private Person",
+        display=display,
+        org_type=kw.pop("org_type", "ngo"),
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -29,8 +36,12 @@ def opened(session):
                                    ("جمعية الأمل لحقوق الإنسان", "IQ", "named"),
                                    ("Diaspora Forum", "GB", "named"),
                                    ("Hidden Teachers", "IQ", "withheld")]:
-        moderation.add(session, statement, sign_on(name, country, display,
-                                                   email=f"{abs(hash(name))}@secret.example.org"), owner.id)
+        moderation.add(
+            session,
+            statement,
+            sign_on(name, country, display, email=f"{abs(hash(name))}@secret.example.org"),
+            owner.id,
+        )
     pending = signing.sign(session, statement, sign_on("Pending Org", email="pending@example.org"),
                            secret_key="x", link_for=lambda p, v: v)
     rejected = signing.sign(session, statement, sign_on("Rejected Org", email="rej@example.org"),
@@ -56,8 +67,14 @@ def test_issue_renders_records_and_caches(session, app, opened):
     for name in ["Iraqi Democratic Association", "Diaspora Forum"]:
         assert text.count(name) == 1
     assert "An organisation in Iraq (name withheld)" in text.replace("\n", " ")
-    for absent in ["Hidden Teachers", "Pending Org", "Rejected Org", "Private Person", "secret.example.org",
-                   "pending@example.org"]:
+    for absent in [
+        "Hidden Teachers",
+        "Pending Org",
+        "Rejected Org",
+        "Private Person",
+        "secret.example.org",
+        "pending@example.org",
+    ]:
         assert absent not in text
         assert absent.encode() not in data
     assert issued.code in text
@@ -87,9 +104,13 @@ def test_json_attachment_matches_the_public_list(session, app, opened):
     listed = json.loads(attachments["signatories.json"][0])
     rows = listed["signatories"] if isinstance(listed, dict) else listed
     names = sorted(r["name"] for r in rows if r["name"])
-    assert names == sorted(["Iraqi Democratic Association", "جمعية الأمل لحقوق الإنسان", "Diaspora Forum"])
+    assert names == sorted(
+        ["Iraqi Democratic Association", "جمعية الأمل لحقوق الإنسان", "Diaspora Forum"]
+    )
     assert sum(1 for r in rows if r["name"] is None) == 1
-    assert "secret.example.org" not in json.dumps(listed) and "Private Person" not in json.dumps(listed)
+    assert "secret.example.org" not in json.dumps(listed) and "Private Person" not in json.dumps(
+        listed
+    )
 
 
 def test_lookup_by_file_and_code(session, app, opened):
@@ -147,19 +168,31 @@ def test_keygen_then_issued_pdfs_are_certified(session, app, opened, runner, tmp
     verdict = certification.validate(data, cert_path=tmp_path / "keys" / "signing-cert.pem")
     assert verdict.ok and verdict.intact and verdict.covers_whole_file
     assert pdfs.by_file(session, data).id == issued.id
-    assert not certification.validate(data + b"\n", cert_path=tmp_path / "keys" / "signing-cert.pem").ok
+    assert not certification.validate(
+        data + b"\n", cert_path=tmp_path / "keys" / "signing-cert.pem"
+    ).ok
 
 
 def test_lead_signatories_come_first_then_the_chosen_order(session, app, opened):
     statement, owner = opened
     names = lambda: [s.name for s in pdfs.signatories_for(session, statement)]  # noqa: E731
-    assert names()[:3] == ["Diaspora Forum", "Iraqi Democratic Association", "جمعية الأمل لحقوق الإنسان"]
+    assert names()[:3] == [
+        "Diaspora Forum",
+        "Iraqi Democratic Association",
+        "جمعية الأمل لحقوق الإنسان",
+    ]
     assert names()[-1] == "Hidden Teachers"  # withheld last (its name is never printed)
     arabic = session.scalar(select(Signature).where(Signature.public_name.like("جمعية%")))
-    iraqi = session.scalar(select(Signature).where(Signature.public_name == "Iraqi Democratic Association"))
+    iraqi = session.scalar(
+        select(Signature).where(Signature.public_name == "Iraqi Democratic Association")
+    )
     moderation.set_lead_rank(session, statement, arabic.id, 1, owner.id)
     moderation.set_lead_rank(session, statement, iraqi.id, 2, owner.id)
-    assert names()[:3] == ["جمعية الأمل لحقوق الإنسان", "Iraqi Democratic Association", "Diaspora Forum"]
+    assert names()[:3] == [
+        "جمعية الأمل لحقوق الإنسان",
+        "Iraqi Democratic Association",
+        "Diaspora Forum",
+    ]
     with pytest.raises(signing.SigningError):
         moderation.set_lead_rank(session, statement, iraqi.id, 0, owner.id)
     issued = pdfs.issue(session, statement, app.config)

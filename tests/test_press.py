@@ -178,7 +178,7 @@ def test_recipients_and_all_tags(session):
 
 @pytest.mark.parametrize("name", ["press", "press_import", "subscription"])
 def test_the_services_know_no_request_and_no_web_layer(name):
-    from tests.test_layers import PACKAGE, imports
+    from tests.sources import PACKAGE, imports
 
     for imported in imports(PACKAGE / f"{name}.py"):
         assert not imported.startswith("cosign.web"), imported
@@ -186,6 +186,6 @@ def test_the_services_know_no_request_and_no_web_layer(name):
 
 
 def test_the_press_list_needs_neither_the_import_nor_the_subscriptions():
-    from tests.test_layers import PACKAGE, imports
+    from tests.sources import PACKAGE, imports
 
     assert not imports(PACKAGE / "press.py") & {"cosign.press_import", "cosign.subscription"}

@@ -17,8 +17,12 @@ def problems(plan):
 
 
 def test_read_a_good_file_with_extra_column_bom_and_semicolons():
-    for raw in (GOOD, b"\xef\xbb\xbf" + GOOD, GOOD.replace(b",", b";").replace(b'"Iraq; human', b'"Iraq, human'),
-                GOOD.replace(b"\n", b"\r\n")):
+    for raw in (
+        GOOD,
+        b"\xef\xbb\xbf" + GOOD,
+        GOOD.replace(b",", b";").replace(b'"Iraq; human', b'"Iraq, human'),
+        GOOD.replace(b"\n", b"\r\n"),
+    ):
         plan = press_import.read_csv(raw)
         assert plan.ok, problems(plan)
         assert [(r.line, r.email, r.name, r.outlet, r.language, r.tags) for r in plan.rows] == [
@@ -32,28 +36,35 @@ def test_columns_in_any_order_only_email_required():
         (2, "x@example.org", "syria", None), (4, "y@example.org", None, None)]
 
 
-@pytest.mark.parametrize("raw, line, text", [
-    (b"", None, "empty"),
-    (b"  \n\n", None, "empty"),
-    (b"name,email\n", None, "no contacts"),
-    (b"name,outlet\nAna,Daily\n", 1, "no “email” column"),
-    (b"email,Email\na@example.org,b@example.org\n", 1, "appears twice"),
-    (b"name,email\nAna,ana@example.org\nBen,not-an-address\n", 3, "not a valid e-mail"),
-    (b"name,email\nAna,\n", 2, "Enter an e-mail address"),
-    (b"name,email\nAna,a@example.org\nAnna,A@example.org\n", 3, "appears twice in the file (line 2)"),
-    (b"name,email\nAna,a@example.org,extra\n", 2, "3 instead of 2"),
-    (b"name,email\nAna\n", 2, "1 instead of 2"),
-    (b"name,email\n" + b"N" * 201 + b",a@example.org\n", 2, "at most 200"),
-    (b"outlet,email\n" + b"O" * 201 + b",a@example.org\n", 2, "outlet may have at most 200"),
-    (b"email,language\na@example.org,??\n", 2, "not a language code"),
-    (b"email,tags\na@example.org," + b"t" * 41 + b"\n", 2, "at most 40"),
-    (b"name,email\nAna,a@example.org\n\xff\xfeBen,b@example.org\n", 3, "not UTF-8"),
-    (b"name,email\nAna,a@example.org\nB\x00en,b@example.org\n", 3, "NUL"),
-    (b'name,email\nAna,a@example.org\n"Ben"x,b@example.org\n', 3, "not valid CSV"),
-    (b'name,email\n"Ana,a@example.org\n', 2, "not valid CSV"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", 1, "UTF-8"),
-    (b"name,email\n" + b"x" * (press_import.MAX_IMPORT_BYTES + 1), None, "larger than 1 MB"),
-])
+@pytest.mark.parametrize(
+    "raw, line, text",
+    [
+        (b"", None, "empty"),
+        (b"  \n\n", None, "empty"),
+        (b"name,email\n", None, "no contacts"),
+        (b"name,outlet\nAna,Daily\n", 1, "no “email” column"),
+        (b"email,Email\na@example.org,b@example.org\n", 1, "appears twice"),
+        (b"name,email\nAna,ana@example.org\nBen,not-an-address\n", 3, "not a valid e-mail"),
+        (b"name,email\nAna,\n", 2, "Enter an e-mail address"),
+        (
+            b"name,email\nAna,a@example.org\nAnna,A@example.org\n",
+            3,
+            "appears twice in the file (line 2)",
+        ),
+        (b"name,email\nAna,a@example.org,extra\n", 2, "3 instead of 2"),
+        (b"name,email\nAna\n", 2, "1 instead of 2"),
+        (b"name,email\n" + b"N" * 201 + b",a@example.org\n", 2, "at most 200"),
+        (b"outlet,email\n" + b"O" * 201 + b",a@example.org\n", 2, "outlet may have at most 200"),
+        (b"email,language\na@example.org,??\n", 2, "not a language code"),
+        (b"email,tags\na@example.org," + b"t" * 41 + b"\n", 2, "at most 40"),
+        (b"name,email\nAna,a@example.org\n\xff\xfeBen,b@example.org\n", 3, "not UTF-8"),
+        (b"name,email\nAna,a@example.org\nB\x00en,b@example.org\n", 3, "NUL"),
+        (b'name,email\nAna,a@example.org\n"Ben"x,b@example.org\n', 3, "not valid CSV"),
+        (b'name,email\n"Ana,a@example.org\n', 2, "not valid CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", 1, "UTF-8"),
+        (b"name,email\n" + b"x" * (press_import.MAX_IMPORT_BYTES + 1), None, "larger than 1 MB"),
+    ],
+)
 def test_bad_files_get_line_numbered_problems(raw, line, text):
     plan = press_import.read_csv(raw)
     assert not plan.ok

@@ -18,6 +18,7 @@ from cosign.models import (
     Statement,
 )
 from tests.factories import make_statement, make_user
+from tests.publication_flow import open_statement
 from tests.smtp_sink import Sink, mail_config, start
 
 
@@ -34,20 +35,6 @@ def app_overrides(request):
     if "sink" in request.fixturenames:
         return mail_config(request.getfixturevalue("sink")[0])
     return {}
-
-
-def open_statement(session, names=("Iraqi Solidarity Network", "Rights Watch Nasiriya")):
-    owner = make_user(session)
-    statement = make_statement(session, owner, coalition="The Coalition",
-                               press_name="Hana Press", press_email="press@coalition.example")
-    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    from cosign import moderation
-
-    for name in names:
-        moderation.add(session, statement, signing.SignOn(
-            organisation=name, country="IQ", email=f"contact@{len(name)}.example",
-            contact_name="Secret Contact"), owner.id)
-    return owner, statement
 
 
 def contact(session, owner, address, tags=""):
@@ -201,7 +188,9 @@ def test_publication_sends_each_contact_one_mail_with_the_pdf(session, run_worke
     for address in ("a@news.example", "b@news.example", "refused@bad.example"):
         contact(session, owner, address)
     press.add(session, press.ContactData(email="other@news.example"), owner.id)
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     run_worker()  # the embedded worker sends the press mail
 
     assert wait_for(lambda: len(handler.messages) == 3)
@@ -254,7 +243,9 @@ def test_a_resend_sends_the_same_statement_again(session, run_worker, sink, app)
     _controller, handler = sink
     owner, statement = open_statement(session)
     contact(session, owner, "a@news.example")
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     run_worker()  # the embedded worker sends the press mail
     assert wait_for(lambda: len(handler.messages) == 1)
     delivery = session.scalar(select(PressDelivery))
@@ -276,7 +267,9 @@ def test_only_contacts_with_a_chosen_tag_receive_it(session, run_worker, app):
     assert recipients == ["iraq@news.example"]
 
 
-def test_embargoed_copy_goes_out_early_with_a_watermark(session, run_worker, sink, runner, frozen_clock):
+def test_embargoed_copy_goes_out_early_with_a_watermark(
+    session, run_worker, sink, runner, frozen_clock
+):
     _controller, handler = sink
     owner, statement = open_statement(session)
     contact(session, owner, "a@news.example")
@@ -312,7 +305,9 @@ def test_unsubscribed_contacts_receive_nothing(session, run_worker, app):
     contact(session, owner, "stays@news.example")
     token = press.unsubscribe_token(app.config["SECRET_KEY"], gone)
     subscription.unsubscribe(session, token, secret_key=app.config["SECRET_KEY"])
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     run_worker()  # the embedded worker sends the press mail
     assert session.scalars(select(PressDelivery.email)).all() == ["stays@news.example"]
 
@@ -346,8 +341,12 @@ def test_a_distribution_that_never_ran_is_picked_up_by_tick(session, app, runner
     from cosign import jobs
 
     # the job dies (e.g. the process was killed) before it queued anything
-    monkeypatch.setattr(jobs, "distribute", lambda *args: (_ for _ in ()).throw(RuntimeError("boom")))
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    monkeypatch.setattr(
+        jobs, "distribute", lambda *args: (_ for _ in ()).throw(RuntimeError("boom"))
+    )
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     assert session.scalar(select(func.count()).select_from(PressDelivery)) == 0
     monkeypatch.undo()
     assert distribution.sweep(session, app.config) == 1
@@ -367,9 +366,13 @@ def test_without_a_queue_the_worker_sends_a_long_press_list(session, run_worker,
     owner, statement = open_statement(session)
     for n in range(8):
         contact(session, owner, f"j{n}@news.example")
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     time.sleep(0.3)
     assert len(handler.messages) == 0  # publishing (a request) neither renders nor sends
     run_worker()
     assert wait_for(lambda: len(handler.messages) == 8)
-    assert sorted(m.rcpt_tos[0] for m in handler.messages) == [f"j{n}@news.example" for n in range(8)]
+    assert sorted(m.rcpt_tos[0] for m in handler.messages) == [
+        f"j{n}@news.example" for n in range(8)
+    ]

@@ -11,100 +11,30 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import threading
 import time
 import uuid
 
 import pytest
-from redis import Redis
 from sqlalchemy import func, select
 
 from cosign import jobs, mail, moderation, publishing, queue, signing
 from cosign.models import IssuedPdf, OutboxMessage, Signature, Statement
 from tests.conftest import app_config
 from tests.factories import make_statement, make_user
-
-REDIS_URL = os.environ.get("COSIGN_TEST_REDIS_URL")
-REDIS_SKIP = ("COSIGN_TEST_REDIS_URL is not set: the test against a real Redis is skipped "
-              "(.ci/run sets it)")
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def forget(client: Redis, prefix: str) -> None:
-    """Delete every key of a test's namespace (queues, jobs, registries, debounce keys)."""
-    keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
-    if keys:
-        client.delete(*keys)
-    for registry in ("rq:queues", "rq:workers"):
-        stale = [m for m in client.smembers(registry) if prefix.encode() in m]
-        if stale:
-            client.srem(registry, *stale)
-
-
-@pytest.fixture
-def logs(caplog):
-    """caplog, with cosign's loggers enabled again: the migrations run in this process by the
-    ``sqlite_template`` fixture (Alembic's ``fileConfig``) disable every logger that exists."""
-    for name in ("cosign.queue", "cosign.jobs", "cosign.ratelimit"):
-        logging.getLogger(name).disabled = False
-    return caplog
-
-
-@pytest.fixture
-def redis_url() -> str:
-    if not REDIS_URL:
-        pytest.skip(REDIS_SKIP)
-    return REDIS_URL
-
-
-@pytest.fixture
-def redis(redis_url):
-    client = Redis.from_url(redis_url)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def queue_prefix(redis):
-    prefix = f"t{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex[:10]}"
-    forget(redis, prefix)
-    yield prefix
-    forget(redis, prefix)
-
-
-def redis_overrides(request) -> dict:
-    """Settings for a test that asked for ``queue_prefix`` (and maybe ``smtp``)."""
-    overrides = {}
-    if "queue_prefix" in request.fixturenames:
-        overrides.update(REDIS_URL=request.getfixturevalue("redis_url"),
-                         COSIGN_QUEUE_PREFIX=request.getfixturevalue("queue_prefix"))
-    if "smtp" in request.fixturenames:
-        controller, _sink = request.getfixturevalue("smtp")
-        overrides.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
-                         MAIL_DEFAULT_SENDER="cosign <noreply@cosign.test>")
-    return overrides
+from tests.queues import (
+    REDIS_URL,
+    closed_port,
+    redis_overrides,
+    scheduled,
+    sign_form,
+    waiting,
+)
 
 
 @pytest.fixture
 def app_overrides(request):
     return redis_overrides(request)
-
-
-def waiting(config, short: str) -> list:
-    """Jobs waiting in a queue (not the scheduled ones)."""
-    return queue.queue(config, short).get_jobs()
-
-
-def scheduled(config, short: str) -> list:
-    q = queue.queue(config, short)
-    return [q.fetch_job(job_id) for job_id in q.scheduled_job_registry.get_job_ids()]
 
 
 def invitation(session, email="x@example.org"):
@@ -313,7 +243,7 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
                 moderation.approve(db.session, statement, [signature_id], owner_id,
                                    secret_key="x", link_for=lambda p, v: v)
                 db.session.remove()
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=approve, args=(n, i)) for n, i in enumerate(ids)]
@@ -348,11 +278,6 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
 
 
 # --- rate limits in Redis ----------------------------------------------------------------------
-
-def sign_form(n: int, domain: str) -> dict:
-    return {"organisation": f"Union {n}", "country": "IQ", "city": "Basra", "org_type": "union",
-            "website": "", "contact_name": "Contact", "contact_role": "Director", "email": f"c{n}@{domain}",
-            "display": "named", "authorised": "y", "message": "", "kind": "organisation", "fax": ""}
 
 
 @pytest.fixture

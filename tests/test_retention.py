@@ -58,7 +58,10 @@ class Signatories:
         self._n += 1
         email = f"{self.tag}-{self._n}@ngo.example"
         self.emails.append(email)
-        self.markers += [f"Contact Person {self.tag} {self._n}", f"Private note {self.tag} {self._n}"]
+        self.markers += [
+            f"Contact Person {self.tag} {self._n}",
+            f"Private note {self.tag} {self._n}",
+        ]
         data = dict(organisation=f"{name} {self.tag}", country="IQ", email=email,
                     contact_name=f"Contact Person {self.tag} {self._n}", contact_role="Director",
                     message=f"Private note {self.tag} {self._n}", org_type="association")
@@ -67,8 +70,15 @@ class Signatories:
 
     def web(self, name, *, confirm=True, approve=True, honeypot=False, **kw):
         session = self.session
-        signature = signing.sign(session, self.statement, self.form(name, **kw), secret_key=SECRET,
-                                 link_for=links, ip=f"2001:db8::{next(_hosts):x}", honeypot=honeypot)
+        signature = signing.sign(
+            session,
+            self.statement,
+            self.form(name, **kw),
+            secret_key=SECRET,
+            link_for=links,
+            ip=f"2001:db8::{next(_hosts):x}",
+            honeypot=honeypot,
+        )
         self.markers += [signature.email, signature.ip_hash]
         if confirm and not honeypot:
             signing.confirm(session, token_for(session, "signature-confirm", signature.email),
@@ -114,8 +124,9 @@ def public_output(client, session, statement, api=True) -> dict:
 
 def contact_rows(session, statement):
     return session.execute(
-        select(Signature.name, Signature.public_name, *[getattr(Signature, c) for c in CONTACT_COLUMNS])
-        .where(Signature.statement_id == statement.id)
+        select(
+            Signature.name, Signature.public_name, *[getattr(Signature, c) for c in CONTACT_COLUMNS]
+        ).where(Signature.statement_id == statement.id)
     ).all()
 
 

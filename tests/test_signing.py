@@ -3,43 +3,12 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cosign import drafting, moderation, signatories, signing
 from cosign.models import AuditEvent, OutboxMessage, Signature, Statement
 from tests.factories import BODY, make_statement, make_user
-
-SECRET = "test-secret"
-
-
-def links(purpose, value):
-    return f"https://cosign.test/{purpose}/{value}"
-
-
-def count(session, model, *where):
-    return session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def sign_on(name="Iraqi Democratic Association", email="contact@ida.example.org", **kw):
-    data = dict(organisation=name, country="IQ", email=email, contact_name="Sara Ali",
-                org_type="association")
-    data.update(kw)
-    return signing.SignOn(**data)
-
-
-def sign(session, statement, form=None, **kw):
-    return signing.sign(session, statement, form or sign_on(), secret_key=SECRET,
-                        link_for=links, **kw)
-
-
-def token_in(session, kind, recipient=None):
-    query = select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id.desc())
-    if recipient:
-        query = query.where(OutboxMessage.recipient == recipient)
-    message = session.scalars(query).first()
-    purpose = {"signature-confirm": signing.CONFIRM, "signature-approved": signing.WITHDRAW,
-               "signature-reconfirm": signing.RECONFIRM}[kind]
-    return re.search(rf"https://cosign\.test/{purpose}/(\S+)", message.body_text).group(1)
+from tests.signatures import SECRET, count, links, sign, sign_on, token_in
 
 
 @pytest.fixture
@@ -73,7 +42,9 @@ def test_open_options_are_checked(session, frozen_clock):
 def test_unlisted_gets_an_unguessable_suffix(session):
     owner = make_user(session)
     statement = make_statement(session, owner, slug="secret-letter")
-    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions(visibility="unlisted"))
+    signing.open_for_signature(
+        session, statement, owner.id, signing.OpenOptions(visibility="unlisted")
+    )
     assert re.fullmatch(r"secret-letter-[0-9a-f]{12}", statement.slug)
 
 
@@ -105,8 +76,9 @@ def test_auto_approve(session):
     statement = make_statement(session, owner)
     signing.open_for_signature(session, statement, owner.id, signing.OpenOptions(auto_approve=True))
     sign(session, statement)
-    signature, _ = signing.confirm(session, token_in(session, "signature-confirm"), secret_key=SECRET,
-                                   link_for=links)
+    signature, _ = signing.confirm(
+        session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links
+    )
     assert signature.status == "approved"
     assert count(session, OutboxMessage, OutboxMessage.kind == "signature-approved") == 1
 
@@ -148,14 +120,21 @@ def test_suffix_keeps_organisations_apart(session, opened):
 def test_signing_again_after_withdrawal(session, opened):
     statement, owner = opened
     signature = sign(session, statement)
-    signing.confirm(session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links)
-    moderation.approve(session, statement, [signature.id], owner.id, secret_key=SECRET, link_for=links)
+    signing.confirm(
+        session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links
+    )
+    moderation.approve(
+        session, statement, [signature.id], owner.id, secret_key=SECRET, link_for=links
+    )
     signing.withdraw(session, token_in(session, "signature-approved"), secret_key=SECRET)
     again = sign(session, statement, sign_on(email="new@ida.example.org"))
     assert again.id == signature.id and again.status == "unconfirmed"
     assert again.email == "new@ida.example.org"
     assert again.name_key is None and again.pending_key  # claims the name again, holds nothing
-    assert session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first() == "signed-after-withdrawal"
+    assert (
+        session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first()
+        == "signed-after-withdrawal"
+    )
 
 
 def test_honeypot_is_stored_flagged_never_shown_and_blocks_nobody(session, opened):
@@ -187,8 +166,12 @@ def test_signing_a_draft_or_closed_or_expired_statement(session, frozen_clock):
     statement = make_statement(session, owner)
     with pytest.raises(signing.SigningClosed):
         sign(session, statement)
-    signing.open_for_signature(session, statement, owner.id,
-                               signing.OpenOptions(deadline=frozen_clock.now + dt.timedelta(days=1)))
+    signing.open_for_signature(
+        session,
+        statement,
+        owner.id,
+        signing.OpenOptions(deadline=frozen_clock.now + dt.timedelta(days=1)),
+    )
     sign(session, statement)
     frozen_clock.advance(days=2)
     assert not signing.is_open(statement)
@@ -196,7 +179,9 @@ def test_signing_a_draft_or_closed_or_expired_statement(session, frozen_clock):
         sign(session, statement, sign_on(name="Too Late"))
     # the confirmation link no longer changes anything
     with pytest.raises(signing.SigningClosed):
-        signing.confirm(session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links)
+        signing.confirm(
+            session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links
+        )
     assert session.scalar(select(Signature)).status == "unconfirmed"
     assert signing.close_expired(session) == 1
     assert session.get(Statement, statement.id).status == "closed"
@@ -231,7 +216,9 @@ def test_token_of_another_purpose_or_secret(session, opened):
 def test_new_version_asks_earlier_signatories_to_reconfirm(session, opened):
     statement, owner = opened
     first = sign(session, statement)
-    signing.confirm(session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links)
+    signing.confirm(
+        session, token_in(session, "signature-confirm"), secret_key=SECRET, link_for=links
+    )
     moderation.approve(session, statement, [first.id], owner.id, secret_key=SECRET, link_for=links)
     unconfirmed = sign(session, statement, sign_on(name="Late Org", email="late@example.org"))
     revision, asked = signing.save_new_version(
@@ -272,15 +259,22 @@ def test_moderation_rename_duplicate_add_import(session, opened):
                                                     sign_on(name="Imported One", email="")],
                                "again.csv", owner.id)
     with pytest.raises(signing.SigningError):
-        moderation.import_rows(session, statement, [sign_on(name="X Y", email=""),
-                                                    sign_on(name="x y", email="")], "dup.csv", owner.id)
+        moderation.import_rows(
+            session,
+            statement,
+            [sign_on(name="X Y", email=""), sign_on(name="x y", email="")],
+            "dup.csv",
+            owner.id,
+        )
     assert count(session, Signature) == before
 
 
 def test_search_and_counts(session, opened):
     statement, owner = opened
     for i, country in enumerate(["IQ", "IQ", "GB"]):
-        sign(session, statement, sign_on(name=f"Org {i}", country=country, email=f"o{i}@example.org"))
+        sign(
+            session, statement, sign_on(name=f"Org {i}", country=country, email=f"o{i}@example.org")
+        )
     assert moderation.status_counts(session, statement.id)["unconfirmed"] == 3
     assert moderation.search(session, statement.id, status="unconfirmed", country="GB").total == 1
     assert moderation.search(session, statement.id, status="unconfirmed", text="org 1").total == 1

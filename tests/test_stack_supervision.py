@@ -101,7 +101,9 @@ def test_stop_passes_sigterm_to_the_worker_and_waits_for_it(st, tmp_path):
              "signal.signal(signal.SIGTERM, bye)\n"
              "pathlib.Path(sys.argv[2]).touch()\n"
              "time.sleep(600)\n")
-    cmd = stack.supervisor_command(st, "worker", [sys.executable, "-c", child, str(done), str(ready)])
+    cmd = stack.supervisor_command(
+        st, "worker", [sys.executable, "-c", child, str(done), str(ready)]
+    )
     supervisor = stack._spawn(st, "worker", cmd, dict(os.environ))
     assert wait_until(ready.exists, 30)
     stack.stop(st, quiet=True, timeout=20)

@@ -46,7 +46,9 @@ def test_subscribe_answers_every_state_without_harm(session):
     assert contact_count(session, PressContact.email == "pending@example.org") == 1
 
     subscribe(session, "bot@example.org", honeypot=True)
-    assert by_email(session, "bot@example.org") is None and mail_count(session, "bot@example.org") == 0
+    assert (
+        by_email(session, "bot@example.org") is None and mail_count(session, "bot@example.org") == 0
+    )
 
     with pytest.raises(press.PressError) as info:
         subscribe(session, "bad address")

@@ -14,15 +14,8 @@ from cosign import drafting, moderation, pdfs, press, publishing, translating
 from cosign import summary as publication_summary
 from cosign.models import AuditEvent, OutboxMessage, PressContact, Statement
 from cosign.summary import Reading, TagRow
-from tests.test_printed_signed import corrected, sign_on
-
-CONTACTS = [  # (address, language, tags)
-    ("a@news.example", "en", "iraq"),
-    ("b@news.example", "ar", "iraq,gulf"),
-    ("c@news.example", "ar-IQ", ""),
-    ("d@news.example", "fr", ""),  # no French translation: the original text
-    ("e@news.example", "en", "gulf"),
-]
+from tests.corrections import corrected, sign_on
+from tests.press_factories import CONTACTS
 
 EN, AR = Reading("en", False, 0), Reading("ar", True, 0)
 

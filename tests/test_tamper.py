@@ -31,7 +31,9 @@ def issued_file(app, session, keys):
     owner = make_user(session)
     statement = make_statement(session, owner)
     signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    moderation.add(session, statement, signing.SignOn("Union of Journalists", "IQ", "", ""), owner.id)
+    moderation.add(
+        session, statement, signing.SignOn("Union of Journalists", "IQ", "", ""), owner.id
+    )
     issued = pdfs.issue(session, statement, app.config)
     assert issued.certified
     return issued, pdfs.file_path(app.config, issued).read_bytes()

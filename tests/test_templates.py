@@ -1,11 +1,15 @@
-"""House rules for templates: every visible string is translatable, nothing loads from other hosts."""
+"""House rules for templates: every visible string is translatable, nothing loads from other
+hosts."""
+
 import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = sorted((ROOT / "templates").rglob("*.html")) + sorted((ROOT / "templates").rglob("*.txt"))
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html")) + sorted(
+    (ROOT / "templates").rglob("*.txt")
+)
 ATTRIBUTES = ("aria-label", "title", "alt", "placeholder", "content", "value")
 
 
@@ -20,7 +24,11 @@ def visible_literal_text(source: str) -> list[str]:
     found = []
     for attribute in ATTRIBUTES:
         for value in re.findall(rf'\b{attribute}="([^"]*)"', text):
-            if re.search(r"[A-Za-z]{2,}", value) and attribute != "value" and attribute != "content":
+            if (
+                re.search(r"[A-Za-z]{2,}", value)
+                and attribute != "value"
+                and attribute != "content"
+            ):
                 found.append(f'{attribute}="{value}"')
     text = re.sub(r"<[^>]+>", " ", text)
     text = re.sub(r"^Subject:", " ", text)

@@ -23,18 +23,8 @@ from cosign import jobs, press, publishing, queue, signing
 from cosign.config import ROOT
 from cosign.models import OutboxMessage, PressDelivery, Signature, Statement
 from tests.factories import make_statement, make_user
-from tests.smtp_sink import smtp  # noqa: F401  (a fixture)
-from tests.test_publishing import open_statement
-from tests.test_queue import (  # noqa: F401  (logs, queue_prefix, redis, redis_url: fixtures)
-    closed_port,
-    logs,
-    queue_prefix,
-    redis,
-    redis_overrides,
-    redis_url,
-    sign_form,
-    waiting,
-)
+from tests.publication_flow import open_statement
+from tests.queues import closed_port, redis_overrides, sign_form, waiting
 
 
 @pytest.fixture
@@ -85,7 +75,9 @@ def test_publication_press_distribution_and_its_mail_go_through_the_worker(
     owner, statement = open_statement(session)
     press.add(session, press.ContactData(email="desk@news.example", name="Desk", outlet="Daily"),
               owner.id)
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     [job] = waiting(app.config, "default")
     assert job.func_name == "cosign.jobs.distribute" and job.args == (statement.id, "final")
     assert session.scalar(select(func.count()).select_from(PressDelivery)) == 0  # not inline

@@ -17,7 +17,7 @@ import pytest
 from cosign import jobs, mail, queue
 from cosign.config import ROOT
 from tests.redis_server import running
-from tests.smtp_sink import free_port, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import free_port
 from tests.waiting import wait_until
 
 
@@ -64,7 +64,9 @@ def test_worker_outlives_a_redis_outage_sends_mail_meanwhile_and_uses_the_queue_
     output = log_path.read_text
     try:
         # 1. Redis is up: the worker takes jobs from the queue
-        assert queue.enqueue(config, "default", "tests.test_worker_outage.mark", str(marks), "before")
+        assert queue.enqueue(
+            config, "default", "tests.test_worker_outage.mark", str(marks), "before"
+        )
         assert wait_until((marks / "before").exists, 60), output()
 
         # 2. Redis is killed: the worker stays, and sends the outbox's mail from the database
@@ -78,7 +80,9 @@ def test_worker_outlives_a_redis_outage_sends_mail_meanwhile_and_uses_the_queue_
         # 3. Redis is back on the same port: the worker goes back to the queues
         private_redis.start()
         assert wait_until(lambda: "answers again: back to the queues" in output(), 60), output()
-        assert queue.enqueue(config, "default", "tests.test_worker_outage.mark", str(marks), "after")
+        assert queue.enqueue(
+            config, "default", "tests.test_worker_outage.mark", str(marks), "after"
+        )
         assert wait_until((marks / "after").exists, 60), output()
         assert worker.poll() is None, output()
 

@@ -19,6 +19,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
+from cosign import demo as demo_data
+
 CHROMIUM = "/usr/bin/chromium"
 # assertions wait up to 15 s for their condition (Playwright: 5 s): CI shares 2 cores
 expect.set_options(timeout=15_000)
@@ -95,9 +97,15 @@ def new_page(browser, live_server):
         # nor the 503 "the PDF is being prepared" page on a first download
         url = msg.page.url if msg.page else ""
         pdf_pending = url.endswith(".pdf") and "status of 503" in msg.text
-        if msg.type == "error" and not pdf_pending and not re.match(
-                r"Failed to load resource: the server responded with a status of 4(0[0-9]|1[0-9]|2[29])",
-                msg.text):
+        if (
+            msg.type == "error"
+            and not pdf_pending
+            and not re.match(
+                r"Failed to load resource: the server responded with a status of "
+                r"4(0[0-9]|1[0-9]|2[29])",
+                msg.text,
+            )
+        ):
             problems.append(f"console error on {msg.page.url if msg.page else '?'}: {msg.text}")
 
     def on_weberror(error):
@@ -151,3 +159,13 @@ def screenshot():
     """``screenshot(page, name)``: a full-page PNG in /tmp/cosign-shots/, only if
     COSIGN_SCREENSHOTS=1 (so CI writes no files)."""
     return _screenshot
+
+
+@pytest.fixture
+def arabic(session, demo):
+    """The demo statement, its press list and the Arabic statement with two translations."""
+    demo_data.open_with_signatories(session, demo)
+    demo_data.add_press_list(session, demo.created_by_id)
+    slug = demo_data.load_arabic(session, demo.created_by_id).slug
+    session.commit()  # and no transaction left open: the server writes (SQLite)
+    return slug

@@ -76,7 +76,7 @@ def digest_link(session, live_server):
     from cosign import clock, digest, signing
     from cosign.models import OutboxMessage
     from tests.factories import make_statement
-    from tests.test_digest import confirmed
+    from tests.signatures import confirmed
 
     owner = make_user(session, email="nadia@example.org", name="Nadia Aziz")
     statement = make_statement(session, owner)

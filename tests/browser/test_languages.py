@@ -15,50 +15,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cosign import demo as demo_data
+from tests.browser.latin_words import LATIN_WORDS, english_left
 
 from .conftest import DEMO_SLUG
 
 pytestmark = pytest.mark.browser
 
-# Latin words a page in Arabic may show: the product's name, file formats, standards
-ALLOWED = {"cosign", "PDF", "CSV", "XLSX", "JPEG", "PNG", "SVG", "SHA", "UTC", "Markdown", "BCP",
-           "https", "http", "mailto", "ckb", "name", "org", "amnesty", "example"}
-LATIN_WORDS = """() => {
-  const skip = '[lang]:not([lang|="%s"]), [dir="auto"], bdi, code, kbd, script, style, ' +
-               'textarea, option, input, .brand, .language-switcher, svg';
-  const words = new Set();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  let node;
-  while ((node = walker.nextNode())) {
-    const el = node.parentElement;
-    if (!el || el.closest(skip)) continue;
-    for (const w of node.textContent.match(/\\p{Script=Latin}[\\p{Script=Latin}'’]{2,}/gu) || [])
-      words.add(w);
-  }
-  for (const el of document.querySelectorAll('[aria-label],[placeholder],[title],[alt]')) {
-    if (el.closest(skip)) continue;
-    for (const a of ['aria-label', 'placeholder', 'title', 'alt'])
-      for (const w of (el.getAttribute(a) || '').match(/\\p{Script=Latin}[\\p{Script=Latin}'’]{2,}/gu) || [])
-        words.add(w);
-  }
-  return [...words].sort();
-}"""
-
-
-@pytest.fixture
-def arabic(session, demo):
-    """The demo statement, its press list and the Arabic statement with two translations."""
-    demo_data.open_with_signatories(session, demo)
-    demo_data.add_press_list(session, demo.created_by_id)
-    slug = demo_data.load_arabic(session, demo.created_by_id).slug
-    session.commit()  # and no transaction left open: the server writes (SQLite)
-    return slug
-
-
-def _english_left(page, lang: str) -> set[str]:
-    words = page.evaluate(LATIN_WORDS % lang)
-    return {w for w in words if w not in ALLOWED and not w.isupper()}
 
 
 def test_the_coordinator_works_in_arabic_right_to_left(page, login, screenshot, arabic):
@@ -80,7 +42,7 @@ def test_the_coordinator_works_in_arabic_right_to_left(page, login, screenshot, 
         page.goto(path)
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         expect(page.locator("html")).to_have_attribute("lang", "ar")
-        left = _english_left(page, "ar")
+        left = english_left(page, "ar")
         assert not left, f"{name} ({path}): English left on an Arabic page: {sorted(left)}"
         screenshot(page, f"ar-{name}")
     # the desk is laid out right to left: the tabs start at the right edge
@@ -99,7 +61,7 @@ def test_the_coordinator_works_in_arabic_right_to_left(page, login, screenshot, 
     expect(page.locator(".translation-notice")).to_contain_text("الإنجليزية")
 
 
-def test_french_pages_have_no_english_left(new_page, login, screenshot, arabic):
+def test_french_pages_have_noenglish_left(new_page, login, screenshot, arabic):
     page = new_page(viewport={"width": 390, "height": 800}, locale="fr-FR")
     page.goto("/")  # the browser's language decides, with no cookie
     expect(page.locator("html")).to_have_attribute("lang", "fr")

@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from .conftest import DEMO_SLUG
-from .test_languages import arabic  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -112,7 +111,7 @@ def test_coordinator_publishes_the_demo_to_the_press(page, full_demo, login, scr
 def test_the_summary_in_arabic_right_to_left(page, login, screenshot, arabic, run_worker):
     """The Arabic statement (English and French translations) to the demo press list
     (German, Arabic and English readers), scheduled from Baghdad with an embargoed copy."""
-    from .test_languages import _english_left
+    from .latin_words import english_left
 
     slug = arabic
     run_worker()  # its PDF and first page
@@ -134,7 +133,7 @@ def test_the_summary_in_arabic_right_to_left(page, login, screenshot, arabic, ru
     expect(total).to_contain_text("اثنان بالعربية (النص الأصلي)")  # German and Arabic readers
     expect(page.get_by_role("img", name=re.compile("^الصفحة الأولى من ملف PDF"))).to_be_visible()
     screenshot(page, "ar-publish-summary")
-    left = _english_left(page, "ar") - {"Asia", "Baghdad"}  # the zone's IANA name
+    left = english_left(page, "ar") - {"Asia", "Baghdad"}  # the zone's IANA name
     assert not left, left
     page.get_by_role("button", name=re.compile("^جدولة النشر وإرسال النسخة")).click()
     expect(page.locator(".flash-success")).to_be_visible()

@@ -6,11 +6,11 @@ import pytest
 
 from cosign.core.diff import Segment, diff_stats, paragraph_diff, tokenize, word_diff
 
-E, I, D = "equal", "insert", "delete"
+EQ, INS, DEL = "equal", "insert", "delete"
 
 
 def side(segments: list[Segment], op: str) -> str:
-    return "".join(s.text for s in segments if s.op in (E, op))
+    return "".join(s.text for s in segments if s.op in (EQ, op))
 
 
 PAIRS = [
@@ -35,8 +35,8 @@ PAIRS = [
 @pytest.mark.parametrize(("old", "new"), PAIRS)
 def test_word_diff_reconstructs_both_sides(old: str, new: str) -> None:
     segments = word_diff(old, new)
-    assert side(segments, D) == old
-    assert side(segments, I) == new
+    assert side(segments, DEL) == old
+    assert side(segments, INS) == new
 
 
 @pytest.mark.parametrize(("old", "new"), PAIRS)
@@ -45,32 +45,32 @@ def test_word_diff_merges_and_orders_segments(old: str, new: str) -> None:
     assert all(s.text for s in segments)
     for first, second in itertools.pairwise(segments):
         assert first.op != second.op
-        assert (first.op, second.op) != (I, D)
+        assert (first.op, second.op) != (INS, DEL)
 
 
 def test_replacement_reads_as_one_delete_and_one_insert() -> None:
     assert word_diff("the quick brown fox", "a slow red fox") == [
-        Segment(D, "the quick brown"),
-        Segment(I, "a slow red"),
-        Segment(E, " fox"),
+        Segment(DEL, "the quick brown"),
+        Segment(INS, "a slow red"),
+        Segment(EQ, " fox"),
     ]
 
 
 def test_insertion_and_punctuation() -> None:
     assert word_diff("We call for peace.", "We call for a lasting peace!") == [
-        Segment(E, "We call for "),
-        Segment(I, "a lasting "),
-        Segment(E, "peace"),
-        Segment(D, "."),
-        Segment(I, "!"),
+        Segment(EQ, "We call for "),
+        Segment(INS, "a lasting "),
+        Segment(EQ, "peace"),
+        Segment(DEL, "."),
+        Segment(INS, "!"),
     ]
 
 
 def test_arabic_word_diff() -> None:
     assert word_diff("نحن ندعو إلى السلام", "نحن ندعو إلى العدالة") == [
-        Segment(E, "نحن ندعو إلى "),
-        Segment(D, "السلام"),
-        Segment(I, "العدالة"),
+        Segment(EQ, "نحن ندعو إلى "),
+        Segment(DEL, "السلام"),
+        Segment(INS, "العدالة"),
     ]
 
 
@@ -83,24 +83,25 @@ def test_diff_stats() -> None:
     segments = word_diff("the quick brown fox", "a slow red fox jumps")
     assert diff_stats(segments) == (4, 3)
     assert diff_stats(word_diff("same", "same")) == (0, 0)
-    assert diff_stats([Segment(I, ", ; !")]) == (0, 0)
+    assert diff_stats([Segment(INS, ", ; !")]) == (0, 0)
 
 
 def test_paragraph_diff() -> None:
     old = "Intro stays.\n\nWe call for peace.\n\nRemoved paragraph."
     new = "New first paragraph.\n\nIntro stays.\n\nWe call for justice."
     assert paragraph_diff(old, new) == [
-        [Segment(I, "New first paragraph.")],
-        [Segment(E, "Intro stays.")],
-        [Segment(E, "We call for "), Segment(D, "peace"), Segment(I, "justice"), Segment(E, ".")],
-        [Segment(D, "Removed paragraph.")],
+        [Segment(INS, "New first paragraph.")],
+        [Segment(EQ, "Intro stays.")],
+        [Segment(EQ, "We call for "), Segment(DEL, "peace"), Segment(INS, "justice"),
+         Segment(EQ, ".")],
+        [Segment(DEL, "Removed paragraph.")],
     ]
 
 
 def test_paragraph_diff_ignores_whitespace_noise() -> None:
     assert paragraph_diff("A  b.\r\n\r\n\r\nC.", "A b.\n\nC.  ") == [
-        [Segment(E, "A b.")],
-        [Segment(E, "C.")],
+        [Segment(EQ, "A b.")],
+        [Segment(EQ, "C.")],
     ]
 
 
@@ -111,4 +112,4 @@ def test_paragraph_diff_stats_when_flattened() -> None:
 
 def test_paragraph_diff_of_empty_bodies() -> None:
     assert paragraph_diff("", "") == []
-    assert paragraph_diff("", "New.") == [[Segment(I, "New.")]]
+    assert paragraph_diff("", "New.") == [[Segment(INS, "New.")]]

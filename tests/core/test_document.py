@@ -38,7 +38,14 @@ def test_canonical_text(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "a\r\n\r\n\r\nb \t c\t\n", "  \tx  y\n\n\n z ", "\u00a0\n\u00a0", "\ufeff\ufeffx", "\r\r\ra"],
+    [
+        "",
+        "a\r\n\r\n\r\nb \t c\t\n",
+        "  \tx  y\n\n\n z ",
+        "\u00a0\n\u00a0",
+        "\ufeff\ufeffx",
+        "\r\r\ra",
+    ],
 )
 def test_canonical_text_is_idempotent(raw: str) -> None:
     once = canonical_text(raw)
@@ -95,11 +102,21 @@ def test_statement_hash_is_stable_across_line_endings_and_spaces() -> None:
 @pytest.mark.parametrize(
     "changed",
     [
-        StatementText("We stand together", "First paragraph!\n\nSecond paragraph.", "Erbil", "1 May 2025"),
-        StatementText("We stand Together", "First paragraph.\n\nSecond paragraph.", "Erbil", "1 May 2025"),
-        StatementText("We stand together", "First paragraph.\n\nSecond paragraph.", "Erbil", "2 May 2025"),
-        StatementText("We stand together", "First paragraph.\n\nSecond paragraph.", "Erbi", "1 May 2025"),
-        StatementText("We stand together", "First paragraph.\nSecond paragraph.", "Erbil", "1 May 2025"),
+        StatementText(
+            "We stand together", "First paragraph!\n\nSecond paragraph.", "Erbil", "1 May 2025"
+        ),
+        StatementText(
+            "We stand Together", "First paragraph.\n\nSecond paragraph.", "Erbil", "1 May 2025"
+        ),
+        StatementText(
+            "We stand together", "First paragraph.\n\nSecond paragraph.", "Erbil", "2 May 2025"
+        ),
+        StatementText(
+            "We stand together", "First paragraph.\n\nSecond paragraph.", "Erbi", "1 May 2025"
+        ),
+        StatementText(
+            "We stand together", "First paragraph.\nSecond paragraph.", "Erbil", "1 May 2025"
+        ),
     ],
 )
 def test_statement_hash_changes_with_one_character(changed: StatementText) -> None:

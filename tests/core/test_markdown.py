@@ -92,7 +92,9 @@ def test_https_and_mailto_links_survive_with_rel() -> None:
 
 
 def test_formatting_survives() -> None:
-    source = "# Title\n\n## Sub\n\n**bold** *em* `code`\n\n- a\n- b\n\n3. c\n4. d\n\n> quoted\n\n---\n"
+    source = (
+        "# Title\n\n## Sub\n\n**bold** *em* `code`\n\n- a\n- b\n\n3. c\n4. d\n\n> quoted\n\n---\n"
+    )
     assert render_markdown(source) == (
         "<h1>Title</h1>\n<h2>Sub</h2>\n"
         "<p><strong>bold</strong> <em>em</em> <code>code</code></p>\n"

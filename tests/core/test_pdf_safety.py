@@ -92,13 +92,13 @@ ATTACKS = {
     "stylesheet link": '<link rel="stylesheet" href="{srv}/style.css">',
     "stylesheet file": '<link rel="stylesheet" href="file:///etc/passwd">',
     "font face": "<style>@font-face { font-family: Evil; src: url(file:///etc/passwd) }"
-                 " p { font-family: Evil }</style>",
+    " p { font-family: Evil }</style>",
     "font face http": "<style>@font-face { font-family: Evil2; src: url({srv}/font.ttf) }"
-                      " p { font-family: Evil2 }</style>",
+    " p { font-family: Evil2 }</style>",
     "svg image": '<svg width="20" height="20"><image href="file:///etc/passwd" width="20" '
-                 'height="20"/></svg>',
+    'height="20"/></svg>',
     "svg xlink image": '<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="20" height="20">'
-                       '<image xlink:href="{srv}/svg.png" width="20" height="20"/></svg>',
+    '<image xlink:href="{srv}/svg.png" width="20" height="20"/></svg>',
     "svg use": '<svg width="20" height="20"><use href="file:///etc/passwd#x"/></svg>',
     "object": '<object data="file:///etc/passwd" type="text/plain"></object>',
     "object http": '<object data="{srv}/object.svg" type="image/svg+xml"></object>',
@@ -109,7 +109,9 @@ ATTACKS = {
     "https": '<img src="https://example.com/logo.png">',
     "data url": '<img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=">',
     "base href": '<base href="file:///etc/"><img src="passwd">',
-    "list image": "<style>li { list-style-image: url({srv}/bullet.png) }</style><ul><li>x</li></ul>",
+    "list image": (
+        "<style>li { list-style-image: url({srv}/bullet.png) }</style><ul><li>x</li></ul>"
+    ),
     "content url": "<style>p::before { content: url(file:///etc/passwd) }</style>",
 }
 

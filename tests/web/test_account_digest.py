@@ -7,8 +7,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from cosign.models import AuditEvent, User
-from tests.factories import login, make_user
-from tests.web.test_csrf import csrf_login
+from tests.factories import csrf_login, login, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +56,13 @@ def test_turn_it_off_and_on_again(client, session):
     assert client.post("/account/digest", data={"digest-digest": "on"}).status_code == 302
     assert opted_out(session, user) is False
     assert "The daily digest is on" in client.get("/account/").get_data(as_text=True)
-    actions = list(session.scalars(select(AuditEvent.action).where(
-        AuditEvent.actor_id == user.id, AuditEvent.action.like("digest-%")).order_by(AuditEvent.id)))
+    actions = list(
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.actor_id == user.id, AuditEvent.action.like("digest-%"))
+            .order_by(AuditEvent.id)
+        )
+    )
     assert actions == ["digest-off", "digest-on"]
 
 

@@ -33,7 +33,9 @@ def test_next_only_goes_to_local_paths(client, session):
     for target, expected in [("/desk/new", "/desk/new"), ("https://evil.example/x", "/desk/"),
                              ("//evil.example", "/desk/")]:
         client.post("/logout")
-        response = client.post("/login?next=" + target, data={"email": user.email, "password": PASSWORD})
+        response = client.post(
+            "/login?next=" + target, data={"email": user.email, "password": PASSWORD}
+        )
         assert response.location.endswith(expected), (target, response.location)
 
 
@@ -54,7 +56,9 @@ def test_session_cookie_is_httponly_and_samesite(client, session):
 def test_login_is_throttled_per_account(client, session):
     user = make_user(session)
     for _ in range(5):
-        assert client.post("/login", data={"email": user.email, "password": "bad"}).status_code == 401
+        assert (
+            client.post("/login", data={"email": user.email, "password": "bad"}).status_code == 401
+        )
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
     assert b"Too many failed attempts" in response.data
@@ -84,7 +88,9 @@ def _invite(client, session, email="invitee@example.org"):
     owner = make_user(session, name="Owner")
     statement = make_statement(session, owner)
     login(client, owner)
-    response = client.post(f"/desk/{statement.slug}/members", data={"email": email, "role": "editor"})
+    response = client.post(
+        f"/desk/{statement.slug}/members", data={"email": email, "role": "editor"}
+    )
     assert response.status_code == 302
     client.post("/logout")
     message = session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == email))

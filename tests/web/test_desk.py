@@ -59,7 +59,9 @@ def test_create_statement_through_the_form(client, session, owner):
     ({"press_email": "not-an-email"}, "Enter a valid e-mail address."),
     ({"date": "31/31/2026"}, "Not a valid date value."),
 ])
-def test_bad_input_on_create_gets_a_message_and_stores_nothing(client, session, owner, overrides, message):
+def test_bad_input_on_create_gets_a_message_and_stores_nothing(
+    client, session, owner, overrides, message
+):
     response = client.post("/desk/new", data=new_form(**overrides))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -75,7 +77,9 @@ def test_duplicate_slug_on_create(client, session, owner):
 
 
 def test_raw_html_in_body_never_executes(client, session, owner):
-    statement = make_statement(session, owner, body="Plain <b>bold</b> and <em>x</em> text.\n\n<div>block</div>")
+    statement = make_statement(
+        session, owner, body="Plain <b>bold</b> and <em>x</em> text.\n\n<div>block</div>"
+    )
     html = client.get(f"/desk/{statement.slug}/").get_data(as_text=True)
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
     assert "<div>block</div>" not in html
@@ -90,7 +94,9 @@ def test_xss_in_title_and_comment_comes_back_escaped(client, session, owner, pay
                 f"/desk/{statement.slug}/audit", f"/desk/{statement.slug}/edit"]:
         html = client.get(url).get_data(as_text=True)
         assert payload not in html, url
-        assert "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html
+        assert (
+            "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html
+        )
 
 
 def test_edit_saves_a_revision_and_shows_the_diff(client, session, owner):
@@ -119,10 +125,16 @@ def test_preview_button_renders_without_saving(client, session, owner):
 
 
 def test_live_preview_endpoint_sanitises(client, session, owner):
-    response = client.post("/desk/preview", data={"body": "*hi* <script>x()</script> [a](javascript:x)"})
+    response = client.post(
+        "/desk/preview", data={"body": "*hi* <script>x()</script> [a](javascript:x)"}
+    )
     assert response.status_code == 200
     html = response.get_json()["html"]
-    assert "<em>hi</em>" in html and "<script" not in html and "javascript:" not in html.replace("[a](javascript:x)", "")
+    assert (
+        "<em>hi</em>" in html
+        and "<script" not in html
+        and "javascript:" not in html.replace("[a](javascript:x)", "")
+    )
     assert client.post("/desk/preview", data={"body": "x" * 100_001}).status_code == 400
 
 
@@ -149,9 +161,14 @@ def test_bad_input_on_edit_stores_nothing(client, session, owner):
 
 def test_history_diff_and_restore(client, session, owner):
     statement = make_statement(session, owner)
-    drafting.save_revision(session, statement, owner.id, drafting.Text("Second title", BODY + "\n\nMore."))
+    drafting.save_revision(
+        session, statement, owner.id, drafting.Text("Second title", BODY + "\n\nMore.")
+    )
     history = client.get(f"/desk/{statement.slug}/history").get_data(as_text=True)
-    assert f"/desk/{statement.slug}/revisions/1" in history and f"/desk/{statement.slug}/revisions/2" in history
+    assert (
+        f"/desk/{statement.slug}/revisions/1" in history
+        and f"/desk/{statement.slug}/revisions/2" in history
+    )
     diff = client.get(f"/desk/{statement.slug}/diff?a=2&b=1").get_data(as_text=True)
     assert "<del>More.</del>" in diff
     assert client.get(f"/desk/{statement.slug}/diff?a=1&b=9").status_code == 404
@@ -169,7 +186,9 @@ def test_history_diff_and_restore(client, session, owner):
 def test_comments_show_beside_their_paragraph_and_resolve(client, session, owner):
     statement = make_statement(session, owner)
     key = paragraph_key(paragraphs(BODY)[1])
-    response = client.post(f"/desk/{statement.slug}/comments", data={"paragraph": key, "body": "Which four?"})
+    response = client.post(
+        f"/desk/{statement.slug}/comments", data={"paragraph": key, "body": "Which four?"}
+    )
     assert response.status_code == 302 and response.location.endswith(f"#p-{key}")
     html = client.get(f"/desk/{statement.slug}/").get_data(as_text=True)
     block = html.split(f'id="p-{key}"')[1].split('class="paragraph"')[0]
@@ -222,30 +241,44 @@ def test_editor_cannot_invite(client, session):
     login(client, editor)
     page = client.get(f"/desk/{statement.slug}/members")
     assert b"Only an owner can invite" in page.data
-    response = client.post(f"/desk/{statement.slug}/members", data={"email": "x@example.org", "role": "editor"})
+    response = client.post(
+        f"/desk/{statement.slug}/members", data={"email": "x@example.org", "role": "editor"}
+    )
     assert response.status_code == 403
 
 
 def test_invite_form_bad_input(client, session, owner):
     statement = make_statement(session, owner)
-    response = client.post(f"/desk/{statement.slug}/members", data={"email": "nope", "role": "editor"})
+    response = client.post(
+        f"/desk/{statement.slug}/members", data={"email": "nope", "role": "editor"}
+    )
     assert response.status_code == 422 and b"Enter a valid e-mail address." in response.data
-    response = client.post(f"/desk/{statement.slug}/members", data={"email": "a@example.org", "role": "king"})
+    response = client.post(
+        f"/desk/{statement.slug}/members", data={"email": "a@example.org", "role": "king"}
+    )
     assert response.status_code == 422
 
 
 DESK_GETS = ["/desk/{slug}/", "/desk/{slug}/edit", "/desk/{slug}/history", "/desk/{slug}/diff",
              "/desk/{slug}/diff?a=1&b=1", "/desk/{slug}/revisions/1", "/desk/{slug}/settings",
              "/desk/{slug}/members", "/desk/{slug}/audit"]
-DESK_POSTS = ["/desk/{slug}/edit", "/desk/{slug}/comments", "/desk/{slug}/comments/{comment}/resolve",
-              "/desk/{slug}/revisions/1/restore", "/desk/{slug}/settings", "/desk/{slug}/members"]
+DESK_POSTS = [
+    "/desk/{slug}/edit",
+    "/desk/{slug}/comments",
+    "/desk/{slug}/comments/{comment}/resolve",
+    "/desk/{slug}/revisions/1/restore",
+    "/desk/{slug}/settings",
+    "/desk/{slug}/members",
+]
 
 
 def test_non_member_gets_404_on_every_desk_url(client, session):
     owner, stranger = make_user(session), make_user(session)
     statement = make_statement(session, owner)
     drafting.save_revision(session, statement, owner.id, drafting.Text("Two", BODY))
-    comment = drafting.add_comment(session, statement, owner.id, paragraph_key(paragraphs(BODY)[0]), "c")
+    comment = drafting.add_comment(
+        session, statement, owner.id, paragraph_key(paragraphs(BODY)[0]), "c"
+    )
     before = (count(session, Revision), count(session, Comment), count(session, AuditEvent))
     login(client, stranger)
     for url in DESK_GETS:

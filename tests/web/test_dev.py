@@ -15,7 +15,9 @@ def test_outbox_lists_mail_with_clickable_links(client, session):
     owner = make_user(session)
     statement = make_statement(session, owner)
     login(client, owner)
-    client.post(f"/desk/{statement.slug}/members", data={"email": "friend@example.org", "role": "editor"})
+    client.post(
+        f"/desk/{statement.slug}/members", data={"email": "friend@example.org", "role": "editor"}
+    )
     listing = client.get("/dev/mail").get_data(as_text=True)
     assert "friend@example.org" in listing and "Invitation to draft" in listing
     message = session.scalar(select(OutboxMessage))

@@ -3,7 +3,7 @@ import feedparser
 from lxml import etree
 
 from cosign import catalogue, drafting, signing
-from tests.test_catalogue import (
+from tests.publications import (
     CONTACT,
     HIDDEN_NAME,
     SECRET,

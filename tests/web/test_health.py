@@ -10,7 +10,9 @@ from cosign.extensions import db, limiter
 from tests.conftest import app_config
 
 REDIS_URL = os.environ.get("COSIGN_TEST_REDIS_URL")
-REDIS_SKIP = "COSIGN_TEST_REDIS_URL is not set: the test against a real Redis is skipped (.ci/run sets it)"
+REDIS_SKIP = (
+    "COSIGN_TEST_REDIS_URL is not set: the test against a real Redis is skipped (.ci/run sets it)"
+)
 
 
 def closed_port() -> int:

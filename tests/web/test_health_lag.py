@@ -15,13 +15,17 @@ def message(session, kind="press-final", **values) -> None:
                                     "link": "https://cosign.test/x", "has_account": False})
     session.flush()
     if values:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == created.id).values(**values))
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == created.id).values(**values)
+        )
 
 
 def test_lag_fields_count_only_what_is_due_and_stale(app, client, session, frozen_clock):
     t = frozen_clock.now
     owner = make_user(session)
-    owed, rendered, draft = (make_statement(session, owner, title=f"Statement {n}") for n in range(3))
+    owed, rendered, draft = (
+        make_statement(session, owner, title=f"Statement {n}") for n in range(3)
+    )
     for statement in (owed, rendered):
         signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
     wish = {owed.id: (t - dt.timedelta(seconds=30), None),

@@ -24,9 +24,9 @@ from werkzeug.security import generate_password_hash
 from cosign import moderation, publishing, security, signing
 from cosign.models import AuditEvent, IssuedPdf, OutboxMessage, PressContact, Signature, Statement
 from cosign.security import make_token
+from tests.crawler import page_problems
 from tests.factories import make_statement, make_user
-from tests.web.test_headers import page_problems
-from tests.web.test_sign import form
+from tests.web.forms import form
 
 # OWASP XSS Filter Evasion Cheat Sheet, varied
 XSS = [
@@ -164,7 +164,9 @@ def test_sign_form(client, session, app, statement):
 def check_complete_signature(session, where: str) -> None:
     signature = session.scalars(select(Signature).order_by(Signature.id.desc())).first()
     assert signature.status == "unconfirmed" and not signature.flagged, where
-    assert signature.name and signature.public_name == signature.name and signature.pending_key, where
+    assert signature.name and signature.public_name == signature.name and signature.pending_key, (
+        where
+    )
     assert signature.name_key is None, where  # unconfirmed: claims the name, holds nothing
     assert not BIDI_CONTROLS.search(signature.public_name), where
     assert all(unicodedata.category(c) not in ("Cc", "Cf") for c in signature.public_name), where

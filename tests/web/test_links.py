@@ -176,7 +176,9 @@ def test_expired_confirmation_points_to_resend(app, client, session, statement):
         response = send(link)
         html = response.get_data(as_text=True)
         assert response.status_code == 410 and "expired" in html
-        assert f'href="/s/{statement.slug}/resend"' in html and "Sign the statement again" not in html
+        assert (
+            f'href="/s/{statement.slug}/resend"' in html and "Sign the statement again" not in html
+        )
     assert snapshot(session) == before
 
 

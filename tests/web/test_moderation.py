@@ -186,8 +186,18 @@ def test_pagination(client, session, owner, statement):
     assert "Page 2 of 2" in second and ">Org 01<" in second and "Org 51" not in second
     assert set(listed_ids(first)).isdisjoint(listed_ids(second))
     # a page beyond the end or a bad page number is handled
-    assert listed_ids(client.get(f"{base(statement)}/?status=approved&page=3").get_data(as_text=True)) == []
-    assert len(listed_ids(client.get(f"{base(statement)}/?status=approved&page=x").get_data(as_text=True))) == 50
+    assert (
+        listed_ids(client.get(f"{base(statement)}/?status=approved&page=3").get_data(as_text=True))
+        == []
+    )
+    assert (
+        len(
+            listed_ids(
+                client.get(f"{base(statement)}/?status=approved&page=x").get_data(as_text=True)
+            )
+        )
+        == 50
+    )
 
 
 # --- bulk decisions -------------------------------------------------------------------------
@@ -343,7 +353,9 @@ def test_approving_unconfirmed_or_withdrawn_does_nothing(client, session, owner,
     html = client.get(f"{base(statement)}/").get_data(as_text=True)
     assert tab_counts(html)["unconfirmed"] == 1 and tab_counts(html)["approved"] == 0
     assert signatories.approved_count(session, statement.id) == 0
-    client.post(f"{base(statement)}/moderate", data={"ids": [str(withdrawn.id)], "action": "reject"})
+    client.post(
+        f"{base(statement)}/moderate", data={"ids": [str(withdrawn.id)], "action": "reject"}
+    )
     assert fresh(session, Signature, withdrawn.id).status == "withdrawn"
 
 
@@ -465,10 +477,13 @@ def test_duplicate_of_itself_or_of_another_statement_is_refused(client, session,
     a = signature(session, statement, owner, "Org A")
     signature(session, statement, owner, "Org B")
     before, audits = snapshot(session), audit_count(session)
-    for value, message in [(a.id, "A signature cannot duplicate itself."),
-                           (other_statement.sig.id, "Choose a signature of this statement."),
-                           (999_999, "Choose a signature of this statement."),
-                           ("abc", "Invalid Choice: could not coerce."), ("", "This field is required.")]:
+    for value, message in [
+        (a.id, "A signature cannot duplicate itself."),
+        (other_statement.sig.id, "Choose a signature of this statement."),
+        (999_999, "Choose a signature of this statement."),
+        ("abc", "Invalid Choice: could not coerce."),
+        ("", "This field is required."),
+    ]:
         response = client.post(f"{base(statement)}/{a.id}/duplicate",
                                data={"duplicate_of": str(value)})
         assert response.status_code == 422, value
@@ -936,7 +951,9 @@ def test_xss_is_escaped_on_the_list_and_detail_pages(client, session, owner, sta
 
 
 def test_xss_is_escaped_on_the_import_and_add_pages(client, session, owner, statement):
-    text = f'name,country,city\n"{XSS[0]}",IQ,x\n"{XSS[1].replace(chr(34), chr(34) * 2)}",Narnia,y\n'
+    text = (
+        f'name,country,city\n"{XSS[0]}",IQ,x\n"{XSS[1].replace(chr(34), chr(34) * 2)}",Narnia,y\n'
+    )
     response = upload(client, statement, text, filename="<script>alert(1)</script>.csv")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -980,12 +997,16 @@ def test_timeline_chart_shown_with_signatures(client, session, owner, statement,
 def test_lead_signatory_position(client, session, owner, statement):
     lead = signature(session, statement, owner, "Lead Org", "approved")
     assert b"Lead signatory" in client.get(f"{base(statement)}/{lead.id}").data
-    assert client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": "1"}).status_code == 302
+    assert (
+        client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": "1"}).status_code == 302
+    )
     assert fresh(session, Signature, lead.id).lead_rank == 1
     bad = client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": "1000"})
     assert bad.status_code == 422 and b"from 1 to 999" in bad.data
     assert fresh(session, Signature, lead.id).lead_rank == 1
-    assert client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": ""}).status_code == 302
+    assert (
+        client.post(f"{base(statement)}/{lead.id}/lead", data={"lead_rank": ""}).status_code == 302
+    )
     assert fresh(session, Signature, lead.id).lead_rank is None
     assert "lead signatory" in client.get(f"/desk/{statement.slug}/audit").get_data(as_text=True)
 

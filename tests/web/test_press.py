@@ -141,7 +141,9 @@ def test_unsubscribed_address_cannot_be_added_or_edited(desk, session, user, fro
     assert "gone@example.org unsubscribed on 2026-11-01; only they can subscribe again" in \
         response.get_data(as_text=True)
     page = desk.get(f"/desk/press/{gone.id}/edit")
-    assert page.status_code == 200 and "only they can subscribe again" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "only they can subscribe again" in page.get_data(
+        as_text=True
+    )
     assert 'name="email"' not in page.get_data(as_text=True)  # no form to fill in
     response = desk.post(f"/desk/press/{gone.id}/edit", data=contact_form(email="gone@example.org"))
     assert response.status_code == 422
@@ -155,14 +157,20 @@ def test_edit_a_contact(desk, session, user):
     contact = make_contact(session, user, email="ana@example.org", tags="iraq, syria")
     page = desk.get(f"/desk/press/{contact.id}/edit")
     assert page.status_code == 200 and 'value="iraq, syria"' in page.get_data(as_text=True)
-    response = desk.post(f"/desk/press/{contact.id}/edit",
-                         data=contact_form(email="ana.new@example.org", tags="Kurds", language="AR"))
+    response = desk.post(
+        f"/desk/press/{contact.id}/edit",
+        data=contact_form(email="ana.new@example.org", tags="Kurds", language="AR"),
+    )
     assert response.status_code == 303
     contact = fresh(session, "ana.new@example.org")
     assert (contact.tags, contact.language, contact.status) == ("kurds", "ar", "active")
     make_contact(session, user, email="taken@example.org")
-    response = desk.post(f"/desk/press/{contact.id}/edit", data=contact_form(email="taken@example.org"))
-    assert response.status_code == 422 and "already on the press list" in response.get_data(as_text=True)
+    response = desk.post(
+        f"/desk/press/{contact.id}/edit", data=contact_form(email="taken@example.org")
+    )
+    assert response.status_code == 422 and "already on the press list" in response.get_data(
+        as_text=True
+    )
     assert desk.get("/desk/press/999999/edit").status_code == 404
 
 
@@ -210,17 +218,28 @@ def test_import_preview_then_confirm(desk, session, user):
     assert "1 new contact, 1 updated, 0 unchanged" in desk.get("/desk/press").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (GOOD + b"Cy;;not-an-address;;;\n", "Line 4: “not-an-address” is not a valid e-mail address."),
-    (GOOD + b"Cy;;ANA@example.org;;;\n", "Line 4: ana@example.org appears twice in the file (line 2)."),
-    (GOOD + b"Cy;;cy@example.org\n", "Line 4: Wrong number of fields: 3 instead of 6"),
-    (GOOD + b"\xff\n", "Line 4: The file is not UTF-8 text."),
-    (GOOD + b"C\x00y;;cy@example.org;;;\n", "Line 4: The file contains NUL characters"),
-    (b"", "The file is empty."),
-    (b"name,outlet\nAna,Daily\n", "Line 1: The header row has no “email” column."),
-    (b"email\n" + b"".join(b"a%d@example.org\n" % i for i in range(5001)),
-     "Line 5002: Too many rows: at most 5000."),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (
+            GOOD + b"Cy;;not-an-address;;;\n",
+            "Line 4: “not-an-address” is not a valid e-mail address.",
+        ),
+        (
+            GOOD + b"Cy;;ANA@example.org;;;\n",
+            "Line 4: ana@example.org appears twice in the file (line 2).",
+        ),
+        (GOOD + b"Cy;;cy@example.org\n", "Line 4: Wrong number of fields: 3 instead of 6"),
+        (GOOD + b"\xff\n", "Line 4: The file is not UTF-8 text."),
+        (GOOD + b"C\x00y;;cy@example.org;;;\n", "Line 4: The file contains NUL characters"),
+        (b"", "The file is empty."),
+        (b"name,outlet\nAna,Daily\n", "Line 1: The header row has no “email” column."),
+        (
+            b"email\n" + b"".join(b"a%d@example.org\n" % i for i in range(5001)),
+            "Line 5002: Too many rows: at most 5000.",
+        ),
+    ],
+)
 def test_bad_files_are_refused_with_line_numbers(desk, session, raw, expected):
     attempts = [upload(raw)]  # a preview, and a forged confirmation of the same file
     if raw:
@@ -230,7 +249,9 @@ def test_bad_files_are_refused_with_line_numbers(desk, session, raw, expected):
         response = desk.post("/desk/press/import", data=data, content_type="multipart/form-data")
         html = response.get_data(as_text=True)
         assert response.status_code == 422
-        assert "Nothing was imported" in html and expected in html, html[html.find("form-problem"):][:600]
+        assert "Nothing was imported" in html and expected in html, html[
+            html.find("form-problem") :
+        ][:600]
     assert contact_count(session) == 0
 
 
@@ -253,7 +274,9 @@ def test_too_large_or_unreadable_uploads(desk, session):
     response = desk.post("/desk/press/import", data=upload(big), content_type="multipart/form-data")
     assert response.status_code == 422 and "larger than 1 MB" in response.get_data(as_text=True)
     response = desk.post("/desk/press/import", data={"content": "%%%not base64", "confirm": "1"})
-    assert response.status_code == 422 and "could not be read back" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "could not be read back" in response.get_data(
+        as_text=True
+    )
     response = desk.post("/desk/press/import", data={"preview": "1"})
     assert response.status_code == 422 and "Choose a CSV file." in response.get_data(as_text=True)
     assert contact_count(session) == 0
@@ -285,7 +308,9 @@ def test_subscribe_confirm_by_the_link_in_the_mail(client, session):
     page = client.get("/press/subscribe")
     assert page.status_code == 200 and 'name="fax"' in page.get_data(as_text=True)
     response = client.post("/press/subscribe", data=subscribe_form())
-    assert response.status_code == 303 and response.headers["Location"].endswith("/press/subscribe/sent")
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/press/subscribe/sent"
+    )
     assert "Check your e-mail" in client.get("/press/subscribe/sent").get_data(as_text=True)
     contact = fresh(session, "jo@example.org")
     assert (contact.status, contact.language, contact.tags) == ("pending", "fr", "iraq")
@@ -365,7 +390,9 @@ class TestSubscribeRateLimit:
             assert client.post("/press/subscribe",
                                data=subscribe_form(email=f"j{i}@example.org")).status_code == 303
         response = client.post("/press/subscribe", data=subscribe_form(email="j3@example.org"))
-        assert response.status_code == 429 and "Too many subscriptions" in response.get_data(as_text=True)
+        assert response.status_code == 429 and "Too many subscriptions" in response.get_data(
+            as_text=True
+        )
         assert contact_count(session) == 2
         other = client.post("/press/subscribe", data=subscribe_form(email="j4@example.org"),
                             environ_base={"REMOTE_ADDR": "198.51.100.7"})

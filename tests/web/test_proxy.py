@@ -7,7 +7,7 @@ from cosign import signing
 from cosign.config import Config, ConfigurationError
 from cosign.models import Signature
 from tests.factories import make_statement, make_user
-from tests.web.test_sign import form
+from tests.web.forms import form
 
 LIMIT = 20  # COSIGN_SIGN_LIMIT_IP's default: "20 per hour"
 PROXY = "10.0.0.2"
@@ -108,7 +108,9 @@ def test_the_scheme_header_is_ignored_without_a_trusted_proxy(client, statement)
 
 @pytest.mark.parametrize("value, hops", [(None, 0), ("", 0), ("0", 0), ("1", 1), (" 2 ", 2)])
 def test_trusted_proxies_setting(tmp_path, value, hops):
-    environ = {"SECRET_KEY": "x", "COSIGN_SITE_URL": "https://statements.example.org"} | ({} if value is None else {"COSIGN_TRUSTED_PROXIES": value})
+    environ = {"SECRET_KEY": "x", "COSIGN_SITE_URL": "https://statements.example.org"} | (
+        {} if value is None else {"COSIGN_TRUSTED_PROXIES": value}
+    )
     assert Config.from_env(tmp_path, environ=environ)["COSIGN_TRUSTED_PROXIES"] == hops
 
 

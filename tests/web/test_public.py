@@ -6,7 +6,7 @@ import pytest
 
 from cosign import moderation, signing
 from tests.factories import login, make_statement, make_user
-from tests.test_catalogue import HIDDEN_CITY, HIDDEN_NAME, HIDDEN_SITE, opened, publish, sign_on
+from tests.publications import HIDDEN_CITY, HIDDEN_NAME, HIDDEN_SITE, opened, publish, sign_on
 
 
 def test_home_page(client):
@@ -20,7 +20,12 @@ def test_security_headers_on_every_response(client, session):
     for url in ["/", "/login", "/no-such-page"]:
         response = client.get(url)
         csp = response.headers["Content-Security-Policy"]
-        for part in ["script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]:
+        for part in [
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]:
             assert part in csp, (url, part)
         assert "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"

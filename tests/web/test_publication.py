@@ -96,16 +96,24 @@ def test_schedule_in_the_coordinators_time_zone(client, session, desk, frozen_cl
     assert state(session, statement)[1] is None
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"when": "later", "at": "2026-10-01T10:00", "timezone": "UTC"}, "The publication time has passed"),
-    ({"when": "later", "at": "", "timezone": "UTC"}, "Enter the date and time of publication"),
-    ({"when": "later", "at": "not a date", "timezone": "UTC"}, "Not a valid datetime value"),
-    ({"when": "now", "timezone": "Mars/Olympus"}, "Not a valid choice"),
-    ({"when": "now", "timezone": "UTC", "press_selection": "tags"}, "Choose at least one tag"),
-    ({"when": "now", "timezone": "UTC", "press_selection": "all", "embargoed_copy": "y"},
-     "An embargoed copy needs a publication time in the future"),
-    ({"when": "sometime", "timezone": "UTC"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            {"when": "later", "at": "2026-10-01T10:00", "timezone": "UTC"},
+            "The publication time has passed",
+        ),
+        ({"when": "later", "at": "", "timezone": "UTC"}, "Enter the date and time of publication"),
+        ({"when": "later", "at": "not a date", "timezone": "UTC"}, "Not a valid datetime value"),
+        ({"when": "now", "timezone": "Mars/Olympus"}, "Not a valid choice"),
+        ({"when": "now", "timezone": "UTC", "press_selection": "tags"}, "Choose at least one tag"),
+        (
+            {"when": "now", "timezone": "UTC", "press_selection": "all", "embargoed_copy": "y"},
+            "An embargoed copy needs a publication time in the future",
+        ),
+        ({"when": "sometime", "timezone": "UTC"}, "Not a valid choice"),
+    ],
+)
 def test_bad_publication_input_gets_a_message_and_stores_nothing(client, session, desk,
                                                                   frozen_clock, data, message):
     _owner, statement = desk
@@ -126,7 +134,9 @@ def test_publishing_without_approved_signatories_asks_to_confirm(client, session
     assert "without a single name" in page
     response = client.post(f"/desk/{statement.slug}/publish", data={
         "when": "now", "timezone": "UTC", "press_selection": "none"})
-    assert response.status_code == 422 and "Tick the box to confirm" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Tick the box to confirm" in response.get_data(
+        as_text=True
+    )
     assert state(session, statement)[0] == "open"
     response = publish_through_summary(client, statement.slug, {
         "when": "now", "timezone": "UTC", "press_selection": "none", "confirm_empty": "y"})
@@ -144,7 +154,9 @@ def test_contacts_added_after_publication_can_be_sent_the_statement(client, sess
                                                                    run_worker):
     owner, statement = desk
     press.add(session, press.ContactData(email="first@news.example"), owner.id)
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     run_worker()
     press.add(session, press.ContactData(email="later@news.example"), owner.id)
     page = client.get(f"/desk/{statement.slug}/distribution").get_data(as_text=True)
@@ -189,7 +201,7 @@ def app_overrides(request):
 
 
 def test_publication_forms_refuse_posts_without_csrf_token(client, session, run_worker):
-    from tests.web.test_csrf import csrf_login
+    from tests.factories import csrf_login
 
     owner = make_user(session)
     statement = open_statement(session, owner)
@@ -205,7 +217,9 @@ def test_publication_forms_refuse_posts_without_csrf_token(client, session, run_
     assert client.post(f"/desk/{slug}/distribution/send").status_code == 400
     assert state(session, statement)[1] == dt.datetime(2030, 1, 1)
     publishing.cancel_schedule(session, statement, owner.id)
-    publishing.publish(session, statement, owner.id, publishing.PublishOptions(press_selection="all"))
+    publishing.publish(
+        session, statement, owner.id, publishing.PublishOptions(press_selection="all")
+    )
     run_worker()
     delivery = session.scalar(select(PressDelivery))
     assert client.post(f"/desk/{slug}/distribution/{delivery.id}/resend").status_code == 400
@@ -219,8 +233,8 @@ def summary_statement(session):
     """corrected() (3 signatories of version 3, 9 of earlier versions only), an Arabic
     translation, and five press contacts: tagged and untagged, in English, Arabic and French."""
     from cosign import drafting, translating
-    from tests.test_printed_signed import corrected
-    from tests.test_summary import CONTACTS
+    from tests.corrections import corrected
+    from tests.press_factories import CONTACTS
 
     owner, statement = corrected(session)
     revision = drafting.current_revision(session, statement)
@@ -393,7 +407,7 @@ def test_the_summary_and_the_preview_are_for_members_only(client, session, run_w
 
 
 def test_the_summarys_button_refuses_posts_without_csrf_token(client, session, run_worker):
-    from tests.web.test_csrf import csrf_login
+    from tests.factories import csrf_login
 
     owner = make_user(session)
     statement = open_statement(session, owner)

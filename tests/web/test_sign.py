@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from cosign import moderation, signing
 from cosign.models import OutboxMessage, Signature
 from tests.factories import make_statement, make_user
+from tests.web.forms import form
 
 XSS = [
     "<script>alert(1)</script>",
@@ -22,15 +23,6 @@ def count(session, model=Signature, *where):
     return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def form(**overrides):
-    data = {"organisation": "Kurdistan Women's Union", "country": "IQ", "city": "Erbil",
-            "org_type": "union", "website": "https://kwu.example.org", "contact_name": "Hana Aziz",
-            "contact_role": "Chair", "email": "hana@kwu.example.org", "display": "named",
-            "authorised": "y", "message": "Count us in.", "kind": "organisation", "fax": ""}
-    data.update(overrides)
-    return data
-
-
 @pytest.fixture
 def statement(session):
     owner = make_user(session)
@@ -41,10 +33,16 @@ def statement(session):
 
 
 def confirm_link(session, recipient=None):
-    query = select(OutboxMessage).where(OutboxMessage.kind == "signature-confirm").order_by(OutboxMessage.id.desc())
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "signature-confirm")
+        .order_by(OutboxMessage.id.desc())
+    )
     if recipient:
         query = query.where(OutboxMessage.recipient == recipient)
-    return re.search(r"http://cosign\.test(/confirm/\S+)", session.scalars(query).first().body_text).group(1)
+    return re.search(
+        r"http://cosign\.test(/confirm/\S+)", session.scalars(query).first().body_text
+    ).group(1)
 
 
 def approve_all(session, stmt):
@@ -74,7 +72,9 @@ def test_draft_and_unknown_statements_are_not_public(client, session):
 def test_index_lists_public_statements_not_unlisted_ones(client, session, statement):
     owner = make_user(session)
     hidden = make_statement(session, owner, title="Quiet letter")
-    signing.open_for_signature(session, hidden, owner.id, signing.OpenOptions(visibility="unlisted"))
+    signing.open_for_signature(
+        session, hidden, owner.id, signing.OpenOptions(visibility="unlisted")
+    )
     html = client.get("/").get_data(as_text=True)
     assert "Free the journalists" in html and "Quiet letter" not in html
     response = client.get(f"/s/{hidden.slug}")
@@ -86,7 +86,9 @@ def test_sign_confirm_and_appear_without_contact_data(client, session, statement
     page = client.get(f"/s/{statement.slug}/sign")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     response = client.post(f"/s/{statement.slug}/sign", data=form())
-    assert response.status_code == 303 and response.location.endswith(f"/s/{statement.slug}/sign/sent")
+    assert response.status_code == 303 and response.location.endswith(
+        f"/s/{statement.slug}/sign/sent"
+    )
     assert b"Check your e-mail" in client.get(response.location).data
     signature = session.scalar(select(Signature))
     assert signature.status == "unconfirmed" and signature.email == "hana@kwu.example.org"
@@ -100,8 +102,18 @@ def test_sign_confirm_and_appear_without_contact_data(client, session, statement
     assert b"Already confirmed" in client.get(confirm_link(session)).data
     approve_all(session, statement)
     html = client.get(f"/s/{statement.slug}").get_data(as_text=True)
-    assert "Kurdistan Women&#39;s Union" in html and "1 signatory" in html and "Erbil" not in html.split("signatory-list")[0]
-    for private in ["Hana Aziz", "hana@kwu.example.org", "Count us in.", "Chair", signature.ip_hash or "-"]:
+    assert (
+        "Kurdistan Women&#39;s Union" in html
+        and "1 signatory" in html
+        and "Erbil" not in html.split("signatory-list")[0]
+    )
+    for private in [
+        "Hana Aziz",
+        "hana@kwu.example.org",
+        "Count us in.",
+        "Chair",
+        signature.ip_hash or "-",
+    ]:
         assert private not in html
 
 
@@ -130,7 +142,9 @@ def test_withheld_signatory_is_shown_without_name_or_city(client, session, state
     ({"display": "loud"}, "Not a valid choice"),
     ({"org_type": "cult"}, "Not a valid choice"),
 ])
-def test_bad_input_gets_a_clear_message_and_stores_nothing(client, session, statement, overrides, message):
+def test_bad_input_gets_a_clear_message_and_stores_nothing(
+    client, session, statement, overrides, message
+):
     response = client.post(f"/s/{statement.slug}/sign", data=form(**overrides))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -142,14 +156,18 @@ def test_individuals_only_when_allowed(client, session, statement):
     assert response.status_code == 422  # forced to sign as an organisation: authorisation needed
     statement.allow_individuals = True
     session.commit()
-    response = client.post(f"/s/{statement.slug}/sign",
-                           data=form(kind="individual", organisation="Dr Layla Hassan", authorised=""))
+    response = client.post(
+        f"/s/{statement.slug}/sign",
+        data=form(kind="individual", organisation="Dr Layla Hassan", authorised=""),
+    )
     assert response.status_code == 303
     assert session.scalar(select(Signature)).org_type == "individual"
 
 
 @pytest.mark.parametrize("payload", XSS)
-def test_xss_in_every_field_is_stored_as_text_and_shown_escaped(client, session, statement, payload):
+def test_xss_in_every_field_is_stored_as_text_and_shown_escaped(
+    client, session, statement, payload
+):
     data = form(organisation="Org " + payload, city=payload, contact_name=payload,
                 contact_role=payload, message=payload)
     response = client.post(f"/s/{statement.slug}/sign", data=data)
@@ -161,13 +179,19 @@ def test_xss_in_every_field_is_stored_as_text_and_shown_escaped(client, session,
         html = response.get_data(as_text=True)
     if "<" in payload:
         assert payload not in html
-    assert "<script>alert" not in html and "<img src=x" not in html.lower() and "<svg/onload" not in html
+    assert (
+        "<script>alert" not in html
+        and "<img src=x" not in html.lower()
+        and "<svg/onload" not in html
+    )
     assert 'href="javascript' not in html.lower()
 
 
 def test_double_submit_gives_one_row_and_the_same_response(client, session, statement):
     first = client.post(f"/s/{statement.slug}/sign", data=form())
-    second = client.post(f"/s/{statement.slug}/sign", data=form(organisation="KURDISTAN WOMEN’S UNION "))
+    second = client.post(
+        f"/s/{statement.slug}/sign", data=form(organisation="KURDISTAN WOMEN’S UNION ")
+    )
     assert (first.status_code, first.location) == (second.status_code, second.location)
     assert count(session) == 1 and count(session, OutboxMessage) == 1
 
@@ -226,11 +250,13 @@ def test_withdrawal_by_link(client, session, statement):
     client.post(f"/s/{statement.slug}/sign", data=form())
     client.post(confirm_link(session))
     signature = session.scalar(select(Signature))
-    from tests.test_signing import SECRET  # noqa: F401  (same token format)
+    from tests.signatures import SECRET  # noqa: F401  (same token format)
     moderation.approve(session, statement, [signature.id], statement.owner.id,
                        secret_key=client.application.config["SECRET_KEY"],
                        link_for=lambda purpose, value: f"http://cosign.test/{purpose}/{value}")
-    message = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "signature-approved")).one()
+    message = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "signature-approved")
+    ).one()
     link = re.search(r"http://cosign\.test/signature-withdraw/(\S+)", message.body_text).group(1)
     page = client.get(f"/withdraw/{link}")
     assert page.status_code == 200 and b"Withdraw the signature" in page.data
@@ -249,8 +275,13 @@ class TestRateLimits:
 
     def test_per_ip(self, client, session, statement):
         for i in range(3):
-            assert client.post(f"/s/{statement.slug}/sign",
-                               data=form(organisation=f"Org {i}", email=f"a{i}@x{i}.example.org")).status_code == 303
+            assert (
+                client.post(
+                    f"/s/{statement.slug}/sign",
+                    data=form(organisation=f"Org {i}", email=f"a{i}@x{i}.example.org"),
+                ).status_code
+                == 303
+            )
         response = client.post(f"/s/{statement.slug}/sign", data=form(organisation="Org 4"))
         assert response.status_code == 429 and b"Too many signatures" in response.data
         assert count(session) == 3
@@ -266,9 +297,15 @@ class TestDomainRateLimit:
 
     def test_per_email_domain(self, client, session, statement):
         for i in range(2):
-            client.post(f"/s/{statement.slug}/sign", data=form(organisation=f"Org {i}", email=f"p{i}@same.example"),
-                        environ_base={"REMOTE_ADDR": f"198.51.100.{i + 1}"})
-        response = client.post(f"/s/{statement.slug}/sign", data=form(organisation="Org 9", email="z@same.example"),
-                               environ_base={"REMOTE_ADDR": "198.51.100.99"})
+            client.post(
+                f"/s/{statement.slug}/sign",
+                data=form(organisation=f"Org {i}", email=f"p{i}@same.example"),
+                environ_base={"REMOTE_ADDR": f"198.51.100.{i + 1}"},
+            )
+        response = client.post(
+            f"/s/{statement.slug}/sign",
+            data=form(organisation="Org 9", email="z@same.example"),
+            environ_base={"REMOTE_ADDR": "198.51.100.99"},
+        )
         assert response.status_code == 429
         assert count(session) == 2

@@ -14,7 +14,9 @@ def opened(session):
     owner = make_user(session)
     statement = make_statement(session, owner)
     signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    moderation.add(session, statement, signing.SignOn("Union of Journalists", "IQ", "", ""), owner.id)
+    moderation.add(
+        session, statement, signing.SignOn("Union of Journalists", "IQ", "", ""), owner.id
+    )
     return statement, owner
 
 
@@ -28,7 +30,10 @@ def test_pdf_download_with_etag_and_name(client, session, opened, render_pdfs):
     etag = response.headers["ETag"].strip('"')
     issued = session.scalar(select(IssuedPdf))
     assert etag == issued.sha256
-    assert f'filename={statement.slug}-{issued.created_at.date().isoformat()}.pdf' in response.headers["Content-Disposition"]
+    assert (
+        f"filename={statement.slug}-{issued.created_at.date().isoformat()}.pdf"
+        in response.headers["Content-Disposition"]
+    )
     cached = client.get(f"/s/{statement.slug}.pdf", headers={"If-None-Match": f'"{etag}"'})
     assert cached.status_code == 304
     since = client.get(f"/s/{statement.slug}.pdf",
@@ -58,7 +63,10 @@ def test_requests_never_render(client, session, opened, render_pdfs):
     assert session.scalar(select(func.count()).select_from(IssuedPdf)) == 1
     assert render_pdfs() == 1 and render_pdfs() == 0  # the change asked for one render
     fresh = client.get(f"/s/{statement.slug}.pdf")
-    assert fresh.headers["X-Cosign-PDF"] == "current" and fresh.headers["ETag"] != first.headers["ETag"]
+    assert (
+        fresh.headers["X-Cosign-PDF"] == "current"
+        and fresh.headers["ETag"] != first.headers["ETag"]
+    )
 
 
 class TestAccelRedirect:
@@ -89,12 +97,18 @@ def test_verify_upload_genuine_altered_and_not_pdf(client, session, opened, rend
     data = client.get(f"/s/{statement.slug}.pdf").data
     page = client.get("/verify")
     assert page.status_code == 200 and b"never stored" in page.data
-    ok = client.post("/verify", data={"file": (io.BytesIO(data), "x.pdf")}, content_type="multipart/form-data")
+    ok = client.post(
+        "/verify", data={"file": (io.BytesIO(data), "x.pdf")}, content_type="multipart/form-data"
+    )
     html = ok.get_data(as_text=True)
-    assert ok.status_code == 200 and "Genuine" in html and statement.title in html and "1</dd>" in html
+    assert (
+        ok.status_code == 200 and "Genuine" in html and statement.title in html and "1</dd>" in html
+    )
     altered = client.post("/verify", data={"file": (io.BytesIO(data + b"%%EOF\n"), "x.pdf")},
                           content_type="multipart/form-data")
-    assert altered.status_code == 200 and "Not issued by this site, or altered" in altered.get_data(as_text=True)
+    assert altered.status_code == 200 and "Not issued by this site, or altered" in altered.get_data(
+        as_text=True
+    )
     not_pdf = client.post("/verify", data={"file": (io.BytesIO(b"hello"), "x.pdf")},
                           content_type="multipart/form-data")
     assert not_pdf.status_code == 422 and b"not a PDF" in not_pdf.data
@@ -122,6 +136,9 @@ class TestUploadLimit:
         return {"COSIGN_VERIFY_MAX_BYTES": 1000}
 
     def test_oversized_upload(self, client, session):
-        response = client.post("/verify", data={"file": (io.BytesIO(b"%PDF-" + b"x" * 2000), "x.pdf")},
-                               content_type="multipart/form-data")
+        response = client.post(
+            "/verify",
+            data={"file": (io.BytesIO(b"%PDF-" + b"x" * 2000), "x.pdf")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 422 and b"larger than" in response.data

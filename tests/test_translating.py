@@ -24,7 +24,7 @@ from cosign.models import (
 )
 from tests.factories import login, make_statement, make_user
 from tests.press_factories import make_contact
-from tests.smtp_sink import mail_config, smtp  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import mail_config
 
 AR_TITLE = "بيان مشترك بشأن حرية الصحافة"
 AR_BODY = ("نحن المنظمات الموقّعة أدناه ندين اعتقال الصحفيين في البصرة.\n\n"
@@ -269,22 +269,49 @@ def test_the_sign_page_says_what_is_signed_and_the_translation_read_is_stored(cl
     text = page.get_data(as_text=True)
     assert "Vous signez le texte faisant foi de cette déclaration, en arabe" in text
     assert "traduction en français" in text
-    response = client.post(f"/s/{opened.slug}/sign?text=fr", headers={"Accept-Language": "fr"},
-                           data={"kind": "organisation", "organisation": "Reporters Solidaires",
-                                 "country": "FR", "email": "rs@example.fr",
-                                 "contact_name": "Claire", "contact_role": "Présidente", "org_type": "ngo", "display": "named",
-                                 "authorised": "y", "consent": "y", "fax": ""})
-    assert response.status_code == 303, re.findall(r"<li>[^<]*</li>", response.get_data(as_text=True))
+    response = client.post(
+        f"/s/{opened.slug}/sign?text=fr",
+        headers={"Accept-Language": "fr"},
+        data={
+            "kind": "organisation",
+            "organisation": "Reporters Solidaires",
+            "country": "FR",
+            "email": "rs@example.fr",
+            "contact_name": "Claire",
+            "contact_role": "Présidente",
+            "org_type": "ngo",
+            "display": "named",
+            "authorised": "y",
+            "consent": "y",
+            "fax": "",
+        },
+    )
+    assert response.status_code == 303, re.findall(
+        r"<li>[^<]*</li>", response.get_data(as_text=True)
+    )
     signature = session.scalar(select(Signature).where(Signature.email == "rs@example.fr"))
     assert (signature.language, signature.read_language) == ("fr", "fr")
     assert signature.revision == opened.signed_revision  # the authoritative version is signed
     mail = session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "rs@example.fr"))
     assert "Confirm" not in mail.subject and re.search(r"[éèà]|Confirmez|confirmer", mail.body_text)
     # an unknown ?text= is the authoritative text
-    client.post(f"/s/{opened.slug}/sign?text=xx", headers={"Accept-Language": "ar"},
-                data={"kind": "organisation", "organisation": "اتحاد الصحفيين", "country": "IQ",
-                      "email": "u@union.example", "contact_name": "U", "contact_role": "رئيس", "org_type": "union",
-                      "display": "named", "authorised": "y", "consent": "y", "fax": ""})
+    client.post(
+        f"/s/{opened.slug}/sign?text=xx",
+        headers={"Accept-Language": "ar"},
+        data={
+            "kind": "organisation",
+            "organisation": "اتحاد الصحفيين",
+            "country": "IQ",
+            "email": "u@union.example",
+            "contact_name": "U",
+            "contact_role": "رئيس",
+            "org_type": "union",
+            "display": "named",
+            "authorised": "y",
+            "consent": "y",
+            "fax": "",
+        },
+    )
     other = session.scalar(select(Signature).where(Signature.email == "u@union.example"))
     assert (other.language, other.read_language) == ("ar", "ar")
     arabic_mail = session.scalar(select(OutboxMessage).where(

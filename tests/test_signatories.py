@@ -1,0 +1,69 @@
+"""cosign.signatories on a real database (SQLite and PostgreSQL): the public list shows approved,
+unflagged signatories only, public fields only, in collation order (binary on the stored keys,
+so PostgreSQL's locale does not change it); counts per statement."""
+import pytest
+
+from cosign import moderation, signatories, signing
+from cosign.models import Signature
+from tests.factories import make_statement, make_user
+from tests.signatures import confirmed, sign_on
+
+
+@pytest.fixture
+def opened(session, frozen_clock):
+    owner = make_user(session)
+    statement = make_statement(session, owner)
+    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
+    return statement, owner
+
+
+def add(session, statement, owner, name, **kw):
+    email = f"contact@{name.lower().replace(' ', '-')}.example"
+    return moderation.add(session, statement, sign_on(name, email, **kw), owner.id)
+
+
+def test_public_page_order_fields_and_who_is_left_out(session, opened):
+    statement, owner = opened
+    for name in ("Zagros Rights", "banana Union", "Apple Org", "Äpfel Collective"):
+        add(session, statement, owner, name, city="Basra")
+    add(session, statement, owner, "Hidden Teachers", display="withheld", city="Secretville",
+        country="EG", org_type="union")
+    flagged = add(session, statement, owner, "Flagged Org")
+    flagged.flagged = True
+    session.commit()
+    confirmed(session, statement, "Waiting Org", "w@waiting.example")
+    page = signatories.public_page(session, statement.id)
+    assert [p.name for p in page] == ["Äpfel Collective", "Apple Org", "banana Union",
+                                      "Zagros Rights", None]
+    hidden = page[-1]
+    assert hidden.withheld and hidden.city == "" and (hidden.country, hidden.org_type) == (
+        "EG", "union")
+    assert page[0].city == "Basra" and not page[0].withheld
+    assert page[0].revision == statement.signed_revision
+    assert not hasattr(page[0], "email") and not hasattr(page[0], "contact_name")
+    assert signatories.approved_count(session, statement.id) == 5
+
+
+def test_public_page_pages(session, opened):
+    statement, owner = opened
+    for n in range(5):
+        add(session, statement, owner, f"Organisation {n}")
+    assert [p.name for p in signatories.public_page(session, statement.id, 2, per_page=2)] == [
+        "Organisation 2", "Organisation 3"]
+    assert [p.name for p in signatories.public_page(session, statement.id, 0, per_page=2)] == [
+        "Organisation 0", "Organisation 1"]  # page 0 is the first page
+    assert signatories.public_page(session, statement.id, 4, per_page=2) == []
+
+
+def test_approved_counts_count_signers_of_the_current_text_in_one_query(session, opened):
+    statement, owner = opened
+    other = make_statement(session, owner, title="Nobody signed")
+    for name in ("One", "Two", "Three"):
+        add(session, statement, owner, f"Organisation {name}")
+    earlier = session.query(Signature).filter_by(public_name="Organisation Three").one()
+    earlier.revision = statement.signed_revision - 1  # signed an earlier version
+    session.commit()
+    assert signatories.approved_counts(session, [statement.id, other.id]) == {
+        statement.id: 2, other.id: 0}
+    assert signatories.approved_counts(session, []) == {}
+    assert signatories.approved_count(session, statement.id) == 3  # every approved one
