@@ -43,18 +43,18 @@ def test_events_for_lists_one_statement_newest_first_up_to_the_limit(session, fr
     owner = make_user(session)
     statement = make_statement(session, owner)
     other = make_statement(session, owner, title="Another statement")
-    for action in ("first", "second"):
+    for action in ("edited", "commented"):
         audit.record(session, statement.id, owner.id, action)
         frozen_clock.advance(minutes=1)
-    audit.record(session, other.id, owner.id, "elsewhere")
-    audit.record(session, statement.id, owner.id, "third")  # same time as the next one:
-    audit.record(session, statement.id, owner.id, "fourth")  # the later row comes first
+    audit.record(session, other.id, owner.id, "opened")
+    audit.record(session, statement.id, owner.id, "approved")  # same time as the next one:
+    audit.record(session, statement.id, owner.id, "rejected")  # the later row comes first
     session.commit()
     actions = [e.action for e in audit.events_for(session, statement.id)]
-    assert actions[:4] == ["fourth", "third", "second", "first"]
-    assert "elsewhere" not in actions
+    assert actions[:4] == ["rejected", "approved", "commented", "edited"]
+    assert "opened" not in actions
     assert [e.action for e in audit.events_for(session, statement.id, limit=2)] == [
-        "fourth", "third"]
+        "rejected", "approved"]
 
 
 def test_details_of_chosen_actions_oldest_first(session, frozen_clock):
