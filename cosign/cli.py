@@ -26,7 +26,7 @@ def create_user(email: str, name: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(db.session, email, name, password)
+        user = accounts.create_user(db.session(), email, name, password)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created coordinator {user.email} ({user.name}).")
@@ -35,7 +35,7 @@ def create_user(email: str, name: str, password_stdin: bool) -> None:
 @cosign_cli.command("demo")
 def load_demo() -> None:
     """Load the demo statement if the database is empty; print the demo login."""
-    login = demo.load_if_empty(db.session, demo.credentials_file())
+    login = demo.load_if_empty(db.session(), demo.credentials_file())
     if login is None:
         click.echo("The database has statements already; no demo loaded.")
         return
@@ -66,7 +66,7 @@ def render(slug: str, output: str) -> None:
     if statement is None or statement.signed_revision is None:
         raise click.ClickException(f"No statement open for signature has the address {slug!r}.")
     try:
-        issued = pdfs.issue(db.session, statement, current_app.config)
+        issued = pdfs.issue(db.session(), statement, current_app.config)
     except RenderError as exc:
         raise click.ClickException(f"The PDF could not be rendered: {exc}") from exc
     data = pdfs.file_path(current_app.config, issued).read_bytes()
@@ -110,7 +110,7 @@ def verify(file) -> None:
 
     from cosign import verification
 
-    check = verification.check_file(db.session, file.read(), current_app.config)
+    check = verification.check_file(db.session(), file.read(), current_app.config)
     for line in check.lines():
         click.echo(line)
     if not check.ok:
@@ -134,9 +134,9 @@ def refresh_timestamps(within_days: int | None) -> None:
         raise click.ClickException("No time-stamping authority: set COSIGN_TSA_URL.")
     days = config["COSIGN_ARCHIVE_RENEW_DAYS"] if within_days is None else within_days
     failed = 0
-    due = archives.due(db.session, within_days=days)
+    due = archives.due(db.session(), within_days=days)
     for issued_id in due:
-        result = archives.extend(db.session, issued_id, config)
+        result = archives.extend(db.session(), issued_id, config)
         until = f", good until {result.archive_until:%Y-%m-%d}" if result.archive_until else ""
         click.echo(f"{result.code}: {result.message}{until}")
         failed += not result.ok
@@ -159,15 +159,15 @@ def tick() -> None:
     from cosign import digest, distribution, mail, pdfs, publishing, retention, signing
 
     config = current_app.config
-    published = publishing.publish_due(db.session)  # queues the press mail after commit
-    distribution.sweep(db.session, config)
-    closed = signing.close_expired(db.session)
-    erased = retention.erase_expired_contacts(db.session, config)
-    digests = digest.send_due(db.session, config)
+    published = publishing.publish_due(db.session())  # queues the press mail after commit
+    distribution.sweep(db.session(), config)
+    closed = signing.close_expired(db.session())
+    erased = retention.erase_expired_contacts(db.session(), config)
+    digests = digest.send_due(db.session(), config)
     rendered = 0
-    for statement_id in pdfs.wanted(db.session):
-        rendered += pdfs.render_wanted(db.session, statement_id, config, force=True) is not None
-    sent = mail.deliver_due(db.session, config)
+    for statement_id in pdfs.wanted(db.session()):
+        rendered += pdfs.render_wanted(db.session(), statement_id, config, force=True) is not None
+    sent = mail.deliver_due(db.session(), config)
     click.echo(f"published {published} statement(s); closed {closed} statement(s) past their "
                f"deadline; erased contact data of {erased} signature(s); queued {digests} daily "
                f"digest(s); rendered {rendered} "

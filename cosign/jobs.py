@@ -68,7 +68,7 @@ def _config():
 def deliver_mail(message_id: int) -> None:
     from cosign.extensions import db
 
-    mail.deliver(db.session, message_id, _config())
+    mail.deliver(db.session(), message_id, _config())
 
 
 def deliver_mail_inline(message_id: int) -> None:
@@ -78,7 +78,7 @@ def deliver_mail_inline(message_id: int) -> None:
 
     config = dict(_config())
     config["MAIL_TIMEOUT"] = config.get("COSIGN_INLINE_MAIL_TIMEOUT") or 5
-    mail.deliver(db.session, message_id, config)
+    mail.deliver(db.session(), message_id, config)
 
 
 def distribute(statement_id: int, kind: str) -> None:
@@ -86,7 +86,7 @@ def distribute(statement_id: int, kind: str) -> None:
     from cosign import distribution
     from cosign.extensions import db
 
-    distribution.distribute(db.session, statement_id, kind, _config())
+    distribution.distribute(db.session(), statement_id, kind, _config())
 
 
 # Jobs too slow for a web request (they may render a PDF): without a queue they are left to
@@ -99,7 +99,7 @@ def publish_due() -> None:
     from cosign import publishing
     from cosign.extensions import db
 
-    publishing.publish_due(db.session)
+    publishing.publish_due(db.session())
 
 
 def render_pdf(statement_id: int) -> None:
@@ -112,11 +112,11 @@ def render_pdf(statement_id: int) -> None:
     config = _config()
     if queue.enabled(config):
         queue.render_started(config, statement_id)  # later changes queue a render of their own
-    if pdfs.render_wanted(db.session, statement_id, config) is not None:
+    if pdfs.render_wanted(db.session(), statement_id, config) is not None:
         core_pdf.default_pool().trim(float(config.get("COSIGN_RENDER_POOL_MAX_MB") or 300))
     if queue.enabled(config):
         with database.write_intent(False):
-            when = pdfs.next_due(db.session, statement_id, config)
+            when = pdfs.next_due(db.session(), statement_id, config)
             db.session.rollback()
         if when is not None:
             delay = max(0.0, (when - clock.now()).total_seconds())
@@ -130,7 +130,7 @@ def render_due(app: Flask) -> int:
     from cosign.extensions import db
 
     with app.app_context(), database.write_intent(False):
-        due = pdfs.due(db.session, app.config)
+        due = pdfs.due(db.session(), app.config)
         db.session.rollback()
     for statement_id in due:
         run(render_pdf, statement_id, app=app)
@@ -152,7 +152,7 @@ def sweep(*, use_queue: bool = True) -> dict[str, int]:
     from cosign.extensions import db
 
     config = _config()
-    session = db.session
+    session = db.session()
     published = publishing.publish_due(session)
     distributed = distribution.sweep(session, config)
     closed = signing.close_expired(session)
@@ -338,7 +338,7 @@ def work_without_redis(app: Flask, backoff: Backoff, stop: Callable[[], bool], *
                     worked = any(sweep(use_queue=False).values()) or worked
             else:
                 with job_context(app):
-                    worked = bool(mail.deliver_due(db.session, config)) or worked
+                    worked = bool(mail.deliver_due(db.session(), config)) or worked
             worked = bool(render_due(app)) or worked
             failing = False
         except Exception:  # the database may be away too: keep going, and say so once

@@ -105,7 +105,7 @@ def statements():
                                                 request.args.get("per_page"))
     except catalogue.BadPage as exc:
         return error_response(400, error_text(exc), exc.field)
-    result = catalogue.published_page(db.session, page, per_page)
+    result = catalogue.published_page(db.session(), page, per_page)
     last = result.pages
     return _cached(jsonify(
         statements=[
@@ -190,7 +190,7 @@ def _unchanged(etag: str) -> Response | None:
 
 
 def _published_state(slug: str) -> catalogue.PublishedState:
-    state = catalogue.published_state(db.session, slug)
+    state = catalogue.published_state(db.session(), slug)
     if state is None:
         abort(404)  # the same answer for unknown, unpublished and embargoed statements
     return state
@@ -225,7 +225,7 @@ def _statement_body(statement_id: int, public_list) -> bytes:
     ``signatory_count`` counts the signatories of this text version only; those of an
     earlier version who have not re-confirmed follow them in ``signatories`` (each entry
     says the version it signed) and are counted per version in ``earlier_versions``."""
-    head = _head(catalogue.about(db.session, db.session.get(Statement, statement_id)))
+    head = _head(catalogue.about(db.session(), db.session.get(Statement, statement_id)))
     earlier = json.dumps(public_list.api_earlier(), separators=(",", ":")).encode("ascii")
     return b"".join((head[:-1], b',"signatories":', public_list.api_json(),
                      b',"signatory_count":%d,"earlier_versions":' % public_list.total,
