@@ -188,7 +188,7 @@ class About:
 def about(session: Session, statement: Statement) -> About:
     return About(
         statement=statement,
-        revision=drafting.get_revision(session, statement.id, statement.signed_revision),
+        revision=drafting.signed_revision(session, statement),
         correction=publishing.correction(session, statement),
         pdf=pdfs.latest(session, statement.id),
         translations=tuple((t, r, pdfs.latest(session, statement.id, language=t.language))

@@ -268,6 +268,13 @@ def get_revision(session: Session, statement_id: int, number: int) -> Revision:
     return revision
 
 
+def signed_revision(session: Session, statement: Statement) -> Revision:
+    """The text version the signatories sign; StatementNotFound while none is."""
+    if statement.signed_revision is None:
+        raise StatementNotFound("no signed revision")
+    return get_revision(session, statement.id, statement.signed_revision)
+
+
 def revisions(session: Session, statement_id: int) -> list[Revision]:
     return list(
         session.scalars(

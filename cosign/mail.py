@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from cosign import clock, embargo
+from cosign import clock, database, embargo
 from cosign.config import ROOT
 from cosign.core.language import text_direction
 from cosign.core.moment import moment
@@ -275,7 +275,7 @@ def _claim(session: Session, message_id: int) -> bool:
         .values(claimed_until=now + CLAIM)
     )
     session.commit()
-    return result.rowcount == 1
+    return database.rowcount(result) == 1
 
 
 def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> OutboxMessage | None:
@@ -292,7 +292,7 @@ def attempt(session: Session, message_id: int,
     """
     if not config.get("MAIL_SERVER") or not _claim(session, message_id):
         return session.get(OutboxMessage, message_id), False  # another worker has it
-    message = session.get(OutboxMessage, message_id)
+    message = session.get_one(OutboxMessage, message_id)  # claimed just now: it exists
     session.refresh(message)
     message.attempts += 1
     now = clock.now()

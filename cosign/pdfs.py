@@ -54,7 +54,7 @@ def normalise_code(value: str) -> str:
 
 
 def document_for(session: Session, statement: Statement, storage: str | Path | None = None) -> PdfDocument:
-    revision = drafting.get_revision(session, statement.id, statement.signed_revision)
+    revision = drafting.signed_revision(session, statement)
     return PdfDocument(
         logo=logos.read(statement, storage) if storage else None,
         title=revision.title, body=revision.body, coalition=statement.coalition,
@@ -466,10 +466,10 @@ def request_render(session: Session, statement: Statement | Download) -> bool:
         return False
     statement_id = statement.statement_id if isinstance(statement, Download) else statement.id
     database.begin_write(session)
-    changed = session.execute(
+    changed = database.rowcount(session.execute(
         update(Statement).where(Statement.id == statement_id, Statement.pdf_wanted_at.is_(None))
         .values(pdf_wanted_at=clock.now()).execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     return bool(changed)
 
@@ -539,13 +539,13 @@ def claim(session: Session, statement_id: int, config: Mapping, owner: str, *,
     now = clock.now()
     session.rollback()
     database.begin_write(session)
-    claimed = session.execute(
+    claimed = database.rowcount(session.execute(
         update(Statement).where(Statement.id == statement_id,
                                 _due_condition(now, config, force=force))
         .values(pdf_lease_until=now + dt.timedelta(seconds=lease), pdf_lease_owner=owner,
                 pdf_rendered_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     return bool(claimed)
 

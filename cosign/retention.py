@@ -143,7 +143,7 @@ def _erase_statement(session: Session, statement_id: int, now: dt.datetime) -> i
         .execution_options(synchronize_session=False)
     )
     session.expire_all()  # loaded signatures and messages show the erased values
-    return result.rowcount or 0
+    return database.rowcount(result) or 0
 
 
 def erase_expired_contacts(session: Session, config: Mapping[str, Any]) -> int:

@@ -40,7 +40,7 @@ from cosign.core.domain import domain_verified
 from cosign.core.names import InvalidName, check_scripts, clean_name, clean_text, name_key
 from cosign.core.signatory import ORG_TYPES
 from cosign.errors import N_, UserError
-from cosign.models import Signature, Statement
+from cosign.models import Revision, Signature, Statement
 from cosign.security import TokenExpired, TokenInvalid, make_token, read_link
 
 CONFIRM = "signature-confirm"
@@ -546,7 +546,7 @@ def close_expired_claims(session: Session, max_age: int = CONFIRM_MAX_AGE) -> in
     result = session.execute(update(Signature).where(*expired).values(pending_key=None)
                              .execution_options(synchronize_session=False))
     session.commit()
-    return result.rowcount or 0
+    return database.rowcount(result) or 0
 
 
 # --- links from e-mails ---------------------------------------------------------
@@ -721,7 +721,7 @@ def save_new_version(
     base_revision: int | None,
     secret_key: str,
     link_for: LinkFor,
-) -> tuple[object, int]:
+) -> tuple[Revision, int]:
     """Change the text of an open statement: a new signed version.
 
     Every earlier signatory (confirmed or approved) is asked by e-mail to

@@ -40,6 +40,7 @@ from cosign.core.word import statement_docx
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
+from cosign.models import Revision, TranslationRevision
 from cosign.web import share, text_pages
 from cosign.web.converters import query_int
 from cosign.web.forms import (
@@ -406,6 +407,7 @@ def export_docx(slug: str):
     of signatories as the PDF prints it."""
     stmt, _member = load_statement(slug)
     translated = request.args.get("language") or ""
+    revision: Revision | TranslationRevision
     if translated:
         try:
             translation = translating.get(db.session(), stmt.id, translated)

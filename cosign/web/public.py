@@ -118,7 +118,7 @@ def _statement_page(stmt, lang: str | None = None):
         html=text.html, total=public_list.total, list_html=list_html, show_list=show_list,
         is_open=signing.is_open(stmt), direction=text_direction(language),
         summary=text.summary, text_language=language, translation=shown and shown[1],
-        outdated=bool(shown) and translating.is_outdated(shown[1], stmt.signed_sha256),
+        outdated=shown is not None and translating.is_outdated(shown[1], stmt.signed_sha256),
         texts=_texts(stmt, versions, language), card_version=_card_version(stmt),
     )
 
@@ -188,8 +188,10 @@ _SIGNED_TEXTS: dict[tuple[str, int], SignedText] = {}
 def _signed_text(stmt: Statement) -> SignedText:
     """The signed text, rendered once per text rather than per view: kept by its SHA-256
     (which covers title, place, date and body), so it can never be another text's."""
+    if stmt.signed_revision is None:  # no signed text to show
+        raise drafting.StatementNotFound("no signed revision")
     return _kept_text((stmt.signed_sha256, stmt.signed_revision),
-                      lambda: drafting.get_revision(db.session(), stmt.id, stmt.signed_revision))
+                      lambda: drafting.signed_revision(db.session(), stmt))
 
 
 def _kept_text(key: tuple[str, int], load) -> SignedText:
@@ -223,9 +225,7 @@ def changes(slug: str):
     stmt = _public_statement(slug)
     correction = publishing.correction(db.session(), stmt)
     versions = publishing.signed_versions(db.session(), stmt)
-    new_number = request.args.get("to", "")
-    old_number = request.args.get("from", "")
-    if correction is None and not (new_number and old_number):
+    if correction is None and not (request.args.get("to", "") and request.args.get("from", "")):
         abort(404)
     new_number = query_int("to", correction.current if correction else 0, strict=False)
     old_number = query_int("from", correction.previous if correction else 0, strict=False)
@@ -330,7 +330,7 @@ def _reading(stmt, language: str | None) -> Reading | None:
 
 
 def sign_throttled():
-    stmt = _public_statement(request.view_args.get("slug", ""))
+    stmt = _public_statement((request.view_args or {}).get("slug", ""))
     form = SignForm(countries=_country_options())
     form.validate_on_submit()
     return render_template("public/sign.html", statement=stmt, form=form, throttled=True,
@@ -495,7 +495,7 @@ def reconfirm(token: str):
         if stmt.status not in signing.CORRECTABLE:
             return _closed_page(signature)
         old = drafting.get_revision(db.session(), stmt.id, signature.revision)
-        new = drafting.get_revision(db.session(), stmt.id, stmt.signed_revision)
+        new = drafting.signed_revision(db.session(), stmt)
         return render_template("public/reconfirm.html", signature=signature, statement=stmt,
                                old=old, new=new, form=ActionForm(),
                                direction=text_direction(stmt.language), **diff_context(old, new))
