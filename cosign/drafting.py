@@ -20,7 +20,7 @@ from cosign.core.markdown import find_unsafe_content
 from cosign.core.names import clean_text
 from cosign.core.slug import is_valid_slug, slugify
 from cosign.errors import N_, UserError
-from cosign.models import Comment, Membership, Revision, Statement
+from cosign.models import Comment, Membership, Revision, Statement, TranslationRevision
 
 MAX_TITLE = 300
 MAX_BODY = 100_000
@@ -251,7 +251,7 @@ def _revision(statement_id, number, text: Text, author_id, note, now, restored_f
     )
 
 
-def text_of(revision: Revision) -> Text:
+def text_of(revision: Revision | TranslationRevision) -> Text:
     return Text(title=revision.title, body=revision.body, place=revision.place, date=revision.date)
 
 

@@ -302,7 +302,10 @@ def add(session: Session, data: ContactData, actor_id: int) -> PressContact:
         session.flush()
     except IntegrityError:  # the same address, added at the same moment by someone else
         session.rollback()
-        raise _taken(by_email(session, clean.email)) from None
+        other = by_email(session, clean.email)
+        if other is None:  # not the address after all
+            raise
+        raise _taken(other) from None
     audit.record(session, None, actor_id, "press-added", contact=contact.id, email=contact.email)
     session.commit()
     return contact
@@ -328,7 +331,10 @@ def update(session: Session, contact_id: int, data: ContactData, actor_id: int) 
             session.flush()
         except IntegrityError:
             session.rollback()
-            raise _taken(by_email(session, clean.email)) from None
+            other = by_email(session, clean.email)
+            if other is None:  # not the address after all
+                raise
+            raise _taken(other) from None
         audit.record(session, None, actor_id, "press-updated", contact=contact.id,
                      email=contact.email, changed=changed)
     session.commit()
