@@ -145,7 +145,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """The user if the password is right; None otherwise (same cost either way). A failure
     is recorded in the audit log (under the account, if the address has one)."""
     user = find_by_email(session, email)
-    if not verify_password_or_dummy(user.password_hash if user else None, password):
+    verified = verify_password_or_dummy(user.password_hash if user else None, password)
+    if user is None or not verified:  # no such user: verified against a dummy hash
         database.begin_write(session)
         audit.record(session, None, user.id if user else None, "login-failed",
                      known=user is not None)

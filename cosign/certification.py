@@ -604,7 +604,7 @@ def _metadata(resolver) -> tuple:
         return value
 
     trailer = resolver.trailer_view
-    info = resolve(trailer.raw_get("/Info")) if "/Info" in trailer else {}
+    info = resolve(trailer.raw_get("/Info")) if "/Info" in trailer else generic.DictionaryObject()
     root = resolve(trailer.raw_get("/Root"))
     xmp = resolve(root.raw_get("/Metadata")) if "/Metadata" in root else None
     # the modification date is the one thing every incremental update may set (pyHanko does)
@@ -653,7 +653,7 @@ def load_certificates(paths: Iterable[Path]) -> list:
     from asn1crypto import pem as asn1_pem
     from asn1crypto import x509 as asn1_x509
 
-    out = []
+    out: list[asn1_x509.Certificate] = []
     for path in paths:
         data = Path(path).read_bytes()
         if asn1_pem.detect(data):

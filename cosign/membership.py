@@ -185,11 +185,14 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> M
         session.commit()
     except IntegrityError:  # a double click joined already
         session.rollback()
-        membership = session.scalar(
+        joined = session.scalar(
             select(Membership).where(
                 Membership.statement_id == invitation.statement_id, Membership.user_id == user.id
             )
         )
+        if joined is None:  # not a double click after all
+            raise
+        return joined
     return membership
 
 

@@ -351,22 +351,25 @@ def sign(
     submitted = Signature()  # the cleaned details, to compare and copy (never added)
     fill(submitted, form, name)
     email = submitted.email
-    prepared = None if honeypot else _confirmation(statement, name, form.language)
-    taken = None if honeypot else _taken(statement, name, form.language)
     ip_hash = ip_fingerprint(secret_key, ip)
-    similar = None if honeypot else similarity.find(  # a read, before the write lock
+    if honeypot:  # kept for abuse review, never shown, never mailed, blocks nobody
+        database.begin_write(session)
+        if not is_open(statement):  # read again under the lock: it may have closed meanwhile
+            raise SigningClosed()
+        flagged = Signature(statement_id=statement_id, name_key=None, flagged=True,
+                            revision=revision, created_at=clock.now(), ip_hash=ip_hash)
+        fill(flagged, form, name)
+        session.add(flagged)
+        session.commit()
+        return flagged
+    prepared = _confirmation(statement, name, form.language)
+    taken = _taken(statement, name, form.language)
+    similar = similarity.find(  # a read, before the write lock
         session, statement_id, similarity.Probe(name, key, submitted.website, email))
     database.begin_write(session)
     if not is_open(statement):  # read again under the lock: it may have closed meanwhile
         raise SigningClosed()
     now = clock.now()
-    if honeypot:  # kept for abuse review, never shown, never mailed, blocks nobody
-        flagged = Signature(statement_id=statement_id, name_key=None, flagged=True,
-                            revision=revision, created_at=now, ip_hash=ip_hash)
-        fill(flagged, form, name)
-        session.add(flagged)
-        session.commit()
-        return flagged
 
     _lock_name(session, statement_id, key)
     holder = _by_key(session, statement_id, key)
@@ -501,7 +504,7 @@ def resend(session: Session, statement: Statement, email: str, *, secret_key: st
     lost = {i: _claim_lost(statement, names[i], languages[i]) for _k, i in plan}
     statement_id = statement.id
     database.begin_write(session)
-    if not is_open(session.get(Statement, statement_id)):
+    if not is_open(session.get_one(Statement, statement_id)):
         session.rollback()
         raise SigningClosed()
     now, sent = clock.now(), 0
@@ -611,7 +614,7 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
             lost[rival.public_name] = _claim_lost(statement, rival.public_name, rival.language)
     database.begin_write(session)  # ends the read: the next statement takes the write lock
     _lock_name(session, statement_id, key)
-    signature = session.get(Signature, signature_id, populate_existing=True)
+    signature = session.get_one(Signature, signature_id, populate_existing=True)
     statement = signature.statement
     if signature.status != "unconfirmed":
         session.rollback()
@@ -629,7 +632,7 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
     except IntegrityError:  # a coordinator added the organisation at this very moment
         session.rollback()
         database.begin_write(session)
-        _lose(session, session.get(Signature, signature_id, populate_existing=True), lost)
+        _lose(session, session.get_one(Signature, signature_id, populate_existing=True), lost)
     audit.record(session, statement_id, None, "confirmed", signature=signature.id,
                  name=signature.public_name)
     cutoff = now - dt.timedelta(seconds=max_age)
@@ -783,12 +786,15 @@ def reconfirm(session: Session, token: str, *, secret_key: str) -> tuple[Signatu
         raise SigningClosed()
     signature_id = signature.id
     database.begin_write(session)  # take the write lock for the update only
-    signature = session.get(Signature, signature_id, populate_existing=True)
+    signature = session.get_one(Signature, signature_id, populate_existing=True)
     statement = signature.statement
     if signature.revision == statement.signed_revision or signature.status not in (
             "confirmed", "approved"):
         session.rollback()
         return signature, False
+    if statement.signed_revision is None:  # no longer signed (never so in CORRECTABLE)
+        session.rollback()
+        raise SigningClosed()
     old = signature.revision
     signature.revision = statement.signed_revision
     dispatch.listing_changed(session, statement.id)

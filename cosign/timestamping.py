@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -293,7 +294,9 @@ def long_term(pdf: bytes, *, trust: Sequence[asn1_x509.Certificate],
     except Exception as exc:  # noqa: BLE001 - pyHanko's AdES API is incubating
         return LongTerm(False, "error", None, None, f"validation failed: {exc}")
     ok = result.ades_subindic == AdESPassed.OK
-    indication = f"{type(result.ades_subindic).__name__}.{result.ades_subindic.name}"
+    subindic = result.ades_subindic  # each of pyHanko's kinds of sub-indication is an enum
+    name = subindic.name if isinstance(subindic, enum.Enum) else str(subindic)
+    indication = f"{type(subindic).__name__}.{name}"
     reason = getattr(result, "failure_msg", None) or ""
     if not ok and not any(True for _ in extract_tst_data_iter(signatures[0].signer_info,
                                                               signed=False)):

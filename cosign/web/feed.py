@@ -68,7 +68,7 @@ def atom():
         entry.id(page)
         entry.title(revision.title)
         entry.updated(_utc(item.updated_at))
-        entry.published(_utc(statement.published_at))
+        entry.published(_utc(item.published_at))
         entry.author({"name": statement.coalition or site})
         entry.summary(_summary(revision.body))
         entry.content(render_markdown(revision.body), type="html")
