@@ -277,7 +277,7 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
             cosign_log.addHandler(handler)
         if cosign_log.level == logging.NOTSET:
             cosign_log.setLevel(logging.INFO)
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if embedded:
         import os
 

@@ -33,6 +33,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
@@ -185,7 +186,7 @@ def job_context(app: Flask) -> Iterator[None]:
         yield
 
 
-def run(job: Callable[..., None], *args, app: Flask | None = None) -> None:
+def run(job: Callable[..., object], *args, app: Flask | None = None) -> None:
     """Run a job now in a fresh app context (inline mode)."""
     app = app or _current_app()
     with job_context(app):
@@ -422,7 +423,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int],
-             waited_for: set[int] = frozenset()) -> None:
+             waited_for: AbstractSet[int] = frozenset()) -> None:
     """Hand the committed transaction's jobs to RQ (see the module's docstring for failures)."""
     config = app.config
     for job, args in queued or ():

@@ -29,6 +29,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -116,7 +117,19 @@ class OpenOptions:
 
 # --- opening and closing ------------------------------------------------------
 
-def is_open(statement: Statement, now: dt.datetime | None = None) -> bool:
+class Openness(Protocol):
+    """What :func:`is_open` reads: a Statement, or the columns of one read in one query
+    (:class:`cosign.catalogue.PublishedState`)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def keep_open(self) -> bool: ...
+    @property
+    def deadline(self) -> dt.datetime | None: ...
+
+
+def is_open(statement: Openness, now: dt.datetime | None = None) -> bool:
     """Whether signatures are accepted now (open, and before any deadline)."""
     accepting = statement.status == "open" or (statement.status == "published"
                                                and statement.keep_open)

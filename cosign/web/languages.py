@@ -14,6 +14,7 @@ from babel import Locale
 from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import get_locale, refresh
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from cosign.core.language import text_direction
 
@@ -111,7 +112,7 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def remember(response: Response, code: str) -> None:
+def remember(response: BaseResponse, code: str) -> None:
     response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
                         secure=not (current_app.config.get("COSIGN_DEV")
                                     or current_app.testing))

@@ -149,7 +149,9 @@ def remove(contact_id: int):
 @desk_page
 def import_csv():
     form = PressImportForm()
-    plan, problems, status = None, [], 200
+    plan = None
+    problems: list[tuple[int | None, str]] = []  # (line of the file or None, message)
+    status = 200
     if form.validate_on_submit():
         data, filename = _uploaded(form, problems)
         if data is not None:
