@@ -236,7 +236,7 @@ def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
             select(IssuedPdf.id, IssuedPdf.file_name, IssuedPdf.code, IssuedPdf.listing_version)
             .where(IssuedPdf.cache_key == key)).first()
         snapshot = Snapshot(statement_id, document, signatories, options, key,
-                            statement.listing_version, existing._tuple() if existing else None,
+                            statement.listing_version, (*existing,) if existing else None,
                             language)
         session.rollback()  # end the read: nothing stays open during the render
     return snapshot
