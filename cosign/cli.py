@@ -89,7 +89,8 @@ def keygen(force: bool) -> None:
     key = Path(current_app.config["COSIGN_SIGNING_KEY"])
     cert = Path(current_app.config["COSIGN_SIGNING_CERT"])
     if key.parent != cert.parent:
-        raise click.ClickException("COSIGN_SIGNING_KEY and COSIGN_SIGNING_CERT must share a folder.")
+        raise click.ClickException(
+            "COSIGN_SIGNING_KEY and COSIGN_SIGNING_CERT must share a folder.")
     try:
         key_path, cert_path = certification.generate_key(
             key.parent, common_name=current_app.config["COSIGN_SITE_NAME"], force=force)
@@ -252,9 +253,10 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
     With REDIS_URL: jobs from the Redis queues, on any number of hosts; the
     periodic work of `tick` every minute (one worker per site at a time); while
     Redis is down it sends due mail and renders PDFs from the database, and
-    goes back to the queues when Redis answers (it does not exit). Without it (the embedded default, started by `make run`): one worker on
-    the machine polls the database for PDFs to render and runs the periodic
-    work every few seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
+    goes back to the queues when Redis answers (it does not exit). Without it
+    (the embedded default, started by `make run`): one worker on the machine
+    polls the database for PDFs to render and runs the periodic work every few
+    seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
     """
     import logging
 
@@ -273,7 +275,8 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
     if not logging.getLogger().handlers:  # a plain process: cosign's lines on stderr, next to RQ's
         if not cosign_log.handlers:
             handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
             cosign_log.addHandler(handler)
         if cosign_log.level == logging.NOTSET:
             cosign_log.setLevel(logging.INFO)

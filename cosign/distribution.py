@@ -170,7 +170,8 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
         revision = translating.current_revision(
             session, translating.get(session, statement.id, translated.language))
     site = _site(config)
-    unsubscribe = f"{site}/press/unsubscribe/{press.unsubscribe_token(config['SECRET_KEY'], contact)}"
+    token = press.unsubscribe_token(config["SECRET_KEY"], contact)
+    unsubscribe = f"{site}/press/unsubscribe/{token}"
     embargo = issued.watermark if kind == "embargoed" else ""
     date = issued.created_at.date().isoformat()
     name = f"{statement.slug}-{'embargoed-' if embargo else ''}{date}.pdf"
@@ -178,7 +179,8 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
         earlier = _earlier(session, statement, issued)
     context = {
         "title": revision.title, "coalition": statement.coalition, "place": revision.place,
-        "date": revision.date, "text": revision.body, "html": Markup(render_markdown(revision.body)),
+        "date": revision.date, "text": revision.body,
+        "html": Markup(render_markdown(revision.body)),
         "count": issued.signatory_count, "embargo": embargo, "contact_name": contact.name,
         "press_name": statement.press_name, "press_email": statement.press_email,
         "press_phone": statement.press_phone, "code": issued.code,

@@ -101,7 +101,8 @@ def check_text(text: Text) -> Text:
     if not body.strip():
         raise DraftingError(N_("The text of the statement is empty."), "body")
     if len(body) > MAX_BODY:
-        raise DraftingError(N_("The text may have at most %(max)d characters."), "body", max=MAX_BODY)
+        raise DraftingError(N_("The text may have at most %(max)d characters."), "body",
+                            max=MAX_BODY)
     problems = find_unsafe_content(body)
     if problems:
         raise unsafe_error(problems)
@@ -199,7 +200,8 @@ def create_statement(
     except IntegrityError as exc:
         session.rollback()
         raise SlugTaken(slug) from exc
-    session.add(Membership(statement_id=statement.id, user_id=author_id, role="owner", created_at=now))
+    session.add(Membership(statement_id=statement.id, user_id=author_id, role="owner",
+                           created_at=now))
     session.add(_revision(statement.id, 1, text, author_id, note, now))
     audit.record(session, statement.id, author_id, "created", slug=slug, title=text.title)
     if commit:
@@ -235,7 +237,8 @@ def copy_statement(session: Session, source: Statement, author_id: int, *,
     return copy
 
 
-def _revision(statement_id, number, text: Text, author_id, note, now, restored_from=None) -> Revision:
+def _revision(statement_id, number, text: Text, author_id, note, now,
+              restored_from=None) -> Revision:
     return Revision(
         statement_id=statement_id,
         number=number,
@@ -339,7 +342,8 @@ def save_revision(
                             allow_open=allow_open, commit=not allow_open)
 
 
-def restore_revision(session: Session, statement: Statement, number: int, actor_id: int) -> Revision:
+def restore_revision(session: Session, statement: Statement, number: int,
+                     actor_id: int) -> Revision:
     """A new revision whose text is that of revision ``number``."""
     old = get_revision(session, statement.id, number)
     note = f"Restored revision {number}"
@@ -466,7 +470,8 @@ def add_comment(
     return comment
 
 
-def resolve_comment(session: Session, statement: Statement, comment_id: int, actor_id: int) -> Comment:
+def resolve_comment(session: Session, statement: Statement, comment_id: int,
+                    actor_id: int) -> Comment:
     comment = session.scalar(
         select(Comment).where(Comment.id == comment_id, Comment.statement_id == statement.id)
     )

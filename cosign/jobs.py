@@ -252,7 +252,8 @@ STABLE_AFTER = 60.0  # a queue worker that ran this long starts the next outage 
 
 
 class Backoff:
-    """Capped exponential waits: ``first``, twice that, ... up to ``cap``; :meth:`reset` starts over."""
+    """Capped exponential waits: ``first``, twice that, ... up to ``cap``; :meth:`reset`
+    starts over."""
 
     def __init__(self, first: float = RECONNECT_FIRST, cap: float = RECONNECT_MAX):
         self.first, self.cap = first, cap
@@ -342,7 +343,7 @@ def work_without_redis(app: Flask, backoff: Backoff, stop: Callable[[], bool], *
                     worked = bool(mail.deliver_due(db.session(), config)) or worked
             worked = bool(render_due(app)) or worked
             failing = False
-        except Exception:  # the database may be away too: keep going, and say so once
+        except Exception:  # noqa: BLE001 - the database may be away too: keep going, say so once
             (log.debug if failing else log.exception)("job worker: the work without Redis "
                                                       "failed; trying again")
             failing = True

@@ -240,8 +240,8 @@ class PermanentFailure(Exception):
 def _send(message: OutboxMessage, config: Mapping[str, Any],
           attachment: list[tuple[str, bytes]] | None = None) -> str:
     """Send over SMTP; the Message-ID. Raises PermanentFailure or a temporary error."""
-    email = build_message(message, config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>",
-                          attachment)
+    sender = config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>"
+    email = build_message(message, sender, attachment)
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
                           timeout=float(config.get("MAIL_TIMEOUT") or 30)) as smtp:

@@ -78,7 +78,8 @@ def enabled(config: Mapping[str, Any]) -> bool:
 def prefix(config: Mapping[str, Any]) -> str:
     value = str(config.get("COSIGN_QUEUE_PREFIX") or "cosign")
     if not _PREFIX.fullmatch(value):
-        raise ValueError(f"COSIGN_QUEUE_PREFIX must be 1-40 letters, digits, '-' or '_', not {value!r}")
+        raise ValueError(
+            f"COSIGN_QUEUE_PREFIX must be 1-40 letters, digits, '-' or '_', not {value!r}")
     return value
 
 
@@ -156,8 +157,9 @@ def _failed(url: str, exc: BaseException, what: str, fallback: str) -> None:
     first = _available(url)
     _down_until[url] = time.monotonic() + RETRY_AFTER
     # One warning per outage window (then one every RETRY_AFTER seconds), not one per job.
-    (log.warning if first else log.debug)("Redis at %s is unreachable (%s: %s): %s was not queued; %s",
-                                          redact(url), type(exc).__name__, exc, what, fallback)
+    (log.warning if first else log.debug)(
+        "Redis at %s is unreachable (%s: %s): %s was not queued; %s",
+        redact(url), type(exc).__name__, exc, what, fallback)
 
 
 def _job_options(config: Mapping[str, Any], short: str) -> dict[str, Any]:

@@ -147,7 +147,8 @@ def verify(session: Session, user: User, code: str) -> str | None:
         match = next((c for c in codes if hmac.compare_digest(c, wanted)), None)
         if match is not None:
             left = [c for c in codes if c != match]
-            taken = database.rowcount(session.execute(  # only if no one else consumed a code meanwhile
+            # only if no one else consumed a code meanwhile
+            taken = database.rowcount(session.execute(
                 update(User)
                 .where(User.id == user.id, User.recovery_codes == user.recovery_codes)
                 .values(recovery_codes=json.dumps(left))

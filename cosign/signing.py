@@ -567,7 +567,8 @@ def close_expired_claims(session: Session, max_age: int = CONFIRM_MAX_AGE) -> in
 
 # --- links from e-mails ---------------------------------------------------------
 
-def _from_token(session: Session, secret_key: str, purpose: str, token: str, max_age: int) -> Signature:
+def _from_token(session: Session, secret_key: str, purpose: str, token: str,
+                max_age: int) -> Signature:
     try:
         signature_id, email = read_link(secret_key, purpose, token, max_age, "s")
     except TokenExpired as exc:

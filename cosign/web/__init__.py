@@ -39,7 +39,8 @@ def register_blueprints(app: Flask) -> None:
     app.request_class = CosignRequest
 
     labels.init_app(app)
-    app.add_template_global(links.site_url, "site_url")  # absolute links in pages, from configuration
+    # absolute links in pages, from configuration
+    app.add_template_global(links.site_url, "site_url")
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -56,6 +57,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(publication.bp)
     if app.config.get("COSIGN_DEV"):
         app.register_blueprint(dev.bp)
+    _register_error_pages(app)
+
+
+def _register_error_pages(app: Flask) -> None:
+    """The error pages (the API's answers in JSON), and what a lost database answers."""
+    from cosign.web import api, auth, press, public
 
     @app.errorhandler(404)
     def _not_found(error):
@@ -94,14 +101,14 @@ def register_blueprints(app: Flask) -> None:
                                message=_("What you sent is larger than this site accepts. "
                                          "Nothing was saved.")), 413
 
+    throttled_pages = {"auth.login": auth.login_throttled, "public.sign": public.sign_throttled,
+                       "press.subscribe": press.subscribe_throttled}
+
     @app.errorhandler(429)
     def _too_many(error):
-        if request.endpoint == "auth.login":
-            return auth.login_throttled()
-        if request.endpoint == "public.sign":
-            return public.sign_throttled()
-        if request.endpoint == "press.subscribe":
-            return press.subscribe_throttled()
+        throttled_page = throttled_pages.get(request.endpoint or "")
+        if throttled_page is not None:
+            return throttled_page()
         return render_template("errors/error.html", status=429,
                                heading=_("Too many attempts"),
                                message=_("Please wait a minute and try again.")), 429

@@ -255,7 +255,8 @@ def diff(slug: str):
     return render_template(
         "desk/diff.html", statement=stmt, member=member, old=old, new=new,
         text=text_pages.authoritative(stmt),
-        revisions=drafting.revisions(db.session(), stmt.id), direction=text_direction(stmt.language),
+        revisions=drafting.revisions(db.session(), stmt.id),
+        direction=text_direction(stmt.language),
         **diff_context(old, new))
 
 

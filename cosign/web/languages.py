@@ -59,7 +59,7 @@ def _account_language() -> str | None:
     try:
         user = current_user
         return supported(user.language) if user.is_authenticated else None
-    except Exception:  # no login manager yet (an error page early in a request)
+    except Exception:  # noqa: BLE001 - no login manager yet (an error page early in a request)
         return None
 
 
@@ -78,7 +78,7 @@ def select_timezone() -> str | None:
     try:
         user = current_user
         return (user.timezone or None) if user.is_authenticated else None
-    except Exception:
+    except Exception:  # noqa: BLE001 - as _account_language: an error page still answers
         return None
 
 

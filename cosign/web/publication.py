@@ -50,7 +50,8 @@ def publish(slug: str):
         form.timezone.data = stmt.publish_timezone if stmt.publish_at else current_user.timezone
         if stmt.publish_at:
             form.when.data = "later"
-            form.at.data = embargo.in_zone(stmt.publish_at, stmt.publish_timezone).replace(tzinfo=None)
+            local = embargo.in_zone(stmt.publish_at, stmt.publish_timezone)
+            form.at.data = local.replace(tzinfo=None)
             form.keep_open.data, form.press_selection.data = stmt.keep_open, stmt.press_selection
             form.press_tags.data = [t for t in stmt.press_tags.split(",") if t]
             form.embargoed_copy.data = stmt.press_embargoed_copy

@@ -58,7 +58,8 @@ def verify():
             code = pdfs.normalise_code(form.code.data)
             if code:
                 return redirect(url_for(".by_code", code=code))
-            form.code.errors = [_("A verification code has 10 letters and digits, e.g. K7QM-3XWD-PA.")]
+            form.code.errors = [
+                _("A verification code has 10 letters and digits, e.g. K7QM-3XWD-PA.")]
         else:
             form.code.errors = [_("Choose a PDF file or enter a verification code.")]
     return render_template("verification/form.html", form=form), 422 if form.errors else 200
