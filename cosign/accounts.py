@@ -76,7 +76,8 @@ def find_by_email(session: Session, address: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == address.strip().lower()))
 
 
-def create_user(session: Session, email: str, name: str, password: str, *, commit: bool = True) -> User:
+def create_user(session: Session, email: str, name: str, password: str, *,
+                commit: bool = True) -> User:
     """A new coordinator account; raises EmailTaken or AccountError."""
     email = normalise_email(email)
     name = " ".join(name.split())
@@ -85,7 +86,8 @@ def create_user(session: Session, email: str, name: str, password: str, *, commi
     check_password_strength(password)
     if find_by_email(session, email) is not None:
         raise EmailTaken(N_("An account for %(email)s exists already."), "email", email=email)
-    user = User(email=email, name=name, password_hash=hash_password(password), created_at=clock.now())
+    user = User(email=email, name=name, password_hash=hash_password(password),
+                created_at=clock.now())
     session.add(user)
     try:
         session.flush()
@@ -145,7 +147,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """The user if the password is right; None otherwise (same cost either way). A failure
     is recorded in the audit log (under the account, if the address has one)."""
     user = find_by_email(session, email)
-    if not verify_password_or_dummy(user.password_hash if user else None, password):
+    verified = verify_password_or_dummy(user.password_hash if user else None, password)
+    if user is None or not verified:  # no such user: verified against a dummy hash
         database.begin_write(session)
         audit.record(session, None, user.id if user else None, "login-failed",
                      known=user is not None)
@@ -173,10 +176,11 @@ def request_reset(session: Session, email: str, *, secret_key: str,
     account's language, else ``locale`` (the page's)."""
     user = find_by_email(session, email)
     link = link_for(reset_token(secret_key, user)) if user else link_for("x")
+    # rendered either way: the answer takes as long for an unknown address
     prepared = mail.prepare("password_reset", {
         "name": user.name if user else "", "link": link,
         "minutes": RESET_MAX_AGE // 60,
-    }, (user.language if user else "") or locale)  # rendered either way: the answer takes as long for an unknown address
+    }, (user.language if user else "") or locale)
     if user is None:
         return False
     database.begin_write(session)

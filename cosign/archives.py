@@ -8,9 +8,10 @@ for every PDF that is :func:`due`. A PDF certified while the authority could not
 (no timestamp at all) is due at once: its archive starts with the next run.
 
 The new bytes get a new file name and the record is switched to them in one short write
-transaction (the old file stays, for downloads already under way); the bytes it had before are kept as an :class:`~cosign.models.EarlierCopy`, so
-a copy a journalist downloaded last year still verifies as this site's PDF. The TSA and
-revocation services are reached with no transaction open. Service module: no Flask.
+transaction (the old file stays, for downloads already under way); the bytes it had before
+are kept as an :class:`~cosign.models.EarlierCopy`, so a copy a journalist downloaded last
+year still verifies as this site's PDF. The TSA and revocation services are reached with no
+transaction open. Service module: no Flask.
 """
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def is_public(statement: Statement) -> bool:
 
 def card_for(session: Session, statement: Statement, site_name: str) -> Card:
     """What the statement's card shows now: public data only."""
-    revision = drafting.get_revision(session, statement.id, statement.signed_revision)
+    revision = drafting.signed_revision(session, statement)
     count = signatories.approved_counts(session, [statement.id])[statement.id]
     return Card(title=revision.title, coalition=statement.coalition or "", count=count,
                 language=statement.language, site_name=site_name)

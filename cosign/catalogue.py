@@ -97,8 +97,15 @@ class FeedEntry:
     corrected_at: dt.datetime | None
 
     @property
+    def published_at(self) -> dt.datetime:
+        published = self.statement.published_at
+        if published is None:  # the feed lists published statements only
+            raise ValueError(f"statement {self.statement.id} is in the feed, unpublished")
+        return published
+
+    @property
     def updated_at(self) -> dt.datetime:
-        return self.corrected_at or self.statement.published_at
+        return self.corrected_at or self.published_at
 
 
 def newest(session: Session, limit: int = FEED_SIZE) -> list[FeedEntry]:
@@ -188,7 +195,7 @@ class About:
 def about(session: Session, statement: Statement) -> About:
     return About(
         statement=statement,
-        revision=drafting.get_revision(session, statement.id, statement.signed_revision),
+        revision=drafting.signed_revision(session, statement),
         correction=publishing.correction(session, statement),
         pdf=pdfs.latest(session, statement.id),
         translations=tuple((t, r, pdfs.latest(session, statement.id, language=t.language))

@@ -330,11 +330,62 @@ def certificate_name(cert) -> str:
     """A certificate's common name, else its whole subject (asn1crypto)."""
     try:
         cn = cert.subject.native.get("common_name")
-    except Exception:  # pragma: no cover - malformed subject
+    except Exception:  # noqa: BLE001 - a malformed subject  # pragma: no cover
         cn = None
     if isinstance(cn, list):
         cn = cn[0] if cn else None
     return cn or cert.subject.human_friendly
+
+
+def _claims(emb) -> tuple[str, dt.datetime | None, bool]:
+    """What the signature says of itself: (signer's name, signing time in UTC, whether it
+    is a 'no changes allowed' certification); unknown ("", None, False) where it is
+    malformed."""
+    from pyhanko.sign.fields import MDPPerm
+
+    try:
+        signer = certificate_name(emb.signer_cert)
+    except Exception:  # noqa: BLE001 - a malformed certificate: no name
+        signer = ""
+    try:
+        signed_at = emb.self_reported_timestamp
+    except Exception:  # noqa: BLE001 - a malformed signing time: none
+        signed_at = None
+    if signed_at is not None:
+        signed_at = signed_at.astimezone(dt.UTC)
+    try:
+        certified = emb.docmdp_level == MDPPerm.NO_CHANGES
+    except Exception:  # noqa: BLE001 - a malformed permission: not certified
+        certified = False
+    return signer, signed_at, certified
+
+
+def _problems(*, intact: bool, trusted: bool, certified: bool, modified: bool,
+              later_revisions: int, archive: _Archive | None, covers_whole_file: bool,
+              extra_bytes: int, clean_container: bool) -> list[str]:
+    """Why the certification does not hold, in the words of :attr:`Verdict.summary`."""
+    problems = []
+    if not intact:
+        problems.append("the signed content was altered or the signature is broken")
+    if intact and not trusted:
+        problems.append("the signer's certificate is not the trusted certificate")
+    if not certified:
+        problems.append("it is not a 'no changes allowed' certification")
+    if modified:
+        updates = f" ({later_revisions} incremental update(s))" if later_revisions else ""
+        if archive is not None and archive.problem:
+            problems.append(f"what follows the certified revision{updates} is not only "
+                            f"archive timestamps: {archive.problem}")
+        else:
+            problems.append(f"the document was changed after certification{updates}")
+    elif not covers_whole_file:
+        if extra_bytes > 0:
+            problems.append(f"extra data follows the signed part of the file ({extra_bytes} bytes)")
+        elif not clean_container:
+            problems.append("the unsigned space around the signature value was altered")
+        else:
+            problems.append("the signature does not cover the whole file")
+    return problems
 
 
 @_outside_event_loop
@@ -354,7 +405,6 @@ def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> 
     # deferred: pyHanko takes 0.6 s to import; only certifying and checking a PDF need it
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.fields import MDPPerm
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -373,20 +423,7 @@ def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> 
         return _unsigned("The PDF is not signed.")
 
     emb = signatures[0]  # signing order: the certification signature comes first
-    try:
-        signer = certificate_name(emb.signer_cert)
-    except Exception:
-        signer = ""
-    try:
-        signed_at = emb.self_reported_timestamp
-    except Exception:
-        signed_at = None
-    if signed_at is not None:
-        signed_at = signed_at.astimezone(dt.UTC)
-    try:
-        certified = emb.docmdp_level == MDPPerm.NO_CHANGES
-    except Exception:
-        certified = False
+    signer, signed_at, certified = _claims(emb)
 
     vc = ValidationContext(
         trust_roots=[trust_root], allow_fetching=False, revocation_mode="soft-fail"
@@ -441,27 +478,10 @@ def validate(pdf: bytes, *, cert_path: Path, tsa_trust: Sequence[Path] = ()) -> 
         or level not in allowed
     )
 
-    problems = []
-    if not intact:
-        problems.append("the signed content was altered or the signature is broken")
-    if intact and not trusted:
-        problems.append("the signer's certificate is not the trusted certificate")
-    if not certified:
-        problems.append("it is not a 'no changes allowed' certification")
-    if modified:
-        updates = f" ({later_revisions} incremental update(s))" if later_revisions else ""
-        if archive is not None and archive.problem:
-            problems.append(f"what follows the certified revision{updates} is not only "
-                            f"archive timestamps: {archive.problem}")
-        else:
-            problems.append(f"the document was changed after certification{updates}")
-    elif not covers_whole_file:
-        if extra_bytes > 0:
-            problems.append(f"extra data follows the signed part of the file ({extra_bytes} bytes)")
-        elif not clean_container:
-            problems.append("the unsigned space around the signature value was altered")
-        else:
-            problems.append("the signature does not cover the whole file")
+    problems = _problems(intact=intact, trusted=trusted, certified=certified,
+                         modified=modified, later_revisions=later_revisions, archive=archive,
+                         covers_whole_file=covers_whole_file, extra_bytes=extra_bytes,
+                         clean_container=clean_container)
     if problems:
         summary = "NOT VALID: " + "; ".join(problems) + f" (pyHanko: {status.summary()})."
     else:
@@ -590,7 +610,7 @@ def _stray_bytes(pdf: bytes, reader, first: int) -> int:
                           for ref in xrefs.explicit_refs_in_revision(revision))
             if isinstance(at, int) and start <= at < xref_at)
         stray += len(pdf[start:offsets[0] if offsets else xref_at].strip())
-        for at, following in zip(offsets, [*offsets[1:], xref_at]):
+        for at, following in zip(offsets, [*offsets[1:], xref_at], strict=True):
             chunk = pdf[at:following].rstrip()
             if not chunk.endswith(b"endobj"):
                 stray += len(chunk)
@@ -609,7 +629,7 @@ def _metadata(resolver) -> tuple:
         return value
 
     trailer = resolver.trailer_view
-    info = resolve(trailer.raw_get("/Info")) if "/Info" in trailer else {}
+    info = resolve(trailer.raw_get("/Info")) if "/Info" in trailer else generic.DictionaryObject()
     root = resolve(trailer.raw_get("/Root"))
     xmp = resolve(root.raw_get("/Metadata")) if "/Metadata" in root else None
     # the modification date is the one thing every incremental update may set (pyHanko does)
@@ -651,7 +671,7 @@ def public_roots() -> tuple:
 
 def load_certificates(paths: Iterable[Path]) -> list:
     """Every certificate (asn1crypto) in the PEM or DER files ``paths``."""
-    out = []
+    out: list[asn1_x509.Certificate] = []
     for path in paths:
         data = Path(path).read_bytes()
         if asn1_pem.detect(data):

@@ -47,7 +47,7 @@ def create_user(email: str, name: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(db.session, email, name, password)
+        user = accounts.create_user(db.session(), email, name, password)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created coordinator {user.email} ({user.name}).")
@@ -56,7 +56,7 @@ def create_user(email: str, name: str, password_stdin: bool) -> None:
 @cosign_cli.command("demo")
 def load_demo() -> None:
     """Load the demo statement if the database is empty; print the demo login."""
-    login = demo.load_if_empty(db.session, demo.credentials_file())
+    login = demo.load_if_empty(db.session(), demo.credentials_file())
     if login is None:
         click.echo("The database has statements already; no demo loaded.")
         return
@@ -80,7 +80,7 @@ def render(slug: str, output: str) -> None:
     if statement is None or statement.signed_revision is None:
         raise click.ClickException(f"No statement open for signature has the address {slug!r}.")
     try:
-        issued = pdfs.issue(db.session, statement, current_app.config)
+        issued = pdfs.issue(db.session(), statement, current_app.config)
     except RenderError as exc:
         raise click.ClickException(f"The PDF could not be rendered: {exc}") from exc
     data = pdfs.file_path(current_app.config, issued).read_bytes()
@@ -101,7 +101,8 @@ def keygen(force: bool) -> None:
     key = Path(current_app.config["COSIGN_SIGNING_KEY"])
     cert = Path(current_app.config["COSIGN_SIGNING_CERT"])
     if key.parent != cert.parent:
-        raise click.ClickException("COSIGN_SIGNING_KEY and COSIGN_SIGNING_CERT must share a folder.")
+        raise click.ClickException(
+            "COSIGN_SIGNING_KEY and COSIGN_SIGNING_CERT must share a folder.")
     try:
         key_path, cert_path = certification.generate_key(
             key.parent, common_name=current_app.config["COSIGN_SITE_NAME"], force=force)
@@ -118,7 +119,7 @@ def verify(file) -> None:
     records), with its certification whole (no incremental update but archive timestamps,
     no byte after the last revision) and, when timestamped, valid for the long term
     (PAdES B-LTA, offline). Exits with 1 unless the file is genuine."""
-    check = verification.check_file(db.session, file.read(), current_app.config)
+    check = verification.check_file(db.session(), file.read(), current_app.config)
     for line in check.lines():
         click.echo(line)
     if not check.ok:
@@ -138,9 +139,9 @@ def refresh_timestamps(within_days: int | None) -> None:
         raise click.ClickException("No time-stamping authority: set COSIGN_TSA_URL.")
     days = config["COSIGN_ARCHIVE_RENEW_DAYS"] if within_days is None else within_days
     failed = 0
-    due = archives.due(db.session, within_days=days)
+    due = archives.due(db.session(), within_days=days)
     for issued_id in due:
-        result = archives.extend(db.session, issued_id, config)
+        result = archives.extend(db.session(), issued_id, config)
         until = f", good until {result.archive_until:%Y-%m-%d}" if result.archive_until else ""
         click.echo(f"{result.code}: {result.message}{until}")
         failed += not result.ok
@@ -159,15 +160,15 @@ def tick() -> None:
     Run it every minute from cron or a systemd timer (see README).
     """
     config = current_app.config
-    published = publishing.publish_due(db.session)  # queues the press mail after commit
-    distribution.sweep(db.session, config)
-    closed = signing.close_expired(db.session)
-    erased = retention.erase_expired_contacts(db.session, config)
-    digests = digest.send_due(db.session, config)
+    published = publishing.publish_due(db.session())  # queues the press mail after commit
+    distribution.sweep(db.session(), config)
+    closed = signing.close_expired(db.session())
+    erased = retention.erase_expired_contacts(db.session(), config)
+    digests = digest.send_due(db.session(), config)
     rendered = 0
-    for statement_id in pdfs.wanted(db.session):
-        rendered += pdfs.render_wanted(db.session, statement_id, config, force=True) is not None
-    sent = mail.deliver_due(db.session, config)
+    for statement_id in pdfs.wanted(db.session()):
+        rendered += pdfs.render_wanted(db.session(), statement_id, config, force=True) is not None
+    sent = mail.deliver_due(db.session(), config)
     click.echo(f"published {published} statement(s); closed {closed} statement(s) past their "
                f"deadline; erased contact data of {erased} signature(s); queued {digests} daily "
                f"digest(s); rendered {rendered} "
@@ -240,9 +241,10 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
     With REDIS_URL: jobs from the Redis queues, on any number of hosts; the
     periodic work of `tick` every minute (one worker per site at a time); while
     Redis is down it sends due mail and renders PDFs from the database, and
-    goes back to the queues when Redis answers (it does not exit). Without it (the embedded default, started by `make run`): one worker on
-    the machine polls the database for PDFs to render and runs the periodic
-    work every few seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
+    goes back to the queues when Redis answers (it does not exit). Without it
+    (the embedded default, started by `make run`): one worker on the machine
+    polls the database for PDFs to render and runs the periodic work every few
+    seconds. SIGTERM or Ctrl+C: finish the current job, then stop.
     """
     embedded = not queue.enabled(current_app.config)
     if embedded and queue_names:
@@ -255,11 +257,12 @@ def worker_command(burst: bool, queue_names: tuple[str, ...], exit_with_parent: 
     if not logging.getLogger().handlers:  # a plain process: cosign's lines on stderr, next to RQ's
         if not cosign_log.handlers:
             handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
             cosign_log.addHandler(handler)
         if cosign_log.level == logging.NOTSET:
             cosign_log.setLevel(logging.INFO)
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if embedded:
         parent = os.getppid()
         jobs.work_embedded(app, burst=burst, should_stop=(lambda: os.getppid() != parent)

@@ -139,16 +139,18 @@ class Config:
             # each statement's share card (link previews), made by the worker with its PDF
             "COSIGN_SHARE_CARDS": _bool(env.get("COSIGN_SHARE_CARDS"), default=True),
             "COSIGN_PDF_DEBOUNCE": float(env.get("COSIGN_PDF_DEBOUNCE", 2.0)),
-            "COSIGN_SIGNING_KEY": env.get("COSIGN_SIGNING_KEY") or str(instance / "signing-key.pem"),
-            "COSIGN_SIGNING_CERT": env.get("COSIGN_SIGNING_CERT") or str(instance / "signing-cert.pem"),
+            "COSIGN_SIGNING_KEY": (env.get("COSIGN_SIGNING_KEY")
+                                   or str(instance / "signing-key.pem")),
+            "COSIGN_SIGNING_CERT": (env.get("COSIGN_SIGNING_CERT")
+                                    or str(instance / "signing-cert.pem")),
             # PEM file of the intermediate certificates of a CA-issued signing certificate
             "COSIGN_SIGNING_CHAIN": env.get("COSIGN_SIGNING_CHAIN") or "",
             # an RFC 3161 time-stamping authority: certifications become PAdES B-LTA
             # (cosign.timestamping); its trust anchors, PEM files separated by ":" (empty: the
             # system's trust store), and how long to wait for it
             "COSIGN_TSA_URL": (env.get("COSIGN_TSA_URL") or "").strip(),
-            "COSIGN_TSA_TRUST": tuple(p for p in (env.get("COSIGN_TSA_TRUST") or "").split(os.pathsep)
-                                      if p.strip()),
+            "COSIGN_TSA_TRUST": tuple(
+                p for p in (env.get("COSIGN_TSA_TRUST") or "").split(os.pathsep) if p.strip()),
             "COSIGN_TSA_TIMEOUT": float(env.get("COSIGN_TSA_TIMEOUT", 30)),
             # `flask cosign refresh-timestamps` extends archives whose newest timestamp's
             # authority certificate expires within this many days
@@ -191,7 +193,8 @@ class Config:
         cfg["SECRET_KEY"] = secret
         cfg.update(overrides)
         if "REDIS_URL" in overrides and "RATELIMIT_STORAGE_URI" not in overrides:
-            cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "cosign-memory://"  # limits follow REDIS_URL
+            # limits follow REDIS_URL
+            cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "cosign-memory://"
         # sites (and test runs) sharing one Redis keep their rate-limit counters apart
         cfg.setdefault("RATELIMIT_KEY_PREFIX", cfg["COSIGN_QUEUE_PREFIX"])
         cfg["SQLALCHEMY_DATABASE_URI"] = database_url(cfg["SQLALCHEMY_DATABASE_URI"])

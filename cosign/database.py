@@ -14,14 +14,24 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, scoped_session
 
 BUSY_TIMEOUT_MS = 10_000
 
 _write_intent: ContextVar[bool] = ContextVar("cosign_write_intent", default=True)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that gave ``result`` matched.
+
+    ``Session.execute`` is typed as returning a ``Result``; for these statements
+    it returns a ``CursorResult``, which has the count.
+    """
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def set_write_intent(value: bool) -> None:

@@ -53,12 +53,19 @@ def load_if_empty(session: Session, path: Path) -> tuple[str, str, bool] | None:
     password = secrets.token_urlsafe(12)
     statement = load(session, password)
     open_with_signatories(session, statement)
-    add_press_list(session, statement.created_by_id)
-    load_arabic(session, statement.created_by_id)
+    add_press_list(session, _owner_id(statement))
+    load_arabic(session, _owner_id(statement))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{COORDINATOR[0]} {password}\n")
     path.chmod(0o600)
     return COORDINATOR[0], password, True
+
+
+def _owner_id(statement: Statement) -> int:
+    """The demo statement's coordinator, who created it."""
+    if statement.created_by_id is None:
+        raise ValueError("the demo statement has no coordinator")
+    return statement.created_by_id
 
 
 def load(session: Session, password: str) -> Statement:
@@ -156,7 +163,7 @@ WAITING = [
 
 def open_with_signatories(session: Session, statement: Statement) -> None:
     """Open the demo for signature, with signatories in every state a coordinator meets."""
-    owner_id = statement.created_by_id
+    owner_id = _owner_id(statement)
     signing.open_for_signature(session, statement, owner_id, signing.OpenOptions())
     for name, country, org_type, display, city in SIGNATORIES:
         moderation.add(session, statement, signing.SignOn(

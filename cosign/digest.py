@@ -151,7 +151,8 @@ def send(session: Session, statement_id: int, config: Mapping[str, Any],
         found = summary(session, statement_id, now) \
             if due(session, now, statement_id=statement_id) else None
         people = readers(session, statement_id) if found is not None else []
-        prepared = [(user.email, prepare(found, user, config)) for user in people]
+        prepared = ([(user.email, prepare(found, user, config)) for user in people]
+                    if found is not None else [])
         session.rollback()  # end the read: the write below is short
     if found is None or not prepared:
         return 0

@@ -33,7 +33,15 @@ from cosign import (
 )
 from cosign.core.markdown import render_markdown
 from cosign.errors import N_, UserError
-from cosign.models import IssuedPdf, OutboxMessage, PressContact, PressDelivery, Statement
+from cosign.models import (
+    IssuedPdf,
+    OutboxMessage,
+    PressContact,
+    PressDelivery,
+    Revision,
+    Statement,
+    TranslationRevision,
+)
 
 KINDS = ("final", "embargoed")
 
@@ -50,8 +58,10 @@ def _watermark(statement: Statement, kind: str) -> str | None:
     """The watermark of this kind of copy, or None when it is not (or no longer) due."""
     if kind == "final":
         return "" if statement.status == "published" else None
-    if kind == "embargoed" and embargo.is_embargoed(statement) and statement.press_embargoed_copy:
-        return embargo.embargo_label(statement.publish_at, statement.publish_timezone)
+    publish_at = statement.publish_at
+    if kind == "embargoed" and publish_at is not None and embargo.is_embargoed(statement) \
+            and statement.press_embargoed_copy:
+        return embargo.embargo_label(publish_at, statement.publish_timezone)
     return None
 
 
@@ -108,12 +118,12 @@ def distribute(session: Session, statement_id: int, kind: str, config: Mapping[s
     translated_ids = {language: _pdf(session, statement, config, watermark, render, language).id
                       for language in sorted(wanted)}
     database.begin_write(session)
-    statement = session.get(Statement, statement_id)
+    statement = session.get_one(Statement, statement_id)
     session.refresh(statement)
     if _watermark(statement, kind) != watermark:  # called off or changed meanwhile
         session.rollback()
         return 0
-    issued = session.get(IssuedPdf, issued_id)
+    issued = session.get_one(IssuedPdf, issued_id)  # made above
     earlier = _earlier(session, statement, issued)  # one query for every contact
     queued = 0
     for contact in todo:
@@ -163,12 +173,14 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
              translated: IssuedPdf | None = None) -> OutboxMessage:
     """The press mail in the contact's language: the text of the translation in it when
     there is one (its PDF attached, and the authoritative PDF beside it)."""
-    revision = drafting.get_revision(session, statement.id, issued.revision)
+    revision: Revision | TranslationRevision = drafting.get_revision(session, statement.id,
+                                                                     issued.revision)
     if translated is not None:
         revision = translating.current_revision(
             session, translating.get(session, statement.id, translated.language))
     site = _site(config)
-    unsubscribe = f"{site}/press/unsubscribe/{press.unsubscribe_token(config['SECRET_KEY'], contact)}"
+    token = press.unsubscribe_token(config["SECRET_KEY"], contact)
+    unsubscribe = f"{site}/press/unsubscribe/{token}"
     embargo = issued.watermark if kind == "embargoed" else ""
     date = issued.created_at.date().isoformat()
     name = f"{statement.slug}-{'embargoed-' if embargo else ''}{date}.pdf"
@@ -176,7 +188,8 @@ def _enqueue(session: Session, statement: Statement, contact: PressContact, issu
         earlier = _earlier(session, statement, issued)
     context = {
         "title": revision.title, "coalition": statement.coalition, "place": revision.place,
-        "date": revision.date, "text": revision.body, "html": Markup(render_markdown(revision.body)),
+        "date": revision.date, "text": revision.body,
+        "html": Markup(render_markdown(revision.body)),
         "count": issued.signatory_count, "embargo": embargo, "contact_name": contact.name,
         "press_name": statement.press_name, "press_email": statement.press_email,
         "press_phone": statement.press_phone, "code": issued.code,
@@ -221,10 +234,14 @@ def resend(session: Session, statement: Statement, delivery_id: int, actor_id: i
     translated_id = (_pdf(session, statement, config, watermark, render, language).id
                      if language else None)
     database.begin_write(session)
-    delivery = session.get(PressDelivery, delivery_id)
-    issued = session.get(IssuedPdf, issued_id)
+    delivery = session.get_one(PressDelivery, delivery_id)  # found above
+    issued = session.get_one(IssuedPdf, issued_id)  # made above
+    contact = delivery.contact
+    if contact is None:  # erased meanwhile
+        raise DistributionError(N_("%(email)s is no longer on the press list or has "
+                                   "unsubscribed: nothing was sent."), email=delivery.email)
     delivery.message = _enqueue(
-        session, statement, delivery.contact, issued, delivery.kind, config,
+        session, statement, contact, issued, delivery.kind, config,
         translated=session.get(IssuedPdf, translated_id) if translated_id else None)
     delivery.issued_pdf_id = issued_id
     delivery.sends += 1

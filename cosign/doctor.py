@@ -68,7 +68,7 @@ def database_status(engine: Engine) -> str | None:
         with write_intent(False), engine.connect() as connection:  # SQLite: a plain BEGIN
             connection.execute(text("SELECT 1"))
             connection.rollback()
-    except Exception as exc:  # any driver error: the database cannot be used
+    except Exception as exc:  # noqa: BLE001 - any driver error: the database cannot be used
         return _describe(exc)
     return None
 
@@ -81,7 +81,7 @@ def redis_status(url: str, timeout: float = REDIS_TIMEOUT) -> str | None:
                                       retry=Retry(NoBackoff(), 0))
         if not client.ping():
             return "PING was not answered"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a bad URL or any client error: the check answers
         return _describe(exc)
     finally:
         if client is not None:
@@ -138,7 +138,8 @@ def check_site_url(config: Mapping[str, Any]) -> Finding:
         return Finding(OK, name, f"{url} (development)")
     if parts.scheme != "https":
         return Finding(PROBLEM, name, f"COSIGN_SITE_URL is {url}: outside development it must "
-                                      "start with https:// (it is printed in e-mail links and PDFs)")
+                                      "start with https:// (it is printed in e-mail links and "
+                                      "PDFs)")
     if parts.hostname in {"localhost", "127.0.0.1", "::1"}:
         return Finding(PROBLEM, name, f"COSIGN_SITE_URL is {url}: readers of e-mails and PDFs "
                                       "cannot reach this machine's own address")
@@ -186,7 +187,7 @@ def check_migrations(engine: Engine) -> Finding:
     upgrade = "run: flask --app wsgi db upgrade"
     try:
         heads, current = migration_heads(), current_revisions(engine)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the check answers whatever Alembic or the driver raise
         return Finding(PROBLEM, name, f"could not read the schema version: {_describe(exc)}")
     if not current:
         return Finding(PROBLEM, name, f"the database has no schema yet; {upgrade}")
@@ -279,10 +280,11 @@ def check_fonts(stacks: list[tuple[str, ...]] | None = None,
 def check_weasyprint() -> Finding:
     try:
         module = importlib.import_module("weasyprint")
-    except Exception as exc:  # ImportError, or OSError when Pango is missing
+    except Exception as exc:  # noqa: BLE001 - ImportError, OSError when Pango is missing, ...
         return Finding(PROBLEM, "WeasyPrint", f"cannot be loaded ({_describe(exc)}); PDFs cannot "
                                               "be made. On Debian: apt-get install libpango-1.0-0 "
-                                              "libpangoft2-1.0-0, then pip install -r requirements.txt")
+                                              "libpangoft2-1.0-0, then pip install -r "
+                                              "requirements.txt")
     return Finding(OK, "WeasyPrint", f"version {getattr(module, '__version__', '?')} loads")
 
 

@@ -20,7 +20,7 @@ from cosign.core.markdown import find_unsafe_content
 from cosign.core.names import clean_text
 from cosign.core.slug import is_valid_slug, slugify
 from cosign.errors import N_, UserError
-from cosign.models import Comment, Membership, Revision, Statement
+from cosign.models import Comment, Membership, Revision, Statement, TranslationRevision
 
 MAX_TITLE = 300
 MAX_BODY = 100_000
@@ -101,7 +101,8 @@ def check_text(text: Text) -> Text:
     if not body.strip():
         raise DraftingError(N_("The text of the statement is empty."), "body")
     if len(body) > MAX_BODY:
-        raise DraftingError(N_("The text may have at most %(max)d characters."), "body", max=MAX_BODY)
+        raise DraftingError(N_("The text may have at most %(max)d characters."), "body",
+                            max=MAX_BODY)
     problems = find_unsafe_content(body)
     if problems:
         raise unsafe_error(problems)
@@ -199,7 +200,8 @@ def create_statement(
     except IntegrityError as exc:
         session.rollback()
         raise SlugTaken(slug) from exc
-    session.add(Membership(statement_id=statement.id, user_id=author_id, role="owner", created_at=now))
+    session.add(Membership(statement_id=statement.id, user_id=author_id, role="owner",
+                           created_at=now))
     session.add(_revision(statement.id, 1, text, author_id, note, now))
     audit.record(session, statement.id, author_id, "created", slug=slug, title=text.title)
     if commit:
@@ -235,7 +237,8 @@ def copy_statement(session: Session, source: Statement, author_id: int, *,
     return copy
 
 
-def _revision(statement_id, number, text: Text, author_id, note, now, restored_from=None) -> Revision:
+def _revision(statement_id, number, text: Text, author_id, note, now,
+              restored_from=None) -> Revision:
     return Revision(
         statement_id=statement_id,
         number=number,
@@ -251,7 +254,7 @@ def _revision(statement_id, number, text: Text, author_id, note, now, restored_f
     )
 
 
-def text_of(revision: Revision) -> Text:
+def text_of(revision: Revision | TranslationRevision) -> Text:
     return Text(title=revision.title, body=revision.body, place=revision.place, date=revision.date)
 
 
@@ -266,6 +269,13 @@ def get_revision(session: Session, statement_id: int, number: int) -> Revision:
     if revision is None:
         raise StatementNotFound(f"revision {number}")
     return revision
+
+
+def signed_revision(session: Session, statement: Statement) -> Revision:
+    """The text version the signatories sign; StatementNotFound while none is."""
+    if statement.signed_revision is None:
+        raise StatementNotFound("no signed revision")
+    return get_revision(session, statement.id, statement.signed_revision)
 
 
 def revisions(session: Session, statement_id: int) -> list[Revision]:
@@ -332,7 +342,8 @@ def save_revision(
                             allow_open=allow_open, commit=not allow_open)
 
 
-def restore_revision(session: Session, statement: Statement, number: int, actor_id: int) -> Revision:
+def restore_revision(session: Session, statement: Statement, number: int,
+                     actor_id: int) -> Revision:
     """A new revision whose text is that of revision ``number``."""
     old = get_revision(session, statement.id, number)
     note = f"Restored revision {number}"
@@ -459,7 +470,8 @@ def add_comment(
     return comment
 
 
-def resolve_comment(session: Session, statement: Statement, comment_id: int, actor_id: int) -> Comment:
+def resolve_comment(session: Session, statement: Statement, comment_id: int,
+                    actor_id: int) -> Comment:
     comment = session.scalar(
         select(Comment).where(Comment.id == comment_id, Comment.statement_id == statement.id)
     )

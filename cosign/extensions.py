@@ -67,7 +67,7 @@ class QuietMemoryStorage(MemoryStorage):
         now = time.time()
         if now >= self._next_expiry:
             self._next_expiry = now + 1.0
-            self._MemoryStorage__expire_events()
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]  # a mangled name
 
 
 db = SQLAlchemy(model_class=Base)

@@ -33,6 +33,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
@@ -80,7 +81,7 @@ def _config():
 # --- the jobs ---------------------------------------------------------------------------
 
 def deliver_mail(message_id: int) -> None:
-    mail.deliver(db.session, message_id, _config())
+    mail.deliver(db.session(), message_id, _config())
 
 
 def deliver_mail_inline(message_id: int) -> None:
@@ -88,12 +89,12 @@ def deliver_mail_inline(message_id: int) -> None:
     timeout, so a hung relay cannot hold the request; what fails waits for ``tick``."""
     config = dict(_config())
     config["MAIL_TIMEOUT"] = config.get("COSIGN_INLINE_MAIL_TIMEOUT") or 5
-    mail.deliver(db.session, message_id, config)
+    mail.deliver(db.session(), message_id, config)
 
 
 def distribute(statement_id: int, kind: str) -> None:
     """Send a statement to its press recipients (final, or the embargoed copy)."""
-    distribution.distribute(db.session, statement_id, kind, _config())
+    distribution.distribute(db.session(), statement_id, kind, _config())
 
 
 # Jobs too slow for a web request (they may render a PDF): without a queue they are left to
@@ -103,7 +104,7 @@ LEFT_FOR_SWEEP = "the worker's sweep or `flask cosign tick` sends it (it renders
 
 
 def publish_due() -> None:
-    publishing.publish_due(db.session)
+    publishing.publish_due(db.session())
 
 
 def render_pdf(statement_id: int) -> None:
@@ -113,11 +114,11 @@ def render_pdf(statement_id: int) -> None:
     config = _config()
     if queue.enabled(config):
         queue.render_started(config, statement_id)  # later changes queue a render of their own
-    if pdfs.render_wanted(db.session, statement_id, config) is not None:
+    if pdfs.render_wanted(db.session(), statement_id, config) is not None:
         core_pdf.default_pool().trim(float(config.get("COSIGN_RENDER_POOL_MAX_MB") or 300))
     if queue.enabled(config):
         with database.write_intent(False):
-            when = pdfs.next_due(db.session, statement_id, config)
+            when = pdfs.next_due(db.session(), statement_id, config)
             db.session.rollback()
         if when is not None:
             delay = max(0.0, (when - clock.now()).total_seconds())
@@ -128,7 +129,7 @@ def render_due(app: Flask) -> int:
     """Render every PDF that is owed and due now, one after the other (the embedded
     worker's poll). Reading what is due takes no write lock."""
     with app.app_context(), database.write_intent(False):
-        due = pdfs.due(db.session, app.config)
+        due = pdfs.due(db.session(), app.config)
         db.session.rollback()
     for statement_id in due:
         run(render_pdf, statement_id, app=app)
@@ -147,7 +148,7 @@ def sweep(*, use_queue: bool = True) -> dict[str, int]:
     no renders (the worker renders them itself, :func:`render_due`).
     """
     config = _config()
-    session = db.session
+    session = db.session()
     published = publishing.publish_due(session)
     distributed = distribution.sweep(session, config)
     closed = signing.close_expired(session)
@@ -180,7 +181,7 @@ def job_context(app: Flask) -> Iterator[None]:
         yield
 
 
-def run(job: Callable[..., None], *args, app: Flask | None = None) -> None:
+def run(job: Callable[..., object], *args, app: Flask | None = None) -> None:
     """Run a job now in a fresh app context (inline mode)."""
     app = app or _current_app()
     with job_context(app):
@@ -246,7 +247,8 @@ STABLE_AFTER = 60.0  # a queue worker that ran this long starts the next outage 
 
 
 class Backoff:
-    """Capped exponential waits: ``first``, twice that, ... up to ``cap``; :meth:`reset` starts over."""
+    """Capped exponential waits: ``first``, twice that, ... up to ``cap``; :meth:`reset`
+    starts over."""
 
     def __init__(self, first: float = RECONNECT_FIRST, cap: float = RECONNECT_MAX):
         self.first, self.cap = first, cap
@@ -332,10 +334,10 @@ def work_without_redis(app: Flask, backoff: Backoff, stop: Callable[[], bool], *
                     worked = any(sweep(use_queue=False).values()) or worked
             else:
                 with job_context(app):
-                    worked = bool(mail.deliver_due(db.session, config)) or worked
+                    worked = bool(mail.deliver_due(db.session(), config)) or worked
             worked = bool(render_due(app)) or worked
             failing = False
-        except Exception:  # the database may be away too: keep going, and say so once
+        except Exception:  # noqa: BLE001 - the database may be away too: keep going, say so once
             (log.debug if failing else log.exception)("job worker: the work without Redis "
                                                       "failed; trying again")
             failing = True
@@ -416,7 +418,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _enqueue(app: Flask, queued, wanted, publish_at, message_ids: list[int],
-             waited_for: set[int] = frozenset()) -> None:
+             waited_for: AbstractSet[int] = frozenset()) -> None:
     """Hand the committed transaction's jobs to RQ (see the module's docstring for failures)."""
     config = app.config
     for job, args in queued or ():

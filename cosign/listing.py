@@ -197,10 +197,10 @@ class Listing:
         group, or None for the current list; number of the first in its section; entries)``."""
         cuts: list[tuple[Earlier | None, int]] = [(None, 0)]
         offset = len(self.entries)
-        for group in self.earlier:
-            cuts.append((group, offset))
-            offset += group.total
-        out = []
+        for earlier in self.earlier:
+            cuts.append((earlier, offset))
+            offset += earlier.total
+        out: list[tuple[Earlier | None, int, list[Entry]]] = []
         for index, (group, begin) in enumerate(cuts):
             end = cuts[index + 1][1] if index + 1 < len(cuts) else len(self.printed)
             low, high = max(start, begin), min(stop, end)
@@ -344,8 +344,8 @@ class Listing:
     def _named_rows(self) -> Iterator[tuple[Entry, str, str, str]]:
         for e in self.printed:
             country = country_name(e.country)
-            yield e, (WITHHELD.format(country=country) if e.withheld else e.name), country, \
-                e.country
+            name = e.name if e.name is not None else WITHHELD.format(country=country)  # withheld
+            yield e, name, country, e.country
 
 
 def _intersect(first: Sequence[int], second: Sequence[int]) -> list[int]:

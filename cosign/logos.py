@@ -59,7 +59,9 @@ def reencode(data: bytes) -> tuple[bytes, str]:
                     raise _too_big()
                 if min(width, height) < 1:
                     raise _damaged()
-                kind = image.format
+                kind = image.format  # one of FORMATS: Pillow tried no other
+                if kind is None or kind not in FORMATS:
+                    raise _damaged()
                 image.load()
                 pixels = ImageOps.exif_transpose(image)  # keep the orientation, drop the EXIF
     except LogoError:

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from cosign import clock, embargo, pdfs
+from cosign import clock, database, embargo, pdfs
 from cosign.config import ROOT
 from cosign.core.language import text_direction
 from cosign.core.moment import moment
@@ -238,8 +238,8 @@ class PermanentFailure(Exception):
 def _send(message: OutboxMessage, config: Mapping[str, Any],
           attachment: list[tuple[str, bytes]] | None = None) -> str:
     """Send over SMTP; the Message-ID. Raises PermanentFailure or a temporary error."""
-    email = build_message(message, config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>",
-                          attachment)
+    sender = config.get("MAIL_DEFAULT_SENDER") or "cosign <noreply@localhost>"
+    email = build_message(message, sender, attachment)
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
                           timeout=float(config.get("MAIL_TIMEOUT") or 30)) as smtp:
@@ -273,7 +273,7 @@ def _claim(session: Session, message_id: int) -> bool:
         .values(claimed_until=now + CLAIM)
     )
     session.commit()
-    return result.rowcount == 1
+    return database.rowcount(result) == 1
 
 
 def deliver(session: Session, message_id: int, config: Mapping[str, Any]) -> OutboxMessage | None:
@@ -290,7 +290,7 @@ def attempt(session: Session, message_id: int,
     """
     if not config.get("MAIL_SERVER") or not _claim(session, message_id):
         return session.get(OutboxMessage, message_id), False  # another worker has it
-    message = session.get(OutboxMessage, message_id)
+    message = session.get_one(OutboxMessage, message_id)  # claimed just now: it exists
     session.refresh(message)
     message.attempts += 1
     now = clock.now()

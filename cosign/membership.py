@@ -40,7 +40,8 @@ class InvitationForSomeoneElse(InvitationInvalid):
         self.email = email
 
 
-def get_for_member(session: Session, slug: str, user_id: int | None) -> tuple[Statement, Membership]:
+def get_for_member(session: Session, slug: str,
+                   user_id: int | None) -> tuple[Statement, Membership]:
     """The statement and the user's membership, or StatementNotFound."""
     if user_id is None:
         raise StatementNotFound(slug)
@@ -141,7 +142,8 @@ def add_member(
     """Make an existing account a member directly (demo data, administration)."""
     if role not in ROLES:
         raise DraftingError(N_("Choose a role: owner or editor."), "role")
-    member = Membership(statement_id=statement_id, user_id=user_id, role=role, created_at=clock.now())
+    member = Membership(statement_id=statement_id, user_id=user_id, role=role,
+                        created_at=clock.now())
     session.add(member)
     audit.record(session, statement_id, actor_id, "member-added", user=user_id, role=role)
     session.commit()
@@ -185,11 +187,14 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> M
         session.commit()
     except IntegrityError:  # a double click joined already
         session.rollback()
-        membership = session.scalar(
+        joined = session.scalar(
             select(Membership).where(
                 Membership.statement_id == invitation.statement_id, Membership.user_id == user.id
             )
         )
+        if joined is None:  # not a double click after all
+            raise
+        return joined
     return membership
 
 

@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, bindparam, case, inspect, or_, select, update
+from sqlalchemy import ColumnExpressionArgument, and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,8 +54,9 @@ def normalise_code(value: str) -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}" if len(raw) == 10 else ""
 
 
-def document_for(session: Session, statement: Statement, storage: str | Path | None = None) -> PdfDocument:
-    revision = drafting.get_revision(session, statement.id, statement.signed_revision)
+def document_for(session: Session, statement: Statement,
+                 storage: str | Path | None = None) -> PdfDocument:
+    revision = drafting.signed_revision(session, statement)
     return PdfDocument(
         logo=logos.read(statement, storage) if storage else None,
         title=revision.title, body=revision.body, coalition=statement.coalition,
@@ -70,14 +72,16 @@ def translation_document_for(session: Session, statement: Statement, language: s
     and fingerprint (what the signatories signed), and a note on its first page."""
     translation = translating.get(session, statement.id, language)
     row = translating.current_revision(session, translation)
+    version = statement.signed_revision
+    if version is None:  # nothing signed: nothing to translate
+        raise drafting.StatementNotFound("no signed revision")
     return PdfDocument(
         logo=logos.read(statement, storage) if storage else None,
         title=row.title, body=row.body, coalition=statement.coalition, place=row.place,
         date=row.date, language=translation.language, press_name=statement.press_name,
         press_email=statement.press_email, press_phone=statement.press_phone,
-        version=statement.signed_revision, text_sha256=statement.signed_sha256,
-        translates=Original(statement.language, statement.signed_revision,
-                            statement.signed_sha256,
+        version=version, text_sha256=statement.signed_sha256,
+        translates=Original(statement.language, version, statement.signed_sha256,
                             outdated=translating.is_outdated(row, statement.signed_sha256)),
     )
 
@@ -104,8 +108,9 @@ def print_lists(session: Session, statement: Statement
     (``Statement.earlier_signers``)). Printed = signed: nobody bound to another
     version is in the first list."""
     alphabetical = statement.pdf_order != "signed"
-    order = ((Signature.sort_key, Signature.id) if alphabetical
-             else (Signature.created_at, Signature.id))
+    order: tuple[ColumnExpressionArgument[Any], ...] = (
+        (Signature.sort_key, Signature.id) if alphabetical
+        else (Signature.created_at, Signature.id))
     if alphabetical and session.get_bind().dialect.name == "postgresql":
         order = (Signature.sort_key.collate("C"), Signature.id)
     rows = session.execute(
@@ -115,7 +120,9 @@ def print_lists(session: Session, statement: Statement
                Signature.flagged.is_(False))
         .order_by(*order)
     ).all()
-    leads, named, withheld = [], [], []
+    leads: list[tuple[int, Signatory]] = []
+    named: list[Signatory] = []
+    withheld: list[Signatory] = []
     current, show_earlier = statement.signed_revision, statement.earlier_signers != "omit"
     earlier: dict[int, tuple[list[Signatory], list[Signatory]]] = {}
     for name, country, org_type, display, city, rank, revision in rows:
@@ -217,7 +224,7 @@ def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
                     else translation_document_for(session, statement, language, storage))
         except drafting.StatementNotFound:
             session.rollback()
-            raise LookupError(f"no {language} translation of statement {statement_id}")
+            raise LookupError(f"no {language} translation of statement {statement_id}") from None
         document = replace(base, earlier=earlier)
         options = options_for(statement)
         key = cache_key(document, signatories, options, watermark)
@@ -225,7 +232,7 @@ def read_snapshot(session: Session, statement_id: int, config: Mapping, *,
             select(IssuedPdf.id, IssuedPdf.file_name, IssuedPdf.code, IssuedPdf.listing_version)
             .where(IssuedPdf.cache_key == key)).first()
         snapshot = Snapshot(statement_id, document, signatories, options, key,
-                            statement.listing_version, tuple(existing) if existing else None,
+                            statement.listing_version, (*existing,) if existing else None,
                             language)
         session.rollback()  # end the read: nothing stays open during the render
     return snapshot
@@ -248,7 +255,10 @@ def issue(
     the record is then written in a short write transaction of its own. ``language``: the
     PDF of that translation (same list, same verification, its own code).
     """
-    statement_id = inspect(statement).identity[0]  # without loading it again
+    identity = inspect(statement).identity  # the id without loading the statement again
+    if identity is None:
+        raise ValueError("only a statement from the database has a PDF")
+    statement_id = identity[0]
     snapshot = read_snapshot(session, statement_id, config, watermark=watermark,
                              language=language)
     existing = snapshot.existing
@@ -260,7 +270,7 @@ def issue(
             session.execute(update(IssuedPdf).where(IssuedPdf.id == existing[0])
                             .values(listing_version=snapshot.listing_version))
             session.commit()
-        return session.get(IssuedPdf, existing[0])
+        return session.get_one(IssuedPdf, existing[0])
     code = existing[2] if existing is not None else new_code()
     site = config["COSIGN_SITE_URL"].rstrip("/")
     now = clock.now()
@@ -278,7 +288,7 @@ def issue(
     # the record: a short write transaction
     database.begin_write(session)
     if existing is not None:  # the file had gone missing: same inputs, new bytes
-        record = session.get(IssuedPdf, existing[0])
+        record = session.get_one(IssuedPdf, existing[0])
         record.sha256, record.size, record.certified = _digest(pdf), len(pdf), certified
         _record_stamps(record, stamps)
         record.listing_version = max(record.listing_version, snapshot.listing_version)
@@ -299,7 +309,10 @@ def issue(
         session.commit()
     except IntegrityError:  # another process issued the same PDF meanwhile
         session.rollback()
-        return session.scalar(select(IssuedPdf).where(IssuedPdf.cache_key == snapshot.key))
+        theirs = session.scalar(select(IssuedPdf).where(IssuedPdf.cache_key == snapshot.key))
+        if theirs is None:  # not the same PDF after all
+            raise
+        return theirs
     return issued
 
 
@@ -333,7 +346,7 @@ def certify(pdf: bytes, config: Mapping, *, reason: str):
     logged: publication does not wait for it; ``flask cosign refresh-timestamps`` adds the
     archive timestamp later. Network I/O: the worker's, never a request's."""
     key_path, cert_path = signing_files(config)
-    if key_path is None:
+    if key_path is None or cert_path is None:
         return pdf, False, None
     # deferred: certifying loads pyHanko (0.4 s) and OpenSSL's bindings (50 ms),
     # which the web app, importing this module, never needs
@@ -370,7 +383,8 @@ def latest(session: Session, statement_id: int, *, watermarked: bool = False,
     query = select(IssuedPdf).where(IssuedPdf.statement_id == statement_id)
     query = (query.where(IssuedPdf.authoritative.is_(True)) if language is None
              else query.where(IssuedPdf.authoritative.is_(False), IssuedPdf.language == language))
-    query = query.where(IssuedPdf.watermark != "") if watermarked else query.where(IssuedPdf.watermark == "")
+    query = (query.where(IssuedPdf.watermark != "") if watermarked
+             else query.where(IssuedPdf.watermark == ""))
     # the newest list first: a PDF whose list came back (a change undone) is current again
     return session.scalars(query.order_by(IssuedPdf.listing_version.desc(),
                                           IssuedPdf.id.desc()).limit(1)).first()
@@ -463,10 +477,10 @@ def request_render(session: Session, statement: Statement | Download) -> bool:
         return False
     statement_id = statement.statement_id if isinstance(statement, Download) else statement.id
     database.begin_write(session)
-    changed = session.execute(
+    changed = database.rowcount(session.execute(
         update(Statement).where(Statement.id == statement_id, Statement.pdf_wanted_at.is_(None))
         .values(pdf_wanted_at=clock.now()).execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     return bool(changed)
 
@@ -474,7 +488,8 @@ def request_render(session: Session, statement: Statement | Download) -> bool:
 # --- the render lease: one render of a statement at a time, on every host -----------------
 
 def _seconds(config: Mapping, name: str, default: float) -> float:
-    return float(config.get(name) if config.get(name) is not None else default)
+    value = config.get(name)
+    return float(value) if value is not None else default
 
 
 def timing(config: Mapping) -> tuple[float, float, float]:
@@ -511,9 +526,11 @@ def next_due(session: Session, statement_id: int, config: Mapping) -> dt.datetim
     row = session.execute(select(Statement.pdf_wanted_at, Statement.pdf_rendered_at,
                                  Statement.pdf_lease_until, Statement.signed_revision)
                           .where(Statement.id == statement_id)).first()
-    if row is None or row[0] is None or row[3] is None:
+    if row is None:
         return None
-    wanted_at, rendered_at, lease_until, _revision = row
+    wanted_at, rendered_at, lease_until, revision = row
+    if wanted_at is None or revision is None:
+        return None
     times = [wanted_at + dt.timedelta(seconds=debounce)]
     if rendered_at is not None:
         times.append(rendered_at + dt.timedelta(seconds=interval))
@@ -536,13 +553,13 @@ def claim(session: Session, statement_id: int, config: Mapping, owner: str, *,
     now = clock.now()
     session.rollback()
     database.begin_write(session)
-    claimed = session.execute(
+    claimed = database.rowcount(session.execute(
         update(Statement).where(Statement.id == statement_id,
                                 _due_condition(now, config, force=force))
         .values(pdf_lease_until=now + dt.timedelta(seconds=lease), pdf_lease_owner=owner,
                 pdf_rendered_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     return bool(claimed)
 
@@ -575,7 +592,7 @@ def render_wanted(session: Session, statement_id: int, config: Mapping, *,
     rendered_version = None
     try:
         with database.write_intent(False):  # reading it must not take the write lock
-            statement = session.get(Statement, statement_id)
+            statement = session.get_one(Statement, statement_id)  # claimed: it exists
         issued = issue(session, statement, config, render=render)
         with database.write_intent(False):
             languages = translation_languages(session, statement_id)

@@ -135,7 +135,8 @@ def check(data: ContactData) -> ContactData:
     """The contact in its stored form, or PressError naming the field at fault."""
     return ContactData(
         email=normalise_email(data.email),
-        name=_text(data.name, MAX_NAME, "name", N_("The name may have at most %(max)d characters.")),
+        name=_text(data.name, MAX_NAME, "name",
+                   N_("The name may have at most %(max)d characters.")),
         outlet=_text(data.outlet, MAX_OUTLET, "outlet",
                      N_("The outlet may have at most %(max)d characters.")),
         language=normalise_language(data.language),
@@ -255,7 +256,7 @@ def tag_counts(session: Session) -> tuple[int, dict[str, int]]:
     row = session.execute(
         select(func.count(), *(func.sum(case((_has_tag(tag), 1), else_=0)) for tag in tags))
         .where(PressContact.status == "active")).one()
-    return row[0], {tag: int(count or 0) for tag, count in zip(tags, row[1:])}
+    return row[0], {tag: int(count or 0) for tag, count in zip(tags, row[1:], strict=True)}
 
 
 def recipient_counts(session: Session, selection: str, tags: Iterable[str] = ()
@@ -280,7 +281,8 @@ def recipient_counts(session: Session, selection: str, tags: Iterable[str] = ()
     if selection == "tags":
         query = query.where(or_(*(_has_tag(tag) for tag in wanted)))
     return [LanguageCount(language=row[0], total=row[1], untagged=int(row[2] or 0),
-                          tags={tag: int(n or 0) for tag, n in zip(counted, row[5:]) if n},
+                          tags={tag: int(n or 0)
+                                for tag, n in zip(counted, row[5:], strict=True) if n},
                           id_sum=int(row[3] or 0), last_change=row[4])
             for row in session.execute(query)]
 
@@ -302,7 +304,10 @@ def add(session: Session, data: ContactData, actor_id: int) -> PressContact:
         session.flush()
     except IntegrityError:  # the same address, added at the same moment by someone else
         session.rollback()
-        raise _taken(by_email(session, clean.email)) from None
+        other = by_email(session, clean.email)
+        if other is None:  # not the address after all
+            raise
+        raise _taken(other) from None
     audit.record(session, None, actor_id, "press-added", contact=contact.id, email=contact.email)
     session.commit()
     return contact
@@ -328,7 +333,10 @@ def update(session: Session, contact_id: int, data: ContactData, actor_id: int) 
             session.flush()
         except IntegrityError:
             session.rollback()
-            raise _taken(by_email(session, clean.email)) from None
+            other = by_email(session, clean.email)
+            if other is None:  # not the address after all
+                raise
+            raise _taken(other) from None
         audit.record(session, None, actor_id, "press-updated", contact=contact.id,
                      email=contact.email, changed=changed)
     session.commit()

@@ -144,7 +144,7 @@ def read_csv(data: bytes) -> ImportPlan:
                            "header row."),
                     {"found": len(values), "expected": len(columns)}))
                 continue
-            _read_row(start, dict(zip(columns, values)), plan, seen)
+            _read_row(start, dict(zip(columns, values, strict=True)), plan, seen)
     except csv.Error:
         plan.problems.append(RowProblem(line + 1, N_("This line is not valid CSV (check the "
                                                      "quotation marks).")))

@@ -241,7 +241,7 @@ def publish_due(session: Session) -> int:
     published = 0
     for statement_id in due:
         database.begin_write(session)
-        statement = session.get(Statement, statement_id)
+        statement = session.get_one(Statement, statement_id)
         session.refresh(statement)
         if statement.publish_at is None or statement.publish_at > now \
                 or statement.status not in PUBLISHABLE:
@@ -287,8 +287,8 @@ def correction(session: Session, statement: Statement) -> Correction | None:
     current = statement.signed_revision
     earlier = [n for n in signed if n < current]
     previous = earlier[-1] if earlier else statement.published_revision
-    created = session.scalar(select(Revision.created_at).where(
-        Revision.statement_id == statement.id, Revision.number == current))
+    created = session.scalars(select(Revision.created_at).where(
+        Revision.statement_id == statement.id, Revision.number == current)).one()
     return Correction(previous=previous, current=current, corrected_at=created)
 
 

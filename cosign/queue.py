@@ -36,8 +36,9 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ContextManager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
 from urllib.parse import urlsplit
 
 from redis import Redis
@@ -77,7 +78,8 @@ def enabled(config: Mapping[str, Any]) -> bool:
 def prefix(config: Mapping[str, Any]) -> str:
     value = str(config.get("COSIGN_QUEUE_PREFIX") or "cosign")
     if not _PREFIX.fullmatch(value):
-        raise ValueError(f"COSIGN_QUEUE_PREFIX must be 1-40 letters, digits, '-' or '_', not {value!r}")
+        raise ValueError(
+            f"COSIGN_QUEUE_PREFIX must be 1-40 letters, digits, '-' or '_', not {value!r}")
     return value
 
 
@@ -155,8 +157,9 @@ def _failed(url: str, exc: BaseException, what: str, fallback: str) -> None:
     first = _available(url)
     _down_until[url] = time.monotonic() + RETRY_AFTER
     # One warning per outage window (then one every RETRY_AFTER seconds), not one per job.
-    (log.warning if first else log.debug)("Redis at %s is unreachable (%s: %s): %s was not queued; %s",
-                                          redact(url), type(exc).__name__, exc, what, fallback)
+    (log.warning if first else log.debug)(
+        "Redis at %s is unreachable (%s: %s): %s was not queued; %s",
+        redact(url), type(exc).__name__, exc, what, fallback)
 
 
 def _job_options(config: Mapping[str, Any], short: str) -> dict[str, Any]:
@@ -260,7 +263,7 @@ def chosen(names: Iterable[str] | None = None) -> list[str]:
 
 
 def make_worker(config: Mapping[str, Any], names: Iterable[str] | None = None, *,
-                job_context: Callable[[], ContextManager[Any]] | None = None,
+                job_context: Callable[[], AbstractContextManager[Any]] | None = None,
                 periodic: Callable[[], None] | None = None):
     """An RQ worker on the chosen queues that runs jobs in this process (see ``Worker`` below).
 
@@ -281,7 +284,7 @@ def make_worker(config: Mapping[str, Any], names: Iterable[str] | None = None, *
 
 
 def work(config: Mapping[str, Any], names: Iterable[str] | None = None, *, burst: bool = False,
-         job_context: Callable[[], ContextManager[Any]] | None = None,
+         job_context: Callable[[], AbstractContextManager[Any]] | None = None,
          periodic: Callable[[], None] | None = None, logging_level: str | None = "INFO") -> bool:
     """Run a worker until it is stopped (or, with ``burst``, until its queues are empty).
 
@@ -329,12 +332,19 @@ def _worker_class():
     if _WORKER_CLASS is not None:
         return _WORKER_CLASS
     # deferred: RQ (30 ms) is needed only with REDIS_URL set
-    from rq import Queue
     from rq.exceptions import StopRequested
-    from rq.worker import SimpleWorker
 
     class RedisLost(StopRequested):
         """Leaves RQ's loop quietly when Redis stops answering (see ``Worker``)."""
+
+    _WORKER_CLASS = _redis_losing_worker(_sweeping_worker(), RedisLost)
+    _QUEUE_CLASS = _redis_losing_queue(RedisLost)
+    return _WORKER_CLASS
+
+
+def _redis_losing_queue(redis_lost: type[Exception]):
+    """RQ's Queue, made to leave the worker's loop on a lost connection (see below)."""
+    from rq import Queue  # deferred: RQ (30 ms) is needed only with REDIS_URL set
 
     class LosingQueue(Queue):
         """RQ's Queue; a lost connection while waiting for a job ends the worker's loop."""
@@ -344,9 +354,17 @@ def _worker_class():
             try:
                 return super().dequeue_any(*args, **kwargs)
             except RedisError as exc:
-                raise RedisLost(f"{type(exc).__name__}: {exc}") from exc
+                raise redis_lost(f"{type(exc).__name__}: {exc}") from exc
 
-    class Worker(SimpleWorker):
+    return LosingQueue
+
+
+def _sweeping_worker():
+    """RQ's SimpleWorker, running jobs in a ``job_context`` and the periodic sweep (the
+    first half of ``Worker``, below)."""
+    from rq.worker import SimpleWorker  # deferred: RQ is needed only with REDIS_URL set
+
+    class SweepingWorker(SimpleWorker):
         """RQ's SimpleWorker: every job runs in the worker's own process, no fork.
 
         RQ's default worker forks a child per job; each child would start its
@@ -356,14 +374,9 @@ def _worker_class():
         context: its own database session). Between jobs, and at least every
         :data:`SWEEP_INTERVAL` seconds when idle, the worker whose turn it is
         (one per site and interval, by a Redis key) runs ``periodic``.
-
-        When Redis stops answering, RQ would retry for ever inside its loop
-        and do nothing else (or quit on a timeout): this worker leaves the loop
-        instead (``redis_lost`` says why), so that :func:`cosign.jobs.work`
-        does the work that needs no Redis until it answers again.
         """
 
-        job_context: Callable[[], ContextManager[Any]] | None = None
+        job_context: Callable[[], AbstractContextManager[Any]] | None = None
         redis_lost: str | None = None
         periodic: Callable[[], None] | None = None
         sweep_key = ""
@@ -386,11 +399,7 @@ def _worker_class():
                     except Exception:  # the sweep must not stop the worker
                         self.log.exception("Worker %s: the periodic sweep failed", self.name)
             if super().should_run_maintenance_tasks:
-                try:
-                    super().run_maintenance_tasks()
-                except RedisError as exc:
-                    self.redis_lost = f"{type(exc).__name__}: {exc}"
-                    raise RedisLost(self.redis_lost) from exc
+                super().run_maintenance_tasks()
 
         def _sweep_due(self) -> bool:
             return time.monotonic() >= self._next_sweep
@@ -408,26 +417,48 @@ def _worker_class():
             with context:
                 return super().perform_job(job, queue, execution)
 
+    return SweepingWorker
+
+
+def _redis_losing_worker(base, redis_lost: type[Exception]):
+    """``Worker``: the sweeping worker, leaving RQ's loop when Redis stops answering."""
+
+    class Worker(base):
+        """The sweeping worker (see :func:`_sweeping_worker`), leaving RQ's loop on a lost Redis.
+
+        When Redis stops answering, RQ would retry for ever inside its loop
+        and do nothing else (or quit on a timeout): this worker leaves the loop
+        instead (``redis_lost`` says why), so that :func:`cosign.jobs.work`
+        does the work that needs no Redis until it answers again.
+        """
+
+        @contextlib.contextmanager
+        def _losing_redis(self) -> Iterator[None]:
+            """A RedisError inside leaves RQ's loop, saying why in ``redis_lost``."""
+            try:
+                yield
+            except RedisError as exc:
+                self.redis_lost = f"{type(exc).__name__}: {exc}"
+                raise redis_lost(self.redis_lost) from exc
+
+        def run_maintenance_tasks(self) -> None:
+            with self._losing_redis():  # (the sweep itself lets no RedisError out)
+                super().run_maintenance_tasks()
+
         def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
             try:
                 return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
-            except RedisLost as exc:
+            except redis_lost as exc:
                 self.redis_lost = str(exc)
                 raise
 
         def heartbeat(self, *args, **kwargs):
-            try:
+            with self._losing_redis():
                 return super().heartbeat(*args, **kwargs)
-            except RedisError as exc:
-                self.redis_lost = f"{type(exc).__name__}: {exc}"
-                raise RedisLost(self.redis_lost) from exc
 
         def execute_job(self, job, queue) -> None:
-            try:
+            with self._losing_redis():  # Redis went while the job ran: its result is not kept
                 super().execute_job(job, queue)
-            except RedisError as exc:  # Redis went while the job ran: its result is not kept
-                self.redis_lost = f"{type(exc).__name__}: {exc}"
-                raise RedisLost(self.redis_lost) from exc
 
         def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread) -> None:
             if isinstance(exc, RedisError):  # RQ logs an error every 2 s: the loop says it once
@@ -437,11 +468,8 @@ def _worker_class():
             super()._pubsub_exception_handler(exc, pubsub, pubsub_thread)
 
         def check_for_suspension(self, burst: bool) -> None:
-            try:
+            with self._losing_redis():
                 super().check_for_suspension(burst)
-            except RedisError as exc:
-                self.redis_lost = f"{type(exc).__name__}: {exc}"
-                raise RedisLost(self.redis_lost) from exc
 
         def teardown(self) -> None:
             if self.redis_lost is None:
@@ -450,19 +478,22 @@ def _worker_class():
                     return
                 except RedisError as exc:
                     self.redis_lost = f"{type(exc).__name__}: {exc}"
-            # Redis is gone: stop what runs beside the loop without asking Redis (the
-            # scheduler's locks and this worker's registration expire there by themselves)
-            process = getattr(self.scheduler, "_process", None) if self.scheduler else None
-            if process is not None and process.pid:
-                with contextlib.suppress(OSError):
-                    os.kill(process.pid, signal.SIGKILL)
-                process.join(timeout=10)
-            if self.pubsub_thread is not None:
-                self.pubsub_thread.stop()  # it would retry every 2 s, logging each time
-                self.pubsub_thread.join(timeout=5)
-                with contextlib.suppress(Exception):
-                    self.pubsub.close()
-                self.pubsub_thread = None
+            _stop_beside_loop(self)
 
-    _WORKER_CLASS, _QUEUE_CLASS = Worker, LosingQueue
     return Worker
+
+
+def _stop_beside_loop(worker) -> None:
+    """Stop what runs beside the worker's loop without asking Redis, which is gone (the
+    scheduler's locks and the worker's registration expire there by themselves)."""
+    process = getattr(worker.scheduler, "_process", None) if worker.scheduler else None
+    if process is not None and process.pid:
+        with contextlib.suppress(OSError):
+            os.kill(process.pid, signal.SIGKILL)
+        process.join(timeout=10)
+    if worker.pubsub_thread is not None:
+        worker.pubsub_thread.stop()  # it would retry every 2 s, logging each time
+        worker.pubsub_thread.join(timeout=5)
+        with contextlib.suppress(Exception):
+            worker.pubsub.close()
+        worker.pubsub_thread = None

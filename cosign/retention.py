@@ -25,10 +25,10 @@ honeypot hits):
   not change, so no PDF is rendered again.
 
 E-mails to signatories (outbox kinds ``signature-*``: confirmation, approval,
-re-confirmation, "already signed", "another confirmed first") hold the address, the name and signed links; they are
-**deleted** from the outbox with the contact data, whatever their age (their
-links stop working anyway: a link names the signature's e-mail address). A
-message that a mail worker is sending at this very moment (claimed) is not
+re-confirmation, "already signed", "another confirmed first") hold the address, the
+name and signed links; they are **deleted** from the outbox with the contact data,
+whatever their age (their links stop working anyway: a link names the signature's e-mail
+address). A message that a mail worker is sending at this very moment (claimed) is not
 deleted under its feet but scrubbed (recipient, subject and bodies emptied)
 and marked failed, so it is never sent again. Press mail (``press-*``) is
 addressed to journalists, not signatories, and stays.
@@ -143,7 +143,7 @@ def _erase_statement(session: Session, statement_id: int, now: dt.datetime) -> i
         .execution_options(synchronize_session=False)
     )
     session.expire_all()  # loaded signatures and messages show the erased values
-    return result.rowcount or 0
+    return database.rowcount(result) or 0
 
 
 def erase_expired_contacts(session: Session, config: Mapping[str, Any]) -> int:

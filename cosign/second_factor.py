@@ -130,13 +130,13 @@ def verify(session: Session, user: User, code: str) -> str | None:
     database.begin_write(session)
     step = _matching_step(user.totp_secret, code) if is_enabled(user) else None
     if step is not None:
-        taken = session.execute(
+        taken = database.rowcount(session.execute(
             update(User)
             .where(User.id == user.id,
                    or_(User.totp_last_step.is_(None), User.totp_last_step < step))
             .values(totp_last_step=step)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if taken == 1:
             session.commit()
             session.refresh(user)
@@ -147,12 +147,13 @@ def verify(session: Session, user: User, code: str) -> str | None:
         match = next((c for c in codes if hmac.compare_digest(c, wanted)), None)
         if match is not None:
             left = [c for c in codes if c != match]
-            taken = session.execute(  # only if no one else consumed a code meanwhile
+            # only if no one else consumed a code meanwhile
+            taken = database.rowcount(session.execute(
                 update(User)
                 .where(User.id == user.id, User.recovery_codes == user.recovery_codes)
                 .values(recovery_codes=json.dumps(left))
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if taken == 1:
                 audit.record(session, None, user.id, "recovery-code-used", left=len(left))
                 session.commit()

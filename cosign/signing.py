@@ -29,6 +29,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +41,7 @@ from cosign.core.domain import domain_verified
 from cosign.core.names import InvalidName, check_scripts, clean_name, clean_text, name_key
 from cosign.core.signatory import ORG_TYPES
 from cosign.errors import N_, UserError
-from cosign.models import Signature, Statement
+from cosign.models import Revision, Signature, Statement
 from cosign.security import TokenExpired, TokenInvalid, make_token, read_link
 
 CONFIRM = "signature-confirm"
@@ -116,7 +117,19 @@ class OpenOptions:
 
 # --- opening and closing ------------------------------------------------------
 
-def is_open(statement: Statement, now: dt.datetime | None = None) -> bool:
+class Openness(Protocol):
+    """What :func:`is_open` reads: a Statement, or the columns of one read in one query
+    (:class:`cosign.catalogue.PublishedState`)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def keep_open(self) -> bool: ...
+    @property
+    def deadline(self) -> dt.datetime | None: ...
+
+
+def is_open(statement: Openness, now: dt.datetime | None = None) -> bool:
     """Whether signatures are accepted now (open, and before any deadline)."""
     accepting = statement.status == "open" or (statement.status == "published"
                                                and statement.keep_open)
@@ -351,22 +364,25 @@ def sign(
     submitted = Signature()  # the cleaned details, to compare and copy (never added)
     fill(submitted, form, name)
     email = submitted.email
-    prepared = None if honeypot else _confirmation(statement, name, form.language)
-    taken = None if honeypot else _taken(statement, name, form.language)
     ip_hash = ip_fingerprint(secret_key, ip)
-    similar = None if honeypot else similarity.find(  # a read, before the write lock
+    if honeypot:  # kept for abuse review, never shown, never mailed, blocks nobody
+        database.begin_write(session)
+        if not is_open(statement):  # read again under the lock: it may have closed meanwhile
+            raise SigningClosed()
+        flagged = Signature(statement_id=statement_id, name_key=None, flagged=True,
+                            revision=revision, created_at=clock.now(), ip_hash=ip_hash)
+        fill(flagged, form, name)
+        session.add(flagged)
+        session.commit()
+        return flagged
+    prepared = _confirmation(statement, name, form.language)
+    taken = _taken(statement, name, form.language)
+    similar = similarity.find(  # a read, before the write lock
         session, statement_id, similarity.Probe(name, key, submitted.website, email))
     database.begin_write(session)
     if not is_open(statement):  # read again under the lock: it may have closed meanwhile
         raise SigningClosed()
     now = clock.now()
-    if honeypot:  # kept for abuse review, never shown, never mailed, blocks nobody
-        flagged = Signature(statement_id=statement_id, name_key=None, flagged=True,
-                            revision=revision, created_at=now, ip_hash=ip_hash)
-        fill(flagged, form, name)
-        session.add(flagged)
-        session.commit()
-        return flagged
 
     _lock_name(session, statement_id, key)
     holder = _by_key(session, statement_id, key)
@@ -501,7 +517,7 @@ def resend(session: Session, statement: Statement, email: str, *, secret_key: st
     lost = {i: _claim_lost(statement, names[i], languages[i]) for _k, i in plan}
     statement_id = statement.id
     database.begin_write(session)
-    if not is_open(session.get(Statement, statement_id)):
+    if not is_open(session.get_one(Statement, statement_id)):
         session.rollback()
         raise SigningClosed()
     now, sent = clock.now(), 0
@@ -546,12 +562,13 @@ def close_expired_claims(session: Session, max_age: int = CONFIRM_MAX_AGE) -> in
     result = session.execute(update(Signature).where(*expired).values(pending_key=None)
                              .execution_options(synchronize_session=False))
     session.commit()
-    return result.rowcount or 0
+    return database.rowcount(result) or 0
 
 
 # --- links from e-mails ---------------------------------------------------------
 
-def _from_token(session: Session, secret_key: str, purpose: str, token: str, max_age: int) -> Signature:
+def _from_token(session: Session, secret_key: str, purpose: str, token: str,
+                max_age: int) -> Signature:
     try:
         signature_id, email = read_link(secret_key, purpose, token, max_age, "s")
     except TokenExpired as exc:
@@ -611,7 +628,7 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
             lost[rival.public_name] = _claim_lost(statement, rival.public_name, rival.language)
     database.begin_write(session)  # ends the read: the next statement takes the write lock
     _lock_name(session, statement_id, key)
-    signature = session.get(Signature, signature_id, populate_existing=True)
+    signature = session.get_one(Signature, signature_id, populate_existing=True)
     statement = signature.statement
     if signature.status != "unconfirmed":
         session.rollback()
@@ -629,7 +646,7 @@ def confirm(session: Session, token: str, *, secret_key: str, link_for: LinkFor,
     except IntegrityError:  # a coordinator added the organisation at this very moment
         session.rollback()
         database.begin_write(session)
-        _lose(session, session.get(Signature, signature_id, populate_existing=True), lost)
+        _lose(session, session.get_one(Signature, signature_id, populate_existing=True), lost)
     audit.record(session, statement_id, None, "confirmed", signature=signature.id,
                  name=signature.public_name)
     cutoff = now - dt.timedelta(seconds=max_age)
@@ -721,7 +738,7 @@ def save_new_version(
     base_revision: int | None,
     secret_key: str,
     link_for: LinkFor,
-) -> tuple[object, int]:
+) -> tuple[Revision, int]:
     """Change the text of an open statement: a new signed version.
 
     Every earlier signatory (confirmed or approved) is asked by e-mail to
@@ -783,12 +800,15 @@ def reconfirm(session: Session, token: str, *, secret_key: str) -> tuple[Signatu
         raise SigningClosed()
     signature_id = signature.id
     database.begin_write(session)  # take the write lock for the update only
-    signature = session.get(Signature, signature_id, populate_existing=True)
+    signature = session.get_one(Signature, signature_id, populate_existing=True)
     statement = signature.statement
     if signature.revision == statement.signed_revision or signature.status not in (
             "confirmed", "approved"):
         session.rollback()
         return signature, False
+    if statement.signed_revision is None:  # no longer signed (never so in CORRECTABLE)
+        session.rollback()
+        raise SigningClosed()
     old = signature.revision
     signature.revision = statement.signed_revision
     dispatch.listing_changed(session, statement.id)

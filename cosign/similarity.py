@@ -61,10 +61,10 @@ class _Known(NamedTuple):
     """What this process last read of a statement's compared signatories."""
 
     version: int  # the statement's listing_version then
-    count: int  # rows counted (honeypot rows included)
+    counted: int  # rows counted (honeypot rows included)
     max_id: int
     seen: set[int]  # ids of the rows counted
-    index: Index  # of the rows that are compared (honeypot rows left out)
+    compared: Index  # of the rows that are compared (honeypot rows left out)
 
 
 # Per process and database engine: an Index of each statement's compared signatories, brought
@@ -94,13 +94,13 @@ def _index(session: Session, statement_id: int) -> Index:
         with _KNOWN_LOCK:
             if _KNOWN[engine].get(statement_id) is known:  # (no other thread came first)
                 new = [row for row in rows if row[0] not in known.seen]
-                if known.count + len(new) == count:  # only new rows: add them
+                if known.counted + len(new) == count:  # only new rows: add them
                     if new:
                         known.seen.update(row[0] for row in new)
-                        known.index.extend(_entries(new))
+                        known.compared.extend(_entries(new))
                         _KNOWN[engine][statement_id] = known._replace(
-                            count=count, max_id=max(known.max_id, max_id))
-                    return known.index
+                            counted=count, max_id=max(known.max_id, max_id))
+                    return known.compared
     if known is not None:  # a row left, or the version changed: read them all
         version, count, max_id, rows = _read(session, statement_id, after=0)
     index = Index(_entries(rows))

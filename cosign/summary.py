@@ -141,7 +141,7 @@ def build(session: Session, statement: Statement, options: PublishOptions) -> Su
                       statement.publish_timezone, statement.press_embargoed_copy],
         "signatories": [versions.current, list(versions.earlier)],
         # the PDF the press is sent, when mail goes out now: the one whose page was shown
-        "pdf": (issued.id if current else None) if sends_now else None,
+        "pdf": (issued.id if current and issued is not None else None) if sends_now else None,
     }
     raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return Summary(options=options, tags=tags, total=total, rows=tuple(rows),

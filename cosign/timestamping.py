@@ -24,13 +24,15 @@ These additions are incremental updates that PAdES and ISO 32000-2 allow after a
 accepts them and nothing else.
 
 Service module: no Flask, no database. pyHanko is imported at the top: this module is itself
-imported only where PDFs are certified or checked (the worker, the command line). The network I/O (TSA, OCSP, CRL) happens here, so
-call it from the job worker or the command line, never inside a request or a transaction.
+imported only where PDFs are certified or checked (the worker, the command line). The
+network I/O (TSA, OCSP, CRL) happens here, so call it from the job worker or the command
+line, never inside a request or a transaction.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -142,8 +144,9 @@ def certify(pdf: bytes, authority: Authority, *, key_path: Path, cert_path: Path
             validation_context=signing_context(authority, anchors=anchors))
     except CertificationError:
         raise
-    except Exception as exc:  # noqa: BLE001 - network, TSA and validation errors alike
-        raise TimestampError(f"could not timestamp the certification: {exc or type(exc).__name__}")
+    except Exception as exc:  # network, TSA and validation errors alike
+        raise TimestampError(
+            f"could not timestamp the certification: {exc or type(exc).__name__}") from exc
 
 
 # ------------------------------------------------------------------ what a file carries
@@ -231,8 +234,9 @@ def refresh(pdf: bytes, authority: Authority, *, cert_path: Path | None = None) 
             output=BytesIO())
     except CertificationError:
         raise
-    except Exception as exc:  # noqa: BLE001 - network, TSA and validation errors alike
-        raise TimestampError(f"could not extend the archive timestamps: {exc or type(exc).__name__}")
+    except Exception as exc:  # network, TSA and validation errors alike
+        raise TimestampError(
+            f"could not extend the archive timestamps: {exc or type(exc).__name__}") from exc
     return out.getvalue()
 
 
@@ -293,7 +297,9 @@ def long_term(pdf: bytes, *, trust: Sequence[asn1_x509.Certificate],
     except Exception as exc:  # noqa: BLE001 - pyHanko's AdES API is incubating
         return LongTerm(False, "error", None, None, f"validation failed: {exc}")
     ok = result.ades_subindic == AdESPassed.OK
-    indication = f"{type(result.ades_subindic).__name__}.{result.ades_subindic.name}"
+    subindic = result.ades_subindic  # each of pyHanko's kinds of sub-indication is an enum
+    name = subindic.name if isinstance(subindic, enum.Enum) else str(subindic)
+    indication = f"{type(subindic).__name__}.{name}"
     reason = getattr(result, "failure_msg", None) or ""
     if not ok and not any(True for _ in extract_tst_data_iter(signatures[0].signer_info,
                                                               signed=False)):
@@ -301,6 +307,7 @@ def long_term(pdf: bytes, *, trust: Sequence[asn1_x509.Certificate],
         reason = ("No signature timestamp present: the PDF was certified while the "
                   "time-stamping authority could not be reached")
     summary = ("VALID for the long term" if ok
-               else f"NOT VALID for the long term: {indication}" + (f" ({reason})" if reason else ""))
+               else f"NOT VALID for the long term: {indication}"
+               + (f" ({reason})" if reason else ""))
     return LongTerm(ok, indication, _utc(result.best_signature_time),
                     _utc(result.oldest_evidence_record_timestamp), summary)

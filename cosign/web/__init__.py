@@ -95,14 +95,14 @@ def register_error_pages(app: Flask) -> None:
                                message=_("What you sent is larger than this site accepts. "
                                          "Nothing was saved.")), 413
 
+    throttled_pages = {"auth.login": auth.login_throttled, "public.sign": public.sign_throttled,
+                       "press.subscribe": press.subscribe_throttled}
+
     @app.errorhandler(429)
     def _too_many(error):
-        if request.endpoint == "auth.login":
-            return auth.login_throttled()
-        if request.endpoint == "public.sign":
-            return public.sign_throttled()
-        if request.endpoint == "press.subscribe":
-            return press.subscribe_throttled()
+        throttled_page = throttled_pages.get(request.endpoint or "")
+        if throttled_page is not None:
+            return throttled_page()
         return render_template("errors/error.html", status=429,
                                heading=_("Too many attempts"),
                                message=_("Please wait a minute and try again.")), 429

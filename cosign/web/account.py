@@ -91,7 +91,7 @@ def preferences():
     form = _preferences_form()
     if not form.validate_on_submit():
         return _page(422, preferences_form=form)
-    accounts.set_preferences(db.session, current_user.id, language=form.language.data,
+    accounts.set_preferences(db.session(), current_user.id, language=form.language.data,
                              zone_name=form.timezone.data)
     response = redirect(url_for("account.index"))
     if form.language.data:  # in effect at once, on this browser too
@@ -108,7 +108,7 @@ def digest():
     if not form.validate_on_submit():
         return _page(422, digest_form=form)
     wanted = form.digest.data == "on"
-    accounts.set_digest(db.session, current_user.id, wanted)
+    accounts.set_digest(db.session(), current_user.id, wanted)
     flash(_("The daily digest is on: at most one e-mail a day per statement, when new sign-ons "
             "wait.") if wanted else _("The daily digest is off. You will get no more of it."),
           "success")
@@ -122,7 +122,7 @@ def change_password():
     if not form.validate_on_submit():
         return _page(422, password_form=form)
     try:
-        accounts.change_password(db.session, _me(), form.current.data, form.password.data)
+        accounts.change_password(db.session(), _me(), form.current.data, form.password.data)
     except accounts.WrongPassword as exc:
         show_error(form, exc, form.current)
         return _page(401, password_form=form)
@@ -137,7 +137,7 @@ def change_password():
 @bp.post("/sessions")
 def end_sessions():
     if ActionForm().validate_on_submit():
-        accounts.end_sessions(db.session, _me())
+        accounts.end_sessions(db.session(), _me())
         logout_user()
         flash(_("You have been logged out everywhere, here too."), "info")
         return redirect(url_for("auth.login"))
@@ -147,7 +147,7 @@ def end_sessions():
 @bp.post("/two-step/start")
 def start_second_factor():
     if ActionForm().validate_on_submit() and not second_factor.is_enabled(_me()):
-        second_factor.begin_setup(db.session, _me())
+        second_factor.begin_setup(db.session(), _me())
     return redirect(url_for("account.setup_second_factor"))
 
 
@@ -172,7 +172,7 @@ def setup_second_factor():
     status = 200
     if form.validate_on_submit():
         try:
-            codes = second_factor.confirm_setup(db.session, user, form.code.data)
+            codes = second_factor.confirm_setup(db.session(), user, form.code.data)
         except accounts.AccountError as exc:
             show_error(form, exc, form.code)
             status = 401
@@ -192,7 +192,7 @@ def disable_second_factor():
     if not form.validate_on_submit():
         return _page(422, disable_form=form)
     try:
-        second_factor.disable(db.session, _me(), form.password.data, form.code.data)
+        second_factor.disable(db.session(), _me(), form.password.data, form.code.data)
     except accounts.AccountError as exc:
         show_error(form, exc, form.code)
         return _page(401, disable_form=form)
@@ -207,7 +207,7 @@ def regenerate_codes():
     if not form.validate_on_submit():
         return _page(422, codes_form=form)
     try:
-        codes = second_factor.regenerate_codes(db.session, _me(), form.password.data)
+        codes = second_factor.regenerate_codes(db.session(), _me(), form.password.data)
     except accounts.AccountError as exc:
         show_error(form, exc, form.password)
         return _page(401, codes_form=form)

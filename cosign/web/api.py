@@ -12,7 +12,7 @@ from functools import cache
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from cosign import catalogue, signing, translating
 from cosign.core.markdown import render_markdown
@@ -53,7 +53,7 @@ def error_response(error: HTTPException | int, message: str | None = None,
     response = jsonify(error=body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
-    if isinstance(error, HTTPException) and status == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and status == 405 and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return cors(response)
 
@@ -82,7 +82,8 @@ def _headers(response: Response) -> Response:
 def _cached(response: Response) -> Response:
     response.headers["Cache-Control"] = CACHE
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response itself
+    return response
 
 
 def _time(moment: dt.datetime | None) -> str | None:
@@ -106,7 +107,7 @@ def statements():
                                                 request.args.get("per_page"))
     except catalogue.BadPage as exc:
         return error_response(400, error_text(exc), exc.field)
-    result = catalogue.published_page(db.session, page, per_page)
+    result = catalogue.published_page(db.session(), page, per_page)
     last = result.pages
     return _cached(jsonify(
         statements=[
@@ -191,7 +192,7 @@ def _unchanged(etag: str) -> Response | None:
 
 
 def _published_state(slug: str) -> catalogue.PublishedState:
-    state = catalogue.published_state(db.session, slug)
+    state = catalogue.published_state(db.session(), slug)
     if state is None:
         abort(404)  # the same answer for unknown, unpublished and embargoed statements
     return state
@@ -226,7 +227,7 @@ def _statement_body(statement_id: int, public_list) -> bytes:
     ``signatory_count`` counts the signatories of this text version only; those of an
     earlier version who have not re-confirmed follow them in ``signatories`` (each entry
     says the version it signed) and are counted per version in ``earlier_versions``."""
-    head = _head(catalogue.about(db.session, db.session.get(Statement, statement_id)))
+    head = _head(catalogue.about(db.session(), db.session.get_one(Statement, statement_id)))
     earlier = json.dumps(public_list.api_earlier(), separators=(",", ":")).encode("ascii")
     return b"".join((head[:-1], b',"signatories":', public_list.api_json(),
                      b',"signatory_count":%d,"earlier_versions":' % public_list.total,

@@ -126,7 +126,7 @@ def login():
         return redirect(url_for("desk.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data)
+        user = accounts.authenticate(db.session(), form.email.data, form.password.data)
         if user is not None:
             target = safe_next(request.args.get("next")) or url_for("desk.dashboard")
             if second_factor.is_enabled(user):  # not logged in until the code is right
@@ -168,7 +168,7 @@ def second_step():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        used = second_factor.verify(db.session, user, form.code.data)
+        used = second_factor.verify(db.session(), user, form.code.data)
         if used is not None:
             target = safe_next(session[PENDING].get("n")) or url_for("desk.dashboard")
             log_in(user)
@@ -189,7 +189,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.request_reset(
-            db.session, form.email.data, secret_key=current_app.config["SECRET_KEY"],
+            db.session(), form.email.data, secret_key=current_app.config["SECRET_KEY"],
             link_for=lambda token: site_url("auth.reset_password", token=token),
             locale=str(get_locale() or "en"))
         # the same answer whether or not an account has this address
@@ -219,13 +219,13 @@ def reset_password(token: str):
     secret_key = current_app.config["SECRET_KEY"]
     max_age = current_app.config.get("COSIGN_RESET_MAX_AGE", accounts.RESET_MAX_AGE)
     try:
-        user = accounts.read_reset(db.session, token, secret_key=secret_key, max_age=max_age)
+        user = accounts.read_reset(db.session(), token, secret_key=secret_key, max_age=max_age)
     except accounts.ResetLinkInvalid as exc:
         return _reset_link_problem(exc)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.reset_password(db.session, token, form.password.data,
+            accounts.reset_password(db.session(), token, form.password.data,
                                     secret_key=secret_key, max_age=max_age)
         except accounts.ResetLinkInvalid as exc:  # used meanwhile (a double click)
             return _reset_link_problem(exc)
@@ -265,7 +265,7 @@ def _invitation_error(heading: str, message: str, status: int):
 def invitation(token: str):
     try:
         invite = membership.read_invitation(
-            db.session, token,
+            db.session(), token,
             secret_key=current_app.config["SECRET_KEY"],
             max_age=current_app.config["COSIGN_INVITATION_MAX_AGE"],
         )
@@ -281,7 +281,7 @@ def invitation(token: str):
               "you copied the whole link from the e-mail. You have not been added to the "
               "statement."), 404)
 
-    existing = accounts.find_by_email(db.session, invite.email)
+    existing = accounts.find_by_email(db.session(), invite.email)
     if current_user.is_authenticated:
         if current_user.email.lower() != invite.email.lower():
             return _invitation_error(
@@ -291,7 +291,7 @@ def invitation(token: str):
                   email=invite.email, you=current_user.email), 403)
         form = ActionForm()
         if form.validate_on_submit():
-            membership.accept_invitation(db.session, invite, current_user.user)
+            membership.accept_invitation(db.session(), invite, current_user.user)
             flash(_("You have joined “%(title)s”.", title=invite.statement.title), "success")
             return redirect(url_for("desk.statement", slug=invite.statement.slug))
         return render_template("auth/invitation.html", invite=invite, form=form, mode="join")
@@ -304,7 +304,7 @@ def invitation(token: str):
     if form.validate_on_submit():
         try:
             user, _member = membership.accept_as_new_user(
-                db.session, invite, form.name.data, form.password.data)
+                db.session(), invite, form.name.data, form.password.data)
         except accounts.AccountError as exc:
             field = getattr(form, exc.field or "password", form.password)
             field.errors = list(field.errors) + [error_text(exc)]

@@ -14,7 +14,7 @@ version numbers).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from flask import abort, request
 from werkzeug.routing import BaseConverter, IntegerConverter, Rule
@@ -61,6 +61,12 @@ def init_app(app) -> None:
     app.url_rule_class = CosignRule
 
 
+@overload
+def query_int(name: str, default: int, *, minimum: int = 1, maximum: int = MAX_INT,
+              strict: bool = True) -> int: ...
+@overload
+def query_int(name: str, default: None = None, *, minimum: int = 1, maximum: int = MAX_INT,
+              strict: bool = True) -> int | None: ...
 def query_int(name: str, default: int | None = None, *, minimum: int = 1,
               maximum: int = MAX_INT, strict: bool = True) -> int | None:
     """The query parameter ``name`` as a number from ``minimum`` to ``maximum``;

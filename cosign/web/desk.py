@@ -39,6 +39,7 @@ from cosign.core.word import statement_docx
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
+from cosign.models import Revision, TranslationRevision
 from cosign.web import share, text_pages
 from cosign.web.converters import query_int
 from cosign.web.diffs import diff_context
@@ -71,7 +72,7 @@ def _members_only():
 def load_statement(slug: str):
     """The statement and the current user's membership, or 404."""
     try:
-        return membership.get_for_member(db.session, slug, current_user.id)
+        return membership.get_for_member(db.session(), slug, current_user.id)
     except StatementNotFound:
         abort(404)
 
@@ -82,8 +83,8 @@ def _form_status(form) -> int:
 
 @bp.get("/")
 def dashboard():
-    rows = drafting.statements_for_user(db.session, current_user.id)
-    counts = drafting.open_comment_counts(db.session, [s.id for s, _role in rows])
+    rows = drafting.statements_for_user(db.session(), current_user.id)
+    counts = drafting.open_comment_counts(db.session(), [s.id for s, _role in rows])
     return render_template("desk/dashboard.html", rows=rows, counts=counts)
 
 
@@ -93,7 +94,7 @@ def new():
     if form.validate_on_submit():
         try:
             statement = drafting.create_statement(
-                db.session, current_user.id,
+                db.session(), current_user.id,
                 Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
                 slug=form.slug.data or None, language=form.language.data,
                 coalition=form.coalition.data or "", press_name=form.press_name.data or "",
@@ -126,8 +127,8 @@ def paragraph_view(revision, comment_list):
 @bp.get("/<slug>/")
 def statement(slug: str):
     stmt, member = load_statement(slug)
-    revision = drafting.current_revision(db.session, stmt)
-    items, orphans = paragraph_view(revision, drafting.comments(db.session, stmt.id))
+    revision = drafting.current_revision(db.session(), stmt)
+    items, orphans = paragraph_view(revision, drafting.comments(db.session(), stmt.id))
     return render_template(
         "desk/statement.html", statement=stmt, member=member, revision=revision,
         text=text_pages.authoritative(stmt),
@@ -142,7 +143,7 @@ def add_comment(slug: str):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = drafting.add_comment(db.session, stmt, current_user.id,
+            comment = drafting.add_comment(db.session(), stmt, current_user.id,
                                            form.paragraph.data, form.body.data)
         except DraftingError as exc:
             flash(error_text(exc), "error")
@@ -161,7 +162,7 @@ def resolve_comment(slug: str, comment_id: int):
     stmt, _member = load_statement(slug)
     if ActionForm().validate_on_submit():
         try:
-            comment = drafting.resolve_comment(db.session, stmt, comment_id, current_user.id)
+            comment = drafting.resolve_comment(db.session(), stmt, comment_id, current_user.id)
         except StatementNotFound:
             abort(404)
         flash(_("Comment resolved."), "success")
@@ -172,7 +173,7 @@ def resolve_comment(slug: str, comment_id: int):
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str):
     stmt, member = load_statement(slug)
-    current = drafting.current_revision(db.session, stmt)
+    current = drafting.current_revision(db.session(), stmt)
     form = EditForm()
     preview_html = None
     status = 200
@@ -188,14 +189,14 @@ def edit(slug: str):
             try:
                 if stmt.status in signing.CORRECTABLE:
                     revision, asked = signing.save_new_version(
-                        db.session, stmt, current_user.id, text, note=form.note.data or "",
+                        db.session(), stmt, current_user.id, text, note=form.note.data or "",
                         base_revision=int(form.base_revision.data),
                         secret_key=current_app.config["SECRET_KEY"], link_for=public_link_for)
                     flash(_("%(n)d signatories were asked to re-confirm for the new version.",
                             n=asked), "info")
                 else:
                     revision = drafting.save_revision(
-                        db.session, stmt, current_user.id, text, note=form.note.data or "",
+                        db.session(), stmt, current_user.id, text, note=form.note.data or "",
                         base_revision=int(form.base_revision.data))
             except drafting.NothingChanged as exc:
                 flash(error_text(exc), "info")
@@ -231,7 +232,7 @@ def preview():
 @bp.get("/<slug>/history")
 def history(slug: str):
     stmt, member = load_statement(slug)
-    revision_list = drafting.revisions(db.session, stmt.id)
+    revision_list = drafting.revisions(db.session(), stmt.id)
     return render_template("desk/history.html", statement=stmt, member=member,
                            text=text_pages.authoritative(stmt),
                            revisions=revision_list, action_form=ActionForm())
@@ -247,14 +248,15 @@ def diff(slug: str):
     b = _revision_number("b", stmt.current_revision)
     a = _revision_number("a", max(1, b - 1))
     try:
-        old = drafting.get_revision(db.session, stmt.id, a)
-        new = drafting.get_revision(db.session, stmt.id, b)
+        old = drafting.get_revision(db.session(), stmt.id, a)
+        new = drafting.get_revision(db.session(), stmt.id, b)
     except StatementNotFound:
         abort(404)
     return render_template(
         "desk/diff.html", statement=stmt, member=member, old=old, new=new,
         text=text_pages.authoritative(stmt),
-        revisions=drafting.revisions(db.session, stmt.id), direction=text_direction(stmt.language),
+        revisions=drafting.revisions(db.session(), stmt.id),
+        direction=text_direction(stmt.language),
         **diff_context(old, new))
 
 
@@ -262,7 +264,7 @@ def diff(slug: str):
 def revision(slug: str, number: int):
     stmt, member = load_statement(slug)
     try:
-        rev = drafting.get_revision(db.session, stmt.id, number)
+        rev = drafting.get_revision(db.session(), stmt.id, number)
     except StatementNotFound:
         abort(404)
     return render_template("desk/revision.html", statement=stmt, member=member, revision=rev,
@@ -277,7 +279,7 @@ def restore(slug: str, number: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        revision = drafting.restore_revision(db.session, stmt, number, current_user.id)
+        revision = drafting.restore_revision(db.session(), stmt, number, current_user.id)
     except StatementNotFound:
         abort(404)
     except DraftingError as exc:
@@ -295,14 +297,14 @@ def settings(slug: str):
     if form.validate_on_submit():
         try:
             drafting.update_settings(
-                db.session, stmt, current_user.id, slug=form.slug.data or "",
+                db.session(), stmt, current_user.id, slug=form.slug.data or "",
                 language=form.language.data, coalition=form.coalition.data or "",
                 press_name=form.press_name.data or "", press_email=form.press_email.data or "",
                 press_phone=form.press_phone.data or "",
             )
-            moderation.require_domain_verified(db.session, stmt, bool(
+            moderation.require_domain_verified(db.session(), stmt, bool(
                 form.require_domain_verified.data), current_user.id)
-            drafting.set_signature_goal(db.session, stmt, current_user.id,
+            drafting.set_signature_goal(db.session(), stmt, current_user.id,
                                         goal_number(form.signature_goal.data))
         except DraftingError as exc:
             db.session.rollback()
@@ -327,14 +329,14 @@ def logo(slug: str):
     storage = current_app.config["COSIGN_STORAGE_DIR"]
     try:
         if form.remove.data:
-            logos.set_logo(db.session, stmt, current_user.id, None, storage)
+            logos.set_logo(db.session(), stmt, current_user.id, None, storage)
             flash(_("The logo is removed."), "success")
         else:
             upload = form.logo.data
             data = upload.read(logos.MAX_BYTES + 1) if upload and upload.filename else b""
             if not data:
                 raise logos.LogoError(N_("Choose an image file."), "logo")
-            logos.set_logo(db.session, stmt, current_user.id, data, storage)
+            logos.set_logo(db.session(), stmt, current_user.id, data, storage)
             flash(_("The logo is saved; the PDF is made again."), "success")
     except UserError as exc:
         form.logo.errors = [error_text(exc)]
@@ -353,7 +355,7 @@ def members(slug: str):
         if form.validate_on_submit():
             try:
                 invitation = membership.invite(
-                    db.session, stmt, member, form.email.data, form.role.data,
+                    db.session(), stmt, member, form.email.data, form.role.data,
                     secret_key=current_app.config["SECRET_KEY"],
                     link_for=lambda token: site_url("auth.invitation", token=token),
                     locale=str(get_locale() or "en"),
@@ -368,8 +370,8 @@ def members(slug: str):
             status = 422
     return render_template(
         "desk/members.html", statement=stmt, member=member, form=form,
-        members=membership.members(db.session, stmt.id),
-        invitations=membership.pending_invitations(db.session, stmt.id),
+        members=membership.members(db.session(), stmt.id),
+        invitations=membership.pending_invitations(db.session(), stmt.id),
     ), status
 
 
@@ -377,7 +379,7 @@ def members(slug: str):
 def audit_log(slug: str):
     stmt, member = load_statement(slug)
     return render_template("desk/audit.html", statement=stmt, member=member,
-                           events=audit.events_for(db.session, stmt.id))
+                           events=audit.events_for(db.session(), stmt.id))
 
 
 @bp.get("/<slug>/export.docx")
@@ -386,16 +388,17 @@ def export_docx(slug: str):
     of signatories as the PDF prints it."""
     stmt, _member = load_statement(slug)
     translated = request.args.get("language") or ""
+    revision: Revision | TranslationRevision
     if translated:
         try:
-            translation = translating.get(db.session, stmt.id, translated)
+            translation = translating.get(db.session(), stmt.id, translated)
         except StatementNotFound:
             abort(404)
-        revision = translating.current_revision(db.session, translation)
+        revision = translating.current_revision(db.session(), translation)
     else:
-        revision = drafting.current_revision(db.session, stmt)
+        revision = drafting.current_revision(db.session(), stmt)
     language = translated or stmt.language
-    signatories = pdfs.print_lists(db.session, stmt)[0] if stmt.signed_revision else []
+    signatories = pdfs.print_lists(db.session(), stmt)[0] if stmt.signed_revision else []
     document = PdfDocument(title=revision.title, body=revision.body, place=revision.place,
                            date=revision.date, language=language)
     dateline, heading, entries = printed_lines(document, signatories)
@@ -414,12 +417,12 @@ def copy(slug: str):
     stmt, member = load_statement(slug)
     form = CopyForm()
     if form.validate_on_submit():
-        new = drafting.copy_statement(db.session, stmt, current_user.id,
+        new = drafting.copy_statement(db.session(), stmt, current_user.id,
                                       press_contact=form.press_contact.data)
         flash(_("New draft made from “%(title)s”. No signatures were copied.",
                 title=stmt.title), "success")
         return redirect(url_for(".statement", slug=new.slug))
-    revision = drafting.current_revision(db.session, stmt)
+    revision = drafting.current_revision(db.session(), stmt)
     return render_template("desk/copy.html", statement=stmt, member=member, form=form,
                            revision=revision), _form_status(form)
 
@@ -437,16 +440,16 @@ def open_for_signature(slug: str):
             allow_individuals=form.allow_individuals.data, public_list=form.public_list.data,
             visibility=form.visibility.data)
         try:
-            signing.open_for_signature(db.session, stmt, current_user.id, options)
+            signing.open_for_signature(db.session(), stmt, current_user.id, options)
         except UserError as exc:
             show_error(form, exc)
         else:
             flash(_("The statement is open for signature. Share its public page."), "success")
             return redirect(url_for("moderation.index", slug=stmt.slug))
-    revision = drafting.current_revision(db.session, stmt)
+    revision = drafting.current_revision(db.session(), stmt)
     return render_template("desk/open.html", statement=stmt, member=member, form=form,
                            revision=revision,
-                           from_letter=letters.waiting_from_letter(db.session, stmt)
+                           from_letter=letters.waiting_from_letter(db.session(), stmt)
                            ), _form_status(form)
 
 
@@ -456,7 +459,7 @@ def close(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        signing.close(db.session, stmt, current_user.id)
+        signing.close(db.session(), stmt, current_user.id)
     except UserError as exc:
         flash(error_text(exc), "error")
     else:

@@ -19,7 +19,7 @@ def _no_store():
 
 @bp.get("/mail")
 def outbox():
-    return render_template("dev/mail.html", messages=mail.recent(db.session))
+    return render_template("dev/mail.html", messages=mail.recent(db.session()))
 
 
 @bp.get("/mail/<int:message_id>")
@@ -37,7 +37,7 @@ def attachment(message_id: int):
     if item is None:
         abort(404)
     try:
-        attached = mail.attachment_of(db.session, item, current_app.config)
+        attached = mail.attachment_of(db.session(), item, current_app.config)
     except (mail.MissingAttachment, OSError):
         abort(404)
     if attached is None:

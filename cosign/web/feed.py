@@ -51,7 +51,7 @@ def _summary(markdown: str) -> str:
 @bp.get("/feed.atom")
 def atom():
     site = current_app.config.get("COSIGN_SITE_NAME", "cosign")
-    entries = catalogue.newest(db.session, catalogue.FEED_SIZE)
+    entries = catalogue.newest(db.session(), catalogue.FEED_SIZE)
     feed = FeedGenerator()
     feed.id(site_url(".atom"))
     feed.title(_("Published statements · %(site)s", site=site))
@@ -68,7 +68,7 @@ def atom():
         entry.id(page)
         entry.title(revision.title)
         entry.updated(_utc(item.updated_at))
-        entry.published(_utc(statement.published_at))
+        entry.published(_utc(item.published_at))
         entry.author({"name": statement.coalition or site})
         entry.summary(_summary(revision.body))
         entry.content(render_markdown(revision.body), type="html")
@@ -78,7 +78,7 @@ def atom():
             "rel": "enclosure", "type": "application/pdf", "title": _("PDF"),
         })
         entry.cosign.language = statement.language
-        for translation, _row in translating.public_versions(db.session, statement):
+        for translation, _row in translating.public_versions(db.session(), statement):
             entry.cosign.links.append({  # the statement in other languages, same list
                 "href": site_url("public.translation", slug=statement.slug,
                                  lang=translation.language),

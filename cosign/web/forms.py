@@ -248,8 +248,9 @@ class InviteForm(FlaskForm):
                        validators=[DataRequired(), Length(max=254),
                                    Email(message=_l("Enter a valid e-mail address."))],
                        filters=[_strip])
-    role = SelectField(_l("Role"), choices=[SelectChoice("editor", _l("Editor: drafts and comments")),
-                                            SelectChoice("owner", _l("Owner: also invites others"))],
+    role = SelectField(_l("Role"),
+                       choices=[SelectChoice("editor", _l("Editor: drafts and comments")),
+                                SelectChoice("owner", _l("Owner: also invites others"))],
                        default="editor")
     submit = SubmitField(_l("Send invitation"))
 
@@ -342,8 +343,8 @@ class SignForm(FlaskForm):
     authorised = BooleanField(_l("I am authorised to sign on behalf of this organisation"))
     message = TextAreaField(
         _l("Message to the coordinators (optional)"),
-        validators=[Optional(), Length(max=2000,
-                                       message=_l("The message may have at most %(max)d characters."))])
+        validators=[Optional(), Length(
+            max=2000, message=_l("The message may have at most %(max)d characters."))])
     fax = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Sign the statement"))
 
@@ -452,6 +453,7 @@ class LeadForm(FlaskForm):
 
 
 class LogoForm(FlaskForm):
-    logo = FileField(_l("Logo for the letterhead (PNG or JPEG, at most 1 MB and 2,000 pixels a side)"))
+    logo = FileField(
+        _l("Logo for the letterhead (PNG or JPEG, at most 1 MB and 2,000 pixels a side)"))
     upload = SubmitField(_l("Upload logo"))
     remove = SubmitField(_l("Remove logo"))

@@ -56,7 +56,7 @@ def _lag() -> dict:
     """The lag fields; left null (and logged) if reading them fails."""
     try:
         with database.write_intent(False):
-            lag = backlog.lag(db.session)
+            lag = backlog.lag(db.session())
             db.session.rollback()
     except Exception:  # the health answer must not fail on it
         db.session.rollback()

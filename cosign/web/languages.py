@@ -14,6 +14,7 @@ from babel import Locale
 from flask import Blueprint, Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import get_locale, refresh
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from cosign.core.language import text_direction
 
@@ -58,7 +59,7 @@ def _account_language() -> str | None:
     try:
         user = current_user
         return supported(user.language) if user.is_authenticated else None
-    except Exception:  # no login manager yet (an error page early in a request)
+    except Exception:  # noqa: BLE001 - no login manager yet (an error page early in a request)
         return None
 
 
@@ -77,7 +78,7 @@ def select_timezone() -> str | None:
     try:
         user = current_user
         return (user.timezone or None) if user.is_authenticated else None
-    except Exception:
+    except Exception:  # noqa: BLE001 - as _account_language: an error page still answers
         return None
 
 
@@ -111,7 +112,7 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def remember(response: Response, code: str) -> None:
+def remember(response: BaseResponse, code: str) -> None:
     response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
                         secure=not (current_app.config.get("COSIGN_DEV")
                                     or current_app.testing))

@@ -116,7 +116,7 @@ def confirm():
         rows = letter.listed(form.signatories.data or "")
         try:
             statement = letters.import_letter(
-                db.session, current_user.id,
+                db.session(), current_user.id,
                 Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
                 signatories=rows,
                 country=form.country.data or "", slug=form.slug.data or None,

@@ -87,10 +87,10 @@ def index(slug: str):
     statement, member = load_statement(slug)
     where = _filter(request.args)
     page = query_int("page", 1, strict=False) or 1
-    result = moderation.search(db.session, statement.id, status=where.status, text=where.text,
+    result = moderation.search(db.session(), statement.id, status=where.status, text=where.text,
                                country=where.country, org_type=where.org_type, page=page,
                                similar=where.similar, verified=where.verified)
-    days = moderation.timeline(db.session, statement.id)
+    days = moderation.timeline(db.session(), statement.id)
     total = sum(n for _day, n in days)
     chart = timeline_svg(
         days, title=_("Sign-ons per day"),
@@ -99,14 +99,14 @@ def index(slug: str):
     return render_template(
         "desk/signatures.html", statement=statement, member=member, status=where.status,
         where=where, filter_args=_filter_args(where),
-        upto=moderation.newest_id(db.session, statement.id, where) if result.items else 0,
-        counts=moderation.status_counts(db.session, statement.id),
-        flagged=moderation.flagged_count(db.session, statement.id),
+        upto=moderation.newest_id(db.session(), statement.id, where) if result.items else 0,
+        counts=moderation.status_counts(db.session(), statement.id),
+        flagged=moderation.flagged_count(db.session(), statement.id),
         result=result, text=where.text, country=where.country, countries=_countries(),
         org_types=ORG_TYPES, similar=where.similar, verified=where.verified,
-        similar_names=moderation.similar_names(db.session, statement.id, result.items),
+        similar_names=moderation.similar_names(db.session(), statement.id, result.items),
         chart=Markup(chart), action_form=ActionForm(), signing_open=signing.is_open(statement),
-        pdf=pdfs.latest(db.session, statement.id),
+        pdf=pdfs.latest(db.session(), statement.id),
         layout_form=PdfLayoutForm(page_size=statement.pdf_page_size, columns=statement.pdf_columns,
                                   grouping=statement.pdf_grouping, order=statement.pdf_order),
     )
@@ -119,9 +119,9 @@ def pdf_layout(slug: str):
     if not form.validate_on_submit():
         flash(_("Choose one of the offered layouts."), "error")
     else:
-        moderation.set_pdf_layout(db.session, statement, _user_id(), page_size=form.page_size.data,
-                                  columns=form.columns.data, grouping=form.grouping.data,
-                                  order=form.order.data)
+        moderation.set_pdf_layout(db.session(), statement, _user_id(),
+                                  page_size=form.page_size.data, columns=form.columns.data,
+                                  grouping=form.grouping.data, order=form.order.data)
         flash(_("PDF layout saved. The PDF is made again."), "success")
     return redirect(url_for(".index", slug=slug, status="approved"))
 
@@ -148,7 +148,7 @@ def moderate(slug: str):
         upto = whole_number(request.form.get("upto", ""))
         if upto is None:
             abort(400)
-        found = moderation.matching(db.session, statement.id, where, upto=upto)
+        found = moderation.matching(db.session(), statement.id, where, upto=upto)
         if request.form.get("confirm") != "1":
             return render_template(
                 "desk/signature_bulk.html", statement=statement, member=member, action=action,
@@ -162,7 +162,7 @@ def moderate(slug: str):
         flash(_("Select at least one signature."), "error")
     elif action == "approve":
         try:
-            n = moderation.approve(db.session, statement, ids, _user_id(),
+            n = moderation.approve(db.session(), statement, ids, _user_id(),
                                    secret_key=current_app.config["SECRET_KEY"],
                                    link_for=link_for)
         except UserError as exc:
@@ -170,7 +170,7 @@ def moderate(slug: str):
         else:
             flash(_("%(n)d approved.", n=n), "success")
     else:
-        n = moderation.reject(db.session, statement, ids, _user_id())
+        n = moderation.reject(db.session(), statement, ids, _user_id())
         flash(_("%(n)d rejected.", n=n), "success")
     return redirect(url_for(".index", slug=slug, **_filter_args(where)))
 
@@ -181,7 +181,7 @@ def _user_id() -> int:
 
 def _signature_or_404(statement, signature_id):
     try:
-        return moderation.get(db.session, statement, signature_id)
+        return moderation.get(db.session(), statement, signature_id)
     except StatementNotFound:
         abort(404)
 
@@ -205,7 +205,7 @@ def same(slug: str, signature_id: int):
         flash(_("This signature is not marked as possibly the same as another."), "error")
     else:
         try:
-            moderation.mark_duplicate(db.session, statement, signature.id,
+            moderation.mark_duplicate(db.session(), statement, signature.id,
                                       signature.similar_to_id, _user_id())
         except StatementNotFound:
             flash(_("The other signature is no longer there."), "error")
@@ -223,7 +223,7 @@ def not_same(slug: str, signature_id: int):
     signature = _signature_or_404(statement, signature_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    moderation.not_the_same(db.session, statement, signature.id, _user_id())
+    moderation.not_the_same(db.session(), statement, signature.id, _user_id())
     flash(_("Marked as a different organisation."), "success")
     return redirect(_back(slug, signature))
 
@@ -237,8 +237,8 @@ def _back(slug: str, signature) -> str:
 
 def _duplicate_form(statement, signature, formdata=None):
     form = DuplicateForm(formdata=formdata)
-    others = moderation.search(db.session, statement.id, status="approved", per_page=500).items
-    others += moderation.search(db.session, statement.id, status="confirmed", per_page=500).items
+    others = moderation.search(db.session(), statement.id, status="approved", per_page=500).items
+    others += moderation.search(db.session(), statement.id, status="confirmed", per_page=500).items
     form.duplicate_of.choices = [SelectChoice(s.id, s.public_name) for s in others
                                  if s.id != signature.id]
     return form
@@ -248,7 +248,7 @@ def _detail(statement, member, signature, rename_form, duplicate_form, status=20
             lead_form=None):
     return render_template("desk/signature.html", statement=statement, member=member,
                            signature=signature, rename_form=rename_form,
-                           similar_names=moderation.similar_names(db.session, statement.id,
+                           similar_names=moderation.similar_names(db.session(), statement.id,
                                                                   [signature]),
                            action_form=ActionForm(),
                            duplicate_form=duplicate_form,
@@ -262,7 +262,7 @@ def lead(slug: str, signature_id: int):
     form = LeadForm()
     if form.validate_on_submit():
         try:
-            moderation.set_lead_rank(db.session, statement, signature.id, form.lead_rank.data,
+            moderation.set_lead_rank(db.session(), statement, signature.id, form.lead_rank.data,
                                      _user_id())
         except UserError as exc:
             form.lead_rank.errors = [error_text(exc)]
@@ -280,7 +280,7 @@ def rename(slug: str, signature_id: int):
     form = RenameForm()
     if form.validate_on_submit():
         try:
-            moderation.rename(db.session, statement, signature.id, form.public_name.data,
+            moderation.rename(db.session(), statement, signature.id, form.public_name.data,
                               _user_id())
         except UserError as exc:
             form.public_name.errors = [error_text(exc)]
@@ -297,7 +297,7 @@ def duplicate(slug: str, signature_id: int):
     form = _duplicate_form(statement, signature, formdata=request.form)
     if form.validate_on_submit():
         try:
-            moderation.mark_duplicate(db.session, statement, signature.id, form.duplicate_of.data,
+            moderation.mark_duplicate(db.session(), statement, signature.id, form.duplicate_of.data,
                                       _user_id())
         except StatementNotFound:
             form.duplicate_of.errors = [_("Choose a signature of this statement.")]
@@ -317,7 +317,7 @@ def add(slug: str):
     form = AddSignatureForm(countries=country_options(str(get_locale() or "en")))
     if form.validate_on_submit():
         try:
-            moderation.add(db.session, statement, _sign_on(form), _user_id())
+            moderation.add(db.session(), statement, _sign_on(form), _user_id())
         except UserError as exc:
             field = getattr(form, exc.field or "", None) or form.organisation
             field.errors = list(field.errors) + [error_text(exc)]
@@ -373,7 +373,7 @@ def import_csv(slug: str):
             form.filename.data = filename
             if form.confirm.data and result.ok:
                 try:
-                    n = moderation.import_file(db.session, statement, result.rows, filename,
+                    n = moderation.import_file(db.session(), statement, result.rows, filename,
                                                _user_id())
                 except UserError as exc:
                     problems.append((None, error_text(exc)))
@@ -423,10 +423,10 @@ def export(slug: str, fmt: str):
     public_lists = None if full else listings()  # the public export: from the kept snapshot
     body: str | bytes
     if fmt == "csv":
-        body = exports.to_csv(db.session, statement, full=full, listings=public_lists)
+        body = exports.to_csv(db.session(), statement, full=full, listings=public_lists)
         mimetype = "text/csv"
     elif fmt == "xlsx":
-        body = exports.to_xlsx(db.session, statement, full=full, listings=public_lists)
+        body = exports.to_xlsx(db.session(), statement, full=full, listings=public_lists)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)

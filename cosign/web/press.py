@@ -73,7 +73,7 @@ def _data(form) -> press.ContactData:
 
 def _contact_or_404(contact_id: int):
     try:
-        return press.get(db.session, contact_id)
+        return press.get(db.session(), contact_id)
     except press.ContactNotFound:
         abort(404)
 
@@ -89,10 +89,10 @@ def contacts():
     tag = request.args.get("tag", "")[:press.MAX_TAG]
     text = request.args.get("q", "")[:200]
     page = query_int("page", 1, strict=False)
-    result = press.search(db.session, tag=tag, status=status, text=text, page=page)
+    result = press.search(db.session(), tag=tag, status=status, text=text, page=page)
     return render_template("press/contacts.html", result=result, status=status, tag=tag,
-                           text=text, counts=press.status_counts(db.session),
-                           tags=press.all_tags(db.session, include_inactive=True))
+                           text=text, counts=press.status_counts(db.session()),
+                           tags=press.all_tags(db.session(), include_inactive=True))
 
 
 @bp.route("/desk/press/add", methods=["GET", "POST"])
@@ -101,7 +101,7 @@ def add():
     form = ContactForm()
     if form.validate_on_submit():
         try:
-            contact = press.add(db.session, _data(form), current_user.id)
+            contact = press.add(db.session(), _data(form), current_user.id)
         except press.PressError as exc:
             show_error(form, exc, form.email)
         else:
@@ -120,7 +120,7 @@ def edit(contact_id: int):
         form.tags.data = ", ".join(contact.tag_list)
     if form.validate_on_submit():
         try:
-            contact = press.update(db.session, contact.id, _data(form), current_user.id)
+            contact = press.update(db.session(), contact.id, _data(form), current_user.id)
         except press.PressError as exc:
             show_error(form, exc, form.email)
         else:
@@ -139,7 +139,7 @@ def remove(contact_id: int):
         if not form.validate_on_submit():
             abort(400)
         email = contact.email
-        press.remove(db.session, contact.id, current_user.id)
+        press.remove(db.session(), contact.id, current_user.id)
         flash(_("%(email)s was removed from the press list.", email=email), "success")
         return redirect(url_for(".contacts"), 303)
     return render_template("press/remove.html", contact=contact, form=form)
@@ -149,7 +149,9 @@ def remove(contact_id: int):
 @desk_page
 def import_csv():
     form = PressImportForm()
-    plan, problems, status = None, [], 200
+    plan = None
+    problems: list[tuple[int | None, str]] = []  # (line of the file or None, message)
+    status = 200
     if form.validate_on_submit():
         data, filename = _uploaded(form, problems)
         if data is not None:
@@ -157,10 +159,10 @@ def import_csv():
             form.filename.data = filename
             try:
                 if form.confirm.data:
-                    plan = press_import.import_csv(db.session, data, filename=filename,
+                    plan = press_import.import_csv(db.session(), data, filename=filename,
                                                    actor_id=current_user.id)
                 else:
-                    plan = press_import.plan_import(db.session, data)
+                    plan = press_import.plan_import(db.session(), data)
             except press.PressError as exc:  # the list changed meanwhile
                 problems.append((None, error_text(exc)))
             else:
@@ -229,7 +231,7 @@ def subscribe():
     form = SubscribeForm()
     if form.validate_on_submit():
         try:
-            subscription.subscribe(db.session, _data(form),
+            subscription.subscribe(db.session(), _data(form),
                                    secret_key=current_app.config["SECRET_KEY"],
                                    link_for=link_for, site=current_app.config["COSIGN_SITE_NAME"],
                                    honeypot=bool(form.fax.data))
@@ -267,7 +269,7 @@ def confirm(token: str):
     site = current_app.config["COSIGN_SITE_NAME"]
     if request.method != "POST":  # GET, HEAD
         try:
-            contact = subscription.read_confirmation(db.session, token, secret_key=secret,
+            contact = subscription.read_confirmation(db.session(), token, secret_key=secret,
                                                      max_age=max_age)
         except subscription.LinkInvalid as exc:
             return _link_problem(exc)
@@ -284,7 +286,7 @@ def confirm(token: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        _contact, changed = subscription.confirm(db.session, token, secret_key=secret,
+        _contact, changed = subscription.confirm(db.session(), token, secret_key=secret,
                                                  max_age=max_age)
     except subscription.LinkInvalid as exc:
         return _link_problem(exc)
@@ -315,9 +317,9 @@ def unsubscribe(token: str):
         abort(400)
     try:
         if request.method != "POST":  # GET, HEAD
-            contact = subscription.read_unsubscribe(db.session, token, secret_key=secret)
+            contact = subscription.read_unsubscribe(db.session(), token, secret_key=secret)
         else:
-            contact, _changed = subscription.unsubscribe(db.session, token, secret_key=secret)
+            contact, _changed = subscription.unsubscribe(db.session(), token, secret_key=secret)
     except subscription.LinkInvalid as exc:
         return _link_problem(exc)
     if one_click:
@@ -337,7 +339,7 @@ def resubscribe(token: str):
         abort(400)
     try:
         contact, _changed = subscription.resubscribe(
-            db.session, token, secret_key=current_app.config["SECRET_KEY"])
+            db.session(), token, secret_key=current_app.config["SECRET_KEY"])
     except subscription.LinkInvalid as exc:
         return _link_problem(exc)
     if contact is None:

@@ -23,13 +23,13 @@ class ContactForm(FlaskForm):
 
     name = StringField(
         _l("Name (optional)"), filters=[_strip],
-        validators=[Optional(), Length(max=press.MAX_NAME,
-                                       message=_l("The name may have at most %(max)d characters."))])
+        validators=[Optional(), Length(
+            max=press.MAX_NAME, message=_l("The name may have at most %(max)d characters."))])
     outlet = StringField(
         _l("Outlet (optional)"), filters=[_strip],
         description=_l("Newspaper, agency, broadcaster or “freelance”."),
-        validators=[Optional(), Length(max=press.MAX_OUTLET,
-                                       message=_l("The outlet may have at most %(max)d characters."))])
+        validators=[Optional(), Length(
+            max=press.MAX_OUTLET, message=_l("The outlet may have at most %(max)d characters."))])
     email = EmailField(
         _l("E-mail"), filters=[_strip],
         validators=[DataRequired(_l("Enter an e-mail address.")),

@@ -58,7 +58,7 @@ VISIBLE = ("open", "closed", "published")
 def index():
     published = db.session.scalars(publishing.published_query().limit(50)).all()
     open_now = db.session.scalars(publishing.open_for_signature_query().limit(50)).all()
-    counts = signatories.approved_counts(db.session, [s.id for s in [*published, *open_now]])
+    counts = signatories.approved_counts(db.session(), [s.id for s in [*published, *open_now]])
     return render_template("public/index.html", published=published, open_now=open_now,
                            counts=counts)
 
@@ -92,7 +92,7 @@ def translation(slug: str, lang: str):
 
 
 def _statement_page(stmt, lang: str | None = None):
-    versions = translating.public_versions(db.session, stmt)
+    versions = translating.public_versions(db.session(), stmt)
     shown = None
     if lang is not None:
         shown = next(((t, r) for t, r in versions if t.language == lang), None)
@@ -107,12 +107,12 @@ def _statement_page(stmt, lang: str | None = None):
     language = shown[0].language if shown else stmt.language
     return render_template(
         "public/statement.html", statement=stmt, revision=text,
-        pdf=pdfs.latest(db.session, stmt.id, language=shown[0].language if shown else None),
-        correction=publishing.correction(db.session, stmt),
+        pdf=pdfs.latest(db.session(), stmt.id, language=shown[0].language if shown else None),
+        correction=publishing.correction(db.session(), stmt),
         html=text.html, total=public_list.total, list_html=list_html, show_list=show_list,
         is_open=signing.is_open(stmt), direction=text_direction(language),
         summary=text.summary, text_language=language, translation=shown and shown[1],
-        outdated=bool(shown) and translating.is_outdated(shown[1], stmt.signed_sha256),
+        outdated=shown is not None and translating.is_outdated(shown[1], stmt.signed_sha256),
         texts=_texts(stmt, versions, language), card_version=_card_version(stmt),
     )
 
@@ -125,7 +125,7 @@ def _card_version(stmt: Statement) -> str | None:
         return None
     version = cards.version_of(config, stmt.id)
     if version is None and stmt.pdf_wanted_at is None:
-        pdfs.request_render(db.session, stmt)  # rare: cards are made with every PDF
+        pdfs.request_render(db.session(), stmt)  # rare: cards are made with every PDF
     return version
 
 
@@ -182,8 +182,10 @@ _SIGNED_TEXTS: dict[tuple[str, int], SignedText] = {}
 def _signed_text(stmt: Statement) -> SignedText:
     """The signed text, rendered once per text rather than per view: kept by its SHA-256
     (which covers title, place, date and body), so it can never be another text's."""
+    if stmt.signed_revision is None:  # no signed text to show
+        raise drafting.StatementNotFound("no signed revision")
     return _kept_text((stmt.signed_sha256, stmt.signed_revision),
-                      lambda: drafting.get_revision(db.session, stmt.id, stmt.signed_revision))
+                      lambda: drafting.signed_revision(db.session(), stmt))
 
 
 def _kept_text(key: tuple[str, int], load) -> SignedText:
@@ -213,19 +215,17 @@ def summary_of(body: str, limit: int = 200) -> str:
 def changes(slug: str):
     """What a correction changed in a published statement's text."""
     stmt = _public_statement(slug)
-    correction = publishing.correction(db.session, stmt)
-    versions = publishing.signed_versions(db.session, stmt)
-    new_number = request.args.get("to", "")
-    old_number = request.args.get("from", "")
-    if correction is None and not (new_number and old_number):
+    correction = publishing.correction(db.session(), stmt)
+    versions = publishing.signed_versions(db.session(), stmt)
+    if correction is None and not (request.args.get("to", "") and request.args.get("from", "")):
         abort(404)
     new_number = query_int("to", correction.current if correction else 0, strict=False)
     old_number = query_int("from", correction.previous if correction else 0, strict=False)
     if old_number not in versions or new_number not in versions or old_number >= new_number:
         abort(404)
 
-    old = drafting.get_revision(db.session, stmt.id, old_number)
-    new = drafting.get_revision(db.session, stmt.id, new_number)
+    old = drafting.get_revision(db.session(), stmt.id, old_number)
+    new = drafting.get_revision(db.session(), stmt.id, new_number)
     return render_template("public/changes.html", statement=stmt, old=old, new=new,
                            direction=text_direction(stmt.language), **diff_context(old, new))
 
@@ -274,7 +274,7 @@ def sign(slug: str):
     if form.validate_on_submit():
         try:
             signing.sign(
-                db.session, stmt,
+                db.session(), stmt,
                 signing.SignOn(
                     organisation=form.organisation.data, country=form.country.data,
                     email=form.email.data, contact_name=form.contact_name.data,
@@ -313,7 +313,7 @@ class Reading(NamedTuple):
 def _reading(stmt, language: str | None) -> Reading | None:
     if not language or language == stmt.language or len(language) > 35:
         return None
-    for translation, row in translating.public_versions(db.session, stmt):
+    for translation, row in translating.public_versions(db.session(), stmt):
         if translation.language == language:
             return Reading(language, row.source_revision,
                            translating.is_outdated(row, stmt.signed_sha256))
@@ -321,7 +321,7 @@ def _reading(stmt, language: str | None) -> Reading | None:
 
 
 def sign_throttled():
-    stmt = _public_statement(request.view_args.get("slug", ""))
+    stmt = _public_statement((request.view_args or {}).get("slug", ""))
     form = SignForm(countries=_country_options())
     form.validate_on_submit()
     return render_template("public/sign.html", statement=stmt, form=form, throttled=True,
@@ -344,7 +344,7 @@ def _confirm_link_problem(exc: Exception, token: str):
     """An expired confirmation link points to "resend my confirmation" for its statement."""
     if not isinstance(exc, signing.LinkExpired):
         return _link_problem(exc)
-    stmt = signing.statement_of_expired(db.session, token,
+    stmt = signing.statement_of_expired(db.session(), token,
                                         secret_key=current_app.config["SECRET_KEY"])
     if stmt is None or stmt.status not in VISIBLE or not signing.is_open(stmt):
         return _link_problem(exc)
@@ -385,7 +385,7 @@ def confirm(token: str):
         database.set_write_intent(False)  # the service takes the write lock after rendering
         _button_pressed()
         try:
-            signature, changed = signing.confirm(db.session, token, secret_key=secret,
+            signature, changed = signing.confirm(db.session(), token, secret_key=secret,
                                                  link_for=link_for, max_age=max_age)
         except signing.SigningClosed:
             return _closed_page(None)
@@ -395,7 +395,7 @@ def confirm(token: str):
             return _confirm_link_problem(exc, token)
         return _confirmed_page(signature, changed)
     try:
-        signature = signing.read_confirmation(db.session, token, secret_key=secret,
+        signature = signing.read_confirmation(db.session(), token, secret_key=secret,
                                               max_age=max_age)
     except signing.LinkInvalid as exc:
         return _confirm_link_problem(exc, token)
@@ -404,7 +404,7 @@ def confirm(token: str):
         return _confirmed_page(signature, False)
     if not signing.is_open(stmt):
         return _closed_page(signature)
-    if signing.is_taken(db.session, signature):
+    if signing.is_taken(db.session(), signature):
         return _taken_page(signing.NameTaken(signature.public_name), stmt)
     return render_template("public/confirm.html", signature=signature, statement=stmt,
                            form=ActionForm())
@@ -431,13 +431,13 @@ def withdraw(token: str):
     g.no_store, g.referrer_policy = True, "no-referrer"
     secret = current_app.config["SECRET_KEY"]
     try:
-        signature = signing.read_withdrawal(db.session, token, secret_key=secret)
+        signature = signing.read_withdrawal(db.session(), token, secret_key=secret)
     except signing.LinkInvalid as exc:
         return _link_problem(exc)
     if request.method == "POST":
         _button_pressed()
         try:
-            signature, _changed = signing.withdraw(db.session, token, secret_key=secret)
+            signature, _changed = signing.withdraw(db.session(), token, secret_key=secret)
         except signing.SigningClosed:
             return _closed_page(signature)
         return render_template("public/link.html", heading=_("Your signature is withdrawn"),
@@ -463,9 +463,9 @@ def reconfirm(token: str):
     try:
         if request.method == "POST":
             _button_pressed()
-            signature, changed = signing.reconfirm(db.session, token, secret_key=secret)
+            signature, changed = signing.reconfirm(db.session(), token, secret_key=secret)
         else:
-            signature, changed = signing.read_reconfirmation(db.session, token,
+            signature, changed = signing.read_reconfirmation(db.session(), token,
                                                              secret_key=secret), None
     except signing.SigningClosed:
         return _closed_page(None)
@@ -478,8 +478,8 @@ def reconfirm(token: str):
     if changed is None and signature.revision != stmt.signed_revision:
         if stmt.status not in signing.CORRECTABLE:
             return _closed_page(signature)
-        old = drafting.get_revision(db.session, stmt.id, signature.revision)
-        new = drafting.get_revision(db.session, stmt.id, stmt.signed_revision)
+        old = drafting.get_revision(db.session(), stmt.id, signature.revision)
+        new = drafting.signed_revision(db.session(), stmt)
         return render_template("public/reconfirm.html", signature=signature, statement=stmt,
                                old=old, new=new, form=ActionForm(),
                                direction=text_direction(stmt.language), **diff_context(old, new))
@@ -528,7 +528,7 @@ def resend(slug: str):
     if form.validate_on_submit():
         if not form.fax.data:  # a bot filled the hidden field: the same answer, no mail
             try:
-                signing.resend(db.session, stmt, form.email.data,
+                signing.resend(db.session(), stmt, form.email.data,
                                secret_key=current_app.config["SECRET_KEY"], link_for=link_for)
             except signing.SigningClosed:
                 return render_template("public/sign_closed.html", statement=stmt), 410
@@ -563,15 +563,15 @@ def statement_pdf(slug: str):
     the new one; when none exists yet, a page that refreshes itself answers
     503 with Retry-After.
     """
-    return _send_pdf(slug, pdfs.download(db.session, slug))  # one query, no ORM objects
+    return _send_pdf(slug, pdfs.download(db.session(), slug))  # one query, no ORM objects
 
 
 @bp.get("/s/<slug>/<lang>.pdf")
 def translation_pdf(slug: str, lang: str):
     """A translation's PDF: the same list, its own verification code."""
-    info = pdfs.download(db.session, slug, lang)
+    info = pdfs.download(db.session(), slug, lang)
     if info is not None and info.file_name is None and not translating.exists(
-            db.session, info.statement_id, lang):
+            db.session(), info.statement_id, lang):
         abort(404)
     return _send_pdf(slug, info, lang)
 
@@ -592,7 +592,7 @@ def _send_pdf(slug: str, info, lang: str | None = None):
         g.robots = "noindex"  # as on the statement's page
     config = current_app.config
     if not info.current and info.pdf_wanted_at is None:
-        pdfs.request_render(db.session, info)  # rare: a template change, a lost mark
+        pdfs.request_render(db.session(), info)  # rare: a template change, a lost mark
     if info.file_name is None:
         retry = int(config.get("COSIGN_PDF_RETRY_AFTER") or 10)  # a first render takes seconds
         response = make_response(render_template(

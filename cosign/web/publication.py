@@ -43,28 +43,29 @@ def publish(slug: str):
     stmt, member = load_statement(slug)
     if stmt.status == "published":
         return redirect(url_for(".distribution_page", slug=stmt.slug))
-    tags = press.all_tags(db.session)
+    tags = press.all_tags(db.session())
     back = request.method == "GET" and "when" in request.args  # "Change" on the summary
     form = PublishForm(formdata=request.args, tags=tags) if back else PublishForm(tags=tags)
     if not form.is_submitted() and not back:
         form.timezone.data = stmt.publish_timezone if stmt.publish_at else current_user.timezone
         if stmt.publish_at:
             form.when.data = "later"
-            form.at.data = embargo.in_zone(stmt.publish_at, stmt.publish_timezone).replace(tzinfo=None)
+            local = embargo.in_zone(stmt.publish_at, stmt.publish_timezone)
+            form.at.data = local.replace(tzinfo=None)
             form.keep_open.data, form.press_selection.data = stmt.keep_open, stmt.press_selection
             form.press_tags.data = [t for t in stmt.press_tags.split(",") if t]
             form.embargoed_copy.data = stmt.press_embargoed_copy
         form.earlier_signers.data = stmt.earlier_signers
     if form.validate_on_submit():
         try:
-            publishing.check(db.session, stmt, _options(form))
+            publishing.check(db.session(), stmt, _options(form))
         except UserError as exc:  # NeedsConfirmation too: its message is on the checkbox
             show_error(form, exc)
         else:  # stores nothing: the summary's button publishes
             return redirect(url_for(".summary", slug=stmt.slug, **form.query()), 303)
-    approved = signatories.approved_count(db.session, stmt.id)
-    versions = publishing.version_counts(db.session, stmt)
-    everyone, per_tag = press.tag_counts(db.session)
+    approved = signatories.approved_count(db.session(), stmt.id)
+    versions = publishing.version_counts(db.session(), stmt)
+    everyone, per_tag = press.tag_counts(db.session())
     return render_template("publication/publish.html", statement=stmt, member=member, form=form,
                            approved=approved, versions=versions, everyone=everyone,
                            per_tag=per_tag), 422 if form.errors else 200
@@ -86,14 +87,14 @@ def summary(slug: str):
     stmt, member = load_statement(slug)
     if stmt.status == "published":
         return redirect(url_for(".distribution_page", slug=stmt.slug))
-    form = ConfirmForm(formdata=request.args, tags=press.all_tags(db.session),
+    form = ConfirmForm(formdata=request.args, tags=press.all_tags(db.session()),
                        meta={"csrf": False})
     if not form.validate() and set(form.errors) - {"fingerprint"}:  # not from the form
         flash(_("Choose how to publish first."), "error")
         return redirect(url_for(".publish", slug=stmt.slug), 303)
     options = _options(form)
     try:
-        publishing.check(db.session, stmt, options)
+        publishing.check(db.session(), stmt, options)
     except UserError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for(".publish", slug=stmt.slug, **form.query()), 303)
@@ -101,11 +102,11 @@ def summary(slug: str):
 
 
 def _summary(stmt, member, form: ConfirmForm, options, status: int = 200):
-    shown = publication_summary.build(db.session, stmt, options)
+    shown = publication_summary.build(db.session(), stmt, options)
     preview = shown.pdf is not None and pdfs.preview_path(current_app.config, shown.pdf).exists()
     # an outdated PDF, or one issued before its first page was made: the worker (re)does it
     asked = not (shown.pdf_current and preview) and (
-        pdfs.request_render(db.session, stmt) or stmt.pdf_wanted_at is not None)
+        pdfs.request_render(db.session(), stmt) or stmt.pdf_wanted_at is not None)
     form.fingerprint.data = shown.fingerprint
     return render_template("publication/summary.html", statement=stmt, member=member,
                            form=form, summary=shown, preview=preview, reload=asked,
@@ -120,7 +121,7 @@ def confirm(slug: str):
     if stmt.status == "published":  # a second click: it is done
         flash(_("This statement is published already."), "info")
         return redirect(url_for(".distribution_page", slug=stmt.slug), 303)
-    form = ConfirmForm(tags=press.all_tags(db.session))
+    form = ConfirmForm(tags=press.all_tags(db.session()))
     if not form.validate_on_submit():
         if form.errors.keys() <= {"fingerprint"}:  # not sent by the summary's button
             flash(_("Publishing needs the summary's button: check the summary, then publish."),
@@ -130,7 +131,7 @@ def confirm(slug: str):
         return redirect(url_for(".publish", slug=stmt.slug), 303)
     options = _options(form)
     try:
-        publication_summary.publish(db.session, stmt, current_user.id, options,
+        publication_summary.publish(db.session(), stmt, current_user.id, options,
                                     form.fingerprint.data)
     except (publication_summary.StaleSummary, publication_summary.PdfPending) as exc:
         db.session.rollback()
@@ -140,7 +141,7 @@ def confirm(slug: str):
         db.session.rollback()
         flash(error_text(exc), "error")
         return redirect(url_for(".publish", slug=stmt.slug, **form.query()), 303)
-    accounts.set_timezone(db.session, current_user.id, form.timezone.data)
+    accounts.set_timezone(db.session(), current_user.id, form.timezone.data)
     if options.at is None:
         flash(_("The statement is published."), "success")
     else:
@@ -155,7 +156,7 @@ def preview(slug: str):
     """The first page of the statement's newest PDF (``?pdf=``: of that issued PDF), made
     by the worker; members only."""
     stmt, _member = load_statement(slug)
-    issued = pdfs.latest(db.session, stmt.id)
+    issued = pdfs.latest(db.session(), stmt.id)
     if "pdf" in request.args:
         wanted = whole_number(request.args["pdf"])
         issued = db.session.get(IssuedPdf, wanted) if wanted is not None else None
@@ -174,7 +175,7 @@ def cancel(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        publishing.cancel_schedule(db.session, stmt, current_user.id)
+        publishing.cancel_schedule(db.session(), stmt, current_user.id)
     except UserError as exc:
         flash(error_text(exc), "error")
     else:
@@ -190,7 +191,7 @@ def earlier_signers(slug: str):
     form = EarlierSignersForm()
     if form.validate_on_submit():
         try:
-            publishing.set_earlier_signers(db.session, stmt, current_user.id,
+            publishing.set_earlier_signers(db.session(), stmt, current_user.id,
                                            form.earlier_signers.data)
         except UserError as exc:
             show_error(form, exc)
@@ -210,12 +211,12 @@ def distribution_page(slug: str):
 def _distribution(stmt, member, earlier_form: EarlierSignersForm) -> str:
     return render_template(
         "publication/distribution.html", statement=stmt, member=member,
-        versions=publishing.version_counts(db.session, stmt), earlier_form=earlier_form,
-        rows=distribution.rows(db.session, stmt.id),
-        pending=distribution.pending_count(db.session, stmt),
-        preparing=distribution.awaiting_first_run(db.session, stmt),
+        versions=publishing.version_counts(db.session(), stmt), earlier_form=earlier_form,
+        rows=distribution.rows(db.session(), stmt.id),
+        pending=distribution.pending_count(db.session(), stmt),
+        preparing=distribution.awaiting_first_run(db.session(), stmt),
         scheduled=local_time(stmt.publish_at, stmt.publish_timezone) if stmt.publish_at else "",
-        correction=publishing.correction(db.session, stmt))
+        correction=publishing.correction(db.session(), stmt))
 
 
 @bp.post("/<slug>/distribution/<int:delivery_id>/resend")
@@ -224,7 +225,7 @@ def resend(slug: str, delivery_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        delivery = distribution.resend(db.session, stmt, delivery_id, current_user.id,
+        delivery = distribution.resend(db.session(), stmt, delivery_id, current_user.id,
                                        current_app.config, render=False)
     except UserError as exc:
         flash(error_text(exc), "error")
@@ -241,7 +242,7 @@ def send_pending(slug: str):
         abort(400)
     kind = "final" if stmt.status == "published" else "embargoed"
     try:
-        count = distribution.distribute(db.session, stmt.id, kind, current_app.config,
+        count = distribution.distribute(db.session(), stmt.id, kind, current_app.config,
                                         render=False)
     except UserError as exc:
         flash(error_text(exc), "error")

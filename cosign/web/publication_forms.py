@@ -22,7 +22,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 @lru_cache(maxsize=1)
 def timezone_choices() -> tuple[str, ...]:
-    zones = {z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))}
+    zones = {z for z in available_timezones()
+             if "/" in z and not z.startswith(("Etc/", "SystemV/"))}
     return ("UTC",) + tuple(sorted(zones))
 
 

@@ -149,10 +149,11 @@ def _html(public_list: listing.Listing, page: Page[listing.Entry], filters: Filt
     names = page.items
     country_names = {code: country_name(code, locale) for code in {e.country for e in names}}
     first = (page.page - 1) * page.per_page
-    sections = ([(None, first + 1, list(names))] if filters.active
-                else public_list.sections(first, first + len(names)))
+    sections: list[tuple[listing.Earlier | None, int, list[listing.Entry]]] = (
+        [(None, first + 1, list(names))] if filters.active
+        else public_list.sections(first, first + len(names)))
     shown = Shown(
-        names=names, sections=sections, page=page.page, pages=page.pages, first=(page.page - 1) * page.per_page + 1,
+        names=names, sections=sections, page=page.page, pages=page.pages, first=first + 1,
         matched=page.total, filters=filters,
         message="" if names or not filters.active else _nothing_found(public_list, filters,
                                                                        locale),

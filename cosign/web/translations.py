@@ -28,15 +28,15 @@ def _members_only():
 
 def _translation(stmt, lang: str):
     try:
-        return translating.get(db.session, stmt.id, lang)
+        return translating.get(db.session(), stmt.id, lang)
     except StatementNotFound:
         abort(404)
 
 
 def _state(stmt, translation) -> dict:
     """Where a translation stands against the authoritative text the drafters see now."""
-    current = translating.current_revision(db.session, translation)
-    original = drafting.current_revision(db.session, stmt)
+    current = translating.current_revision(db.session(), translation)
+    original = drafting.current_revision(db.session(), stmt)
     return {"translation": translation, "row": current, "original": original,
             "outdated": translating.is_outdated(current, original.sha256),
             "name": language_name(translation.language)}
@@ -51,10 +51,10 @@ def _page(template: str, stmt, member, translation, **context):
 @bp.get("/")
 def index(slug: str):
     stmt, member = load_statement(slug)
-    original = drafting.current_revision(db.session, stmt)
+    original = drafting.current_revision(db.session(), stmt)
     rows = [{"translation": t, "row": r, "name": autonym(t.language),
              "outdated": translating.is_outdated(r, original.sha256)}
-            for t, r in translating.public_versions(db.session, stmt)]
+            for t, r in translating.public_versions(db.session(), stmt)]
     return render_template("desk/translations.html", statement=stmt, member=member,
                            rows=rows, original=original, form=NewTranslationForm(formdata=None))
 
@@ -62,7 +62,7 @@ def index(slug: str):
 @bp.route("/new", methods=["GET", "POST"])
 def new(slug: str):
     stmt, member = load_statement(slug)
-    original = drafting.current_revision(db.session, stmt)
+    original = drafting.current_revision(db.session(), stmt)
     form = NewTranslationForm()
     status = 200
     if request.method == "GET":
@@ -74,7 +74,7 @@ def new(slug: str):
     elif form.validate_on_submit() and not form.preview.data:
         try:
             translation = translating.add(
-                db.session, stmt, current_user.id, form.language.data,
+                db.session(), stmt, current_user.id, form.language.data,
                 Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
                 source_revision=int(form.source_revision.data), note=form.note.data or "")
         except DraftingError as exc:
@@ -95,8 +95,8 @@ def new(slug: str):
 def statement(slug: str, lang: str):
     stmt, member = load_statement(slug)
     translation = _translation(stmt, lang)
-    row = translating.current_revision(db.session, translation)
-    items, orphans = paragraph_view(row, translating.comments(db.session, translation.id))
+    row = translating.current_revision(db.session(), translation)
+    items, orphans = paragraph_view(row, translating.comments(db.session(), translation.id))
     return _page("desk/statement.html", stmt, member, translation, revision=row, items=items,
                  orphans=orphans, comment_form=CommentForm(), action_form=ActionForm(),
                  open_paragraph=request.args.get("comment"))
@@ -109,7 +109,7 @@ def add_comment(slug: str, lang: str):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = translating.add_comment(db.session, stmt, translation, current_user.id,
+            comment = translating.add_comment(db.session(), stmt, translation, current_user.id,
                                               form.paragraph.data, form.body.data)
         except DraftingError as exc:
             flash(error_text(exc), "error")
@@ -128,8 +128,8 @@ def add_comment(slug: str, lang: str):
 def edit(slug: str, lang: str):
     stmt, member = load_statement(slug)
     translation = _translation(stmt, lang)
-    current = translating.current_revision(db.session, translation)
-    original = drafting.current_revision(db.session, stmt)
+    current = translating.current_revision(db.session(), translation)
+    original = drafting.current_revision(db.session(), stmt)
     form = TranslationForm()
     preview_html = None
     status = 200
@@ -144,7 +144,7 @@ def edit(slug: str, lang: str):
         else:
             try:
                 row = translating.save(
-                    db.session, stmt, translation, current_user.id,
+                    db.session(), stmt, translation, current_user.id,
                     Text(form.title.data, form.body.data, form.place.data or "", form.date.data),
                     source_revision=int(form.source_revision.data),
                     base_revision=int(form.base_revision.data), note=form.note.data or "")
@@ -162,7 +162,7 @@ def edit(slug: str, lang: str):
                 return redirect(url_for(".statement", slug=slug, lang=lang))
     else:
         status = 422
-    source = (drafting.get_revision(db.session, stmt.id, current.source_revision)
+    source = (drafting.get_revision(db.session(), stmt.id, current.source_revision)
               if current.source_revision != original.number else None)
     return _page("desk/edit.html", stmt, member, translation, form=form, current=current,
                  preview_html=preview_html, original=original,
@@ -175,7 +175,7 @@ def history(slug: str, lang: str):
     stmt, member = load_statement(slug)
     translation = _translation(stmt, lang)
     return _page("desk/history.html", stmt, member, translation,
-                 revisions=translating.revisions(db.session, translation.id),
+                 revisions=translating.revisions(db.session(), translation.id),
                  action_form=ActionForm())
 
 
@@ -186,12 +186,12 @@ def diff(slug: str, lang: str):
     b = query_int("b", translation.current_revision, minimum=0)
     a = query_int("a", max(1, b - 1), minimum=0)
     try:
-        old = translating.get_revision(db.session, translation.id, a)
-        new = translating.get_revision(db.session, translation.id, b)
+        old = translating.get_revision(db.session(), translation.id, a)
+        new = translating.get_revision(db.session(), translation.id, b)
     except StatementNotFound:
         abort(404)
     return _page("desk/diff.html", stmt, member, translation, old=old, new=new,
-                 revisions=translating.revisions(db.session, translation.id),
+                 revisions=translating.revisions(db.session(), translation.id),
                  **diff_context(old, new))
 
 
@@ -200,7 +200,7 @@ def revision(slug: str, lang: str, number: int):
     stmt, member = load_statement(slug)
     translation = _translation(stmt, lang)
     try:
-        row = translating.get_revision(db.session, translation.id, number)
+        row = translating.get_revision(db.session(), translation.id, number)
     except StatementNotFound:
         abort(404)
     return _page("desk/revision.html", stmt, member, translation, revision=row,
@@ -214,7 +214,7 @@ def restore(slug: str, lang: str, number: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        row = translating.restore(db.session, stmt, translation, number, current_user.id)
+        row = translating.restore(db.session(), stmt, translation, number, current_user.id)
     except StatementNotFound:
         abort(404)
     except DraftingError as exc:

@@ -34,7 +34,7 @@ LIMITS = {"moderation.import_csv": IMPORT_BODY_LIMIT, "verification.verify": VER
 
 class CosignRequest(Request):
     @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
+    def max_content_length(self) -> int | None:
         return LIMITS.get(self.endpoint or "") or super().max_content_length
 
     @max_content_length.setter
@@ -42,7 +42,7 @@ class CosignRequest(Request):
         Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
 
     @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+    def max_form_memory_size(self) -> int | None:
         return LIMITS.get(self.endpoint or "") or super().max_form_memory_size
 
     @max_form_memory_size.setter

@@ -24,7 +24,7 @@ class VerifyForm(FlaskForm):
 
 def _newer(issued):
     """A more recent PDF of the same statement in the same language, if any."""
-    latest = pdfs.latest(db.session, issued.statement_id,
+    latest = pdfs.latest(db.session(), issued.statement_id,
                          language=None if issued.authoritative else issued.language)
     return latest if latest is not None and latest.id != issued.id else None
 
@@ -48,7 +48,7 @@ def verify():
             elif not data.startswith(b"%PDF-"):
                 form.file.errors = [_("This is not a PDF file.")]
             else:
-                issued = pdfs.by_file(db.session, data)
+                issued = pdfs.by_file(db.session(), data)
                 digest = hashlib.sha256(data).hexdigest()
                 if issued is None:
                     return render_template("verification/unknown.html", digest=digest), 200
@@ -58,7 +58,8 @@ def verify():
             code = pdfs.normalise_code(form.code.data)
             if code:
                 return redirect(url_for(".by_code", code=code))
-            form.code.errors = [_("A verification code has 10 letters and digits, e.g. K7QM-3XWD-PA.")]
+            form.code.errors = [
+                _("A verification code has 10 letters and digits, e.g. K7QM-3XWD-PA.")]
         else:
             form.code.errors = [_("Choose a PDF file or enter a verification code.")]
     return render_template("verification/form.html", form=form), 422 if form.errors else 200
@@ -66,7 +67,7 @@ def verify():
 
 @bp.get("/<code>")
 def by_code(code: str):
-    issued = pdfs.by_code(db.session, code)
+    issued = pdfs.by_code(db.session(), code)
     if issued is None:
         return render_template("verification/unknown.html", code=code), 404
     return _result(issued, checked_file=False)
