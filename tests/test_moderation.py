@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from cosign import audit, drafting, moderation, signing
+from cosign.core import importer
 from cosign.models import OutboxMessage, Signature
 from tests.factories import make_statement, make_user
 from tests.signatures import SECRET, confirmed, links, sign, sign_on
@@ -271,6 +272,31 @@ def test_import_stores_every_row_or_none(session, opened):
     draft = make_statement(session, owner, title="Draft")
     with pytest.raises(signing.SigningError, match="Open the statement"):
         moderation.import_rows(session, draft, rows[:1], "list.csv", owner.id)
+
+
+def test_a_csv_file_is_imported_with_its_line_numbers_and_individuals_as_individuals(
+        session, opened):
+    statement, owner = opened
+    statement.allow_individuals = True
+    session.commit()
+    result = importer.read_csv(
+        "name,country,type,display,city,website,contact_name,email\n"
+        "Sahel Rights Watch,ML,ngo,named,Bamako,https://srw.example,Awa,awa@srw.example\n"
+        "Mariam Traoré,ML,individual,withheld,,,,\n")
+    assert result.ok, result.problems
+    assert moderation.import_file(session, statement, result.rows, "list.csv", owner.id) == 2
+    by_name = {s.public_name: s for s in session.scalars(
+        select(Signature).where(Signature.statement_id == statement.id))}
+    ngo, person = by_name["Sahel Rights Watch"], by_name["Mariam Traoré"]
+    assert (ngo.kind, ngo.org_type, ngo.country, ngo.city, ngo.website, ngo.email,
+            ngo.display) == ("organisation", "ngo", "ML", "Bamako", "https://srw.example",
+                             "awa@srw.example", "named")
+    assert (person.kind, person.display) == ("individual", "withheld")
+    again = importer.read_csv("name,country\nNew Group,SN\nsahel rights  watch,ML\n")
+    with pytest.raises(signing.SigningError) as refused:
+        moderation.import_file(session, statement, again.rows, "again.csv", owner.id)
+    assert refused.value.params["row"] == 3  # the file's own line, header included
+    assert moderation.status_counts(session, statement.id)["approved"] == 2
 
 
 def test_timeline_counts_sign_ons_per_day_with_empty_days(session, opened, frozen_clock):
