@@ -25,7 +25,6 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
 FEED_SIZE = 50
-CSV_COLUMNS = listing.API_CSV_COLUMNS
 
 
 class BadPage(UserError):
@@ -171,15 +170,6 @@ def published_state(session: Session, slug: str) -> PublishedState | None:
     return PublishedState(*row) if row else None
 
 
-# A signatory as the API shows it: no contact data; withheld ones have no name.
-PublicSignatory = listing.Entry
-
-
-def public_signatories(session: Session, statement_id: int) -> list[PublicSignatory]:
-    """Every approved signatory in public order (as on the statement's page), one query."""
-    return list(listing.build(session, statement_id).entries)
-
-
 @dataclass(frozen=True)
 class About:
     """What the public may know about one published statement, but its list."""
@@ -210,7 +200,7 @@ class Detail(About):
     public_list: listing.Listing
 
     @property
-    def signatories(self) -> tuple[PublicSignatory, ...]:
+    def signatories(self) -> tuple[listing.Entry, ...]:
         return self.public_list.entries
 
     @property
@@ -224,10 +214,3 @@ def detail(session: Session, statement: Statement,
     public_list = (listings.get(session, statement) if listings
                    else listing.build(session, statement.id))
     return Detail(**vars(about(session, statement)), public_list=public_list)
-
-
-def signatories_csv(session: Session, statement: Statement,
-                    listings: listing.Cache | None = None) -> str:
-    """The public list as CSV (UTF-8, header row); spreadsheet formulas neutralised."""
-    found = listings.get(session, statement) if listings else listing.build(session, statement.id)
-    return found.api_csv().decode("utf-8")

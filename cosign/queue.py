@@ -317,11 +317,6 @@ def work(config: Mapping[str, Any], names: Iterable[str] | None = None, *, burst
                 worker.connection.close()
 
 
-def stop_requested(worker) -> bool:
-    """Whether a signal asked the worker to stop (SIGTERM, Ctrl+C)."""
-    return worker is not None and worker._shutdown_requested_date is not None
-
-
 _WORKER_CLASS = None
 _QUEUE_CLASS = None
 

@@ -1,32 +1,12 @@
 """The public list of a statement's signatories: approved, never flagged, public fields only."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Text, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from cosign.models import Signature, Statement
-
-PUBLIC_PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class PublicSignatory:
-    """What anyone may see of a signature. No contact data, ever."""
-
-    name: str | None  # None when the organisation asked to be withheld
-    country: str
-    org_type: str
-    city: str
-    kind: str
-    revision: int
-
-    @property
-    def withheld(self) -> bool:
-        return self.name is None
 
 
 def _approved(statement_id: int):
@@ -82,22 +62,3 @@ def approved_counts(session: Session, statement_ids: list[int]) -> dict[int, int
     counts = dict.fromkeys(statement_ids, 0)
     counts.update({statement_id: n for statement_id, n in rows})
     return counts
-
-
-def public_page(session: Session, statement_id: int, page: int = 1,
-                per_page: int = PUBLIC_PER_PAGE) -> list[PublicSignatory]:
-    """One page of approved signatories in public order (by a query; the statement page
-    reads :mod:`cosign.listing` instead)."""
-    rows = session.execute(
-        select(Signature.public_name, Signature.display, Signature.country, Signature.org_type,
-               Signature.city, Signature.kind, Signature.revision)
-        .where(*_approved(statement_id))
-        .order_by(*public_order())
-        .offset((max(1, page) - 1) * per_page).limit(per_page)
-    )
-    return [
-        PublicSignatory(name=None if display == "withheld" else name, country=country,
-                        org_type=org_type, city="" if display == "withheld" else city,
-                        kind=kind, revision=revision)
-        for name, display, country, org_type, city, kind, revision in rows
-    ]

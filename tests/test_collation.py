@@ -4,7 +4,7 @@ country name in that language."""
 import pytest
 from sqlalchemy import select
 
-from cosign import collation, moderation, signatories, signing
+from cosign import collation, listing, moderation, signing
 from cosign.models import Signature, Statement
 from tests.factories import make_statement, make_user
 from tests.signatures import sign_on
@@ -24,7 +24,7 @@ def add(session, statement, owner, name, **kw):
 
 
 def public_names(session, statement):
-    return [p.name or p.country for p in signatories.public_page(session, statement.id)]
+    return [p.name or p.country for p in listing.build(session, statement.id).entries]
 
 
 def test_a_new_signature_gets_its_key_when_flushed(session, opened):

@@ -31,7 +31,7 @@ from markupsafe import escape
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from cosign import catalogue, moderation, pdfs, publishing, signatories, signing
+from cosign import listing, moderation, pdfs, publishing, signing
 from cosign.core.countries import country_choices
 from cosign.models import Signature, Statement
 from cosign.security import make_token
@@ -253,7 +253,7 @@ def test_approved_list_is_the_public_list_is_the_pdf_list(app, client, session, 
         assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in s.public_name)
 
     # the statement page's list (service and HTML)
-    page = signatories.public_page(session, statement.id)
+    page = listing.build(session, statement.id).printed
     assert sorted(p.name for p in page if not p.withheld) == named
     assert sum(p.withheld for p in page) == len(withheld)
     html = client.get(f"/s/{statement.slug}").get_data(as_text=True)
@@ -262,7 +262,7 @@ def test_approved_list_is_the_public_list_is_the_pdf_list(app, client, session, 
         assert str(escape(name)) in html
 
     # the API's list (service, then the JSON of the published statement)
-    api = catalogue.public_signatories(session, statement.id)
+    api = listing.build(session, statement.id).printed
     assert sorted(p.name for p in api if not p.withheld) == named
     assert [p.name for p in api if not p.withheld] == [p.name for p in page if not p.withheld]
     publishing.publish(session, session.get(Statement, statement.id), owner.id,

@@ -2,8 +2,9 @@
 unflagged signatories only, public fields only, in collation order (binary on the stored keys,
 so PostgreSQL's locale does not change it); counts per statement."""
 import pytest
+from sqlalchemy import select
 
-from cosign import moderation, signatories, signing
+from cosign import listing, moderation, signatories, signing
 from cosign.models import Signature
 from tests.factories import make_statement, make_user
 from tests.signatures import confirmed, sign_on
@@ -22,7 +23,7 @@ def add(session, statement, owner, name, **kw):
     return moderation.add(session, statement, sign_on(name, email, **kw), owner.id)
 
 
-def test_public_page_order_fields_and_who_is_left_out(session, opened):
+def test_public_order_is_collation_order_and_the_public_list_keeps_to_it(session, opened):
     statement, owner = opened
     for name in ("Zagros Rights", "banana Union", "Apple Org", "Äpfel Collective"):
         add(session, statement, owner, name, city="Basra")
@@ -32,7 +33,12 @@ def test_public_page_order_fields_and_who_is_left_out(session, opened):
     flagged.flagged = True
     session.commit()
     confirmed(session, statement, "Waiting Org", "w@waiting.example")
-    page = signatories.public_page(session, statement.id)
+    ordered = session.scalars(select(Signature.public_name).where(
+        Signature.statement_id == statement.id, Signature.status == "approved",
+        Signature.flagged.is_(False)).order_by(*signatories.public_order())).all()
+    assert ordered == ["Äpfel Collective", "Apple Org", "banana Union", "Zagros Rights",
+                       "Hidden Teachers"]
+    page = listing.build(session, statement.id).entries  # the public list, in that order
     assert [p.name for p in page] == ["Äpfel Collective", "Apple Org", "banana Union",
                                       "Zagros Rights", None]
     hidden = page[-1]
@@ -42,17 +48,6 @@ def test_public_page_order_fields_and_who_is_left_out(session, opened):
     assert page[0].revision == statement.signed_revision
     assert not hasattr(page[0], "email") and not hasattr(page[0], "contact_name")
     assert signatories.approved_count(session, statement.id) == 5
-
-
-def test_public_page_pages(session, opened):
-    statement, owner = opened
-    for n in range(5):
-        add(session, statement, owner, f"Organisation {n}")
-    assert [p.name for p in signatories.public_page(session, statement.id, 2, per_page=2)] == [
-        "Organisation 2", "Organisation 3"]
-    assert [p.name for p in signatories.public_page(session, statement.id, 0, per_page=2)] == [
-        "Organisation 0", "Organisation 1"]  # page 0 is the first page
-    assert signatories.public_page(session, statement.id, 4, per_page=2) == []
 
 
 def test_approved_counts_count_signers_of_the_current_text_in_one_query(session, opened):

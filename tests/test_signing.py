@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cosign import drafting, moderation, signatories, signing
+from cosign import drafting, listing, moderation, signatories, signing
 from cosign.models import AuditEvent, OutboxMessage, Signature, Statement
 from tests.factories import BODY, make_statement, make_user
 from tests.signatures import SECRET, count, links, sign, sign_on, token_in
@@ -227,12 +227,14 @@ def test_new_version_asks_earlier_signatories_to_reconfirm(session, opened):
     assert revision.number == 2 and asked == 1
     assert statement.signed_revision == 2 and statement.signed_sha256 == revision.sha256
     assert first.revision == 1 and unconfirmed.revision == 1
-    public = signatories.public_page(session, statement.id)
-    assert [(s.name, s.revision) for s in public] == [("Iraqi Democratic Association", 1)]
+    public = listing.build(session, statement.id)  # listed apart, with the version signed
+    assert public.entries == () and [(e.version, [(s.name, s.revision) for s in e.entries])
+                                     for e in public.earlier] == [
+        (1, [("Iraqi Democratic Association", 1)])]
     signature, changed = signing.reconfirm(session, token_in(session, "signature-reconfirm"),
                                            secret_key=SECRET)
     assert changed and signature.revision == 2
-    assert signatories.public_page(session, statement.id)[0].revision == 2
+    assert listing.build(session, statement.id).entries[0].revision == 2
 
 
 def test_moderation_rename_duplicate_add_import(session, opened):
