@@ -6,6 +6,7 @@ from cosign import press
 from cosign.models import AuditEvent
 from tests.factories import make_user
 from tests.press_factories import by_email, contact_count, make_contact
+from tests.sources import PACKAGE, imports
 
 
 def data(email="ana@example.org", **kw):
@@ -176,16 +177,5 @@ def test_recipients_and_all_tags(session):
     assert "ghost" in press.all_tags(session, include_inactive=True)
 
 
-@pytest.mark.parametrize("name", ["press", "press_import", "subscription"])
-def test_the_services_know_no_request_and_no_web_layer(name):
-    from tests.sources import PACKAGE, imports
-
-    for imported in imports(PACKAGE / f"{name}.py"):
-        assert not imported.startswith("cosign.web"), imported
-        assert imported.split(".")[0] not in {"flask", "flask_babel", "flask_wtf"}, imported
-
-
 def test_the_press_list_needs_neither_the_import_nor_the_subscriptions():
-    from tests.sources import PACKAGE, imports
-
     assert not imports(PACKAGE / "press.py") & {"cosign.press_import", "cosign.subscription"}
