@@ -70,6 +70,7 @@ def _load_stack_module():
     spec = importlib.util.spec_from_file_location(
         "cosign_stack_script", ROOT / "scripts" / "stack.py"
     )
+    assert spec is not None and spec.loader is not None, "scripts/stack.py is missing"
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look the module up by name
     spec.loader.exec_module(module)
@@ -126,7 +127,7 @@ def open_statement(database_url: str, secret_key: str, storage: Path) -> tuple[i
         "COSIGN_SITE_URL": "http://127.0.0.1",
     })
     with app.app_context():
-        session = db.session
+        session = db.session()
         user = accounts.create_user(session, f"load-{secrets.token_hex(4)}@example.org",
                                     "Load Coordinator", "load-password-123")
         session.commit()

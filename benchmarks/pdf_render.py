@@ -32,7 +32,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from cosign.core.pdf import PdfDocument, RenderOptions, RenderPool
 from cosign.core.signatory import Signatory
@@ -134,7 +136,10 @@ def pages(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
 
 
-def timed(function) -> tuple[float, bytes]:
+T = TypeVar("T")
+
+
+def timed(function: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = function()
     return time.perf_counter() - start, result
@@ -234,7 +239,7 @@ def app_path(sizes: list[int]) -> int:
     failures = 0
     with app.app_context():
         upgrade()
-        session = db.session
+        session = db.session()
         owner = User(email="bench@example.org", name="Bench", password_hash="x")
         session.add(owner)
         session.commit()
@@ -259,7 +264,7 @@ def app_path(sizes: list[int]) -> int:
                     "statement_id", "name_key", "name", "public_name", "country", "org_type",
                     "city", "display", "status", "revision", "provenance", "sort_key")})
             session.execute(insert(Signature), rows)
-            session.get(Statement, statement_id).pdf_wanted_at = dt.datetime(2000, 1, 1)
+            session.get_one(Statement, statement_id).pdf_wanted_at = dt.datetime(2000, 1, 1)
             session.commit()
             session.rollback()
             read, snapshot = timed(functools.partial(pdfs.read_snapshot, session, statement_id,

@@ -113,6 +113,7 @@ import urllib.parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -365,7 +366,8 @@ def retry_after(headers: dict) -> float | None:
 
 def fetch_pdf(port: int, slug: str, deadline: float) -> dict:
     """GET /s/<slug>.pdf until it is served (503 + Retry-After: wait and ask again)."""
-    outcome = {"not_ready": 0, "errors": [], "body": b"", "code": "", "status": None}
+    outcome: dict[str, Any] = {"not_ready": 0, "errors": [], "body": b"", "code": "",
+                               "status": None}
     while time.monotonic() < deadline:
         status, headers, body = get(
             port,
@@ -575,9 +577,10 @@ def _load_thread(spec: dict, ident: int, start: float, measure_from: float, stop
 
 def _load_process(spec: dict, proc_no: int, threads: int, start: float, measure_from: float,
                   stop: float, results) -> None:
-    outs = [{"ok": 0, "latencies": [], "errors": [], "window_errors": 0, "acked": 0, "bytes": 0}
-            for _ in range(threads)]
-    cpu = {}
+    outs: list[dict[str, Any]] = [
+        {"ok": 0, "latencies": [], "errors": [], "window_errors": 0, "acked": 0, "bytes": 0}
+        for _ in range(threads)]
+    cpu: dict[str, float] = {}
 
     def sampler():
         sleep_until(measure_from)
@@ -651,15 +654,17 @@ def _storm_process(port: int, slug: str, run: str, slot_lists: list[list[int]], 
     lock = threading.Lock()
 
     def thread(slots: list[int]) -> None:
-        mine = []
+        mine: list[tuple[int, float, float, float, int | None, str]] = []
         conn = _conn(port, timeout=60.0)
+        form: tuple[str, str] | None
         try:
-            cookie, token = get_form(conn, slug)
+            form = get_form(conn, slug)
         except Exception as exc:  # noqa: BLE001
             mine = [(k, t0 + k * interval, time.time(), time.time(), None, f"form: {exc!r}")
                     for k in slots]
-            cookie = token = None
-        if cookie is not None:
+            form = None
+        if form is not None:
+            cookie, token = form
             headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
             for k in slots:
                 planned = t0 + k * interval
@@ -754,7 +759,7 @@ def build(app, site: str, monitor: Monitor) -> Data:
     data = Data()
     body = (ROOT / "cosign" / "demo_texts" / "r3.md").read_text()
     with app.app_context():
-        session = db.session
+        session = db.session()
         owner = make_user(session, email="coordinator@pubday.example.org",
                           name="Publication Day Coordinator")
         data.owner_id = owner.id
@@ -831,9 +836,9 @@ def add_signature(app, statement_id: int, owner_id: int, label: str) -> None:
     from cosign.signing import SignOn
 
     with app.app_context():
-        statement = db.session.get(Statement, statement_id)
+        statement = db.session.get_one(Statement, statement_id)
         moderation.add(
-            db.session,
+            db.session(),
             statement,
             SignOn(
                 organisation=f"Late organisation {label}",
@@ -871,7 +876,8 @@ def check_newest_pdf(monitor: Monitor, storage: Path, statement_id: int) -> dict
                         "statement_id = :s AND watermark = '' ORDER BY created_at DESC, id DESC",
                         s=statement_id)
     approved = monitor.approved(statement_id)
-    result = {"approved": approved, "issued": None, "file_ok": False, "attached": None, "ok": False}
+    result: dict[str, Any] = {"approved": approved, "issued": None, "file_ok": False,
+                              "attached": None, "ok": False}
     if not rows:
         result["detail"] = "no issued PDF"
         return result
@@ -887,7 +893,8 @@ def check_newest_pdf(monitor: Monitor, storage: Path, statement_id: int) -> dict
         from pypdf import PdfReader
 
         attachments = PdfReader(io.BytesIO(data)).attachments
-        raw = (attachments.get("signatories.json") or [None])[0]
+        found = attachments.get("signatories.json")
+        raw = found[0] if found else None
         if raw is not None:
             result["attached"] = len(json.loads(raw))
     except Exception as exc:  # noqa: BLE001 - the count in the record still says something
@@ -1209,6 +1216,7 @@ class Run:
     def control_app_for_run(self) -> None:
         """With Redis, changes made here during the run queue their render like the servers'."""
         if self.redis_url:
+            assert self.app is not None, "the run's app is made before its rows"
             self.app.config.update(REDIS_URL=self.redis_url, COSIGN_PDF_AUTO=True,
                                    RATELIMIT_STORAGE_URI=self.redis_url)
 
@@ -1216,6 +1224,12 @@ class Run:
 
     def memory(self) -> dict:
         return tree_memory(self.server_roots())
+
+    @property
+    def live_monitor(self) -> Monitor:
+        """The monitor of the run, made before its rows (main() sets it)."""
+        assert self.monitor is not None, "the run's monitor is made before its rows"
+        return self.monitor
 
     def warm(self) -> None:
         """Every web worker imports and compiles; the statement's first PDF is made (not
@@ -1230,11 +1244,11 @@ class Run:
             raise RuntimeError(f"the first PDF could not be fetched: {outcome['errors'][:2]}")
         say(f"  first PDF of the statement served in {time.monotonic() - t0:.1f} s "
             f"({len(outcome['body']) / 1024:.0f} KiB, {outcome['not_ready']} not-ready answers)")
-        self.monitor.settle(d.main_id, 60)
+        self.live_monitor.settle(d.main_id, 60)
 
     def row1(self) -> None:
         say(f"1. {len(self.data.confirm_paths):,} confirmations over {CONFIRM_SECONDS:g} s")
-        d, m, r = self.data, self.monitor, self.report
+        d, m, r = self.data, self.live_monitor, self.report
         paths = d.confirm_paths
         issued_before = m.max_id("issued_pdf")
         approved_before = m.approved(d.main_id)
@@ -1293,7 +1307,7 @@ class Run:
         r.fig("r1_final_pdf", {k: v for k, v in final.items()})
 
     def row2(self) -> None:
-        d, m, r = self.data, self.monitor, self.report
+        d, m, r = self.data, self.live_monitor, self.report
         for n in (5, 50):
             say(f"2. {n} concurrent downloads of a PDF that does not exist yet")
             removed = remove_issued(self.app, d.main_id, self.storage)
@@ -1363,7 +1377,7 @@ class Run:
         outcome = fetch_pdf(self.port, d.main_slug, time.monotonic() + SETTLE_SECONDS)
         if outcome["errors"]:
             raise RuntimeError(f"the PDF is not served before row 3: {outcome['errors'][:2]}")
-        self.monitor.settle(d.main_id, 120)
+        self.live_monitor.settle(d.main_id, 120)
         web = self.procs["web"].pid
         bare = run_load("bare GET /", {"kind": "get", "port": self.bare_port, "path": "/"},
                         self.procs["bare"].pid, duration)
@@ -1411,10 +1425,11 @@ class Run:
                     ratio(phase) >= 0.3 and not phase.errors)
             self._figs(f"r5_{key}", phase, ratio(phase))
 
-        rows_before = self.monitor.max_id("signature")
+        rows_before = self.live_monitor.max_id("signature")
         sign = load("sign-on POST", kind="sign", slug=d.main_slug, run=self.tag,
                     number_base=10_000_000)
-        rows = self.monitor.scalar("SELECT count(*) FROM signature WHERE id > :i", i=rows_before)
+        rows = self.live_monitor.scalar("SELECT count(*) FROM signature WHERE id > :i",
+                                        i=rows_before)
         r.check("6", "sign-on: CPU per request", f"{_n(sign.cpu_ms, 2)} ms", "<= 2.5 ms",
                 sign.cpu_ms <= 2.5)
         r.check("6", "sign-on: req/s vs bare", f"{sign.rate:,.1f} ({ratio(sign):.3f} x)",
@@ -1440,7 +1455,7 @@ class Run:
         r.fig(f"{key}_other_programs_cores", phase.others / phase.duration)
 
     def row7(self, minutes: float) -> None:
-        d, m, r = self.data, self.monitor, self.report
+        d, m, r = self.data, self.live_monitor, self.report
         total = int(STORM_PER_MINUTE * minutes)
         seconds = minutes * 60
         interval = seconds / total
@@ -1561,7 +1576,7 @@ class Run:
             r.fig(f"r7_{key}", value)
 
     def row8_after(self, idle: dict) -> None:
-        d, m, r = self.data, self.monitor, self.report
+        d, m, r = self.data, self.live_monitor, self.report
         say(f"8. memory: rendering the {BIG_NAMES:,}-name statement")
         add_signature(self.app, d.big_id, d.owner_id, f"{self.tag}-big")
         issued_before = m.max_id("issued_pdf")

@@ -49,6 +49,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = "1000000 per hour"
@@ -94,7 +95,7 @@ def prepare_database(env: dict[str, str], signatories: int = 0) -> tuple[str, st
     app = create_app()
     with app.app_context():
         upgrade()
-        session = db.session
+        session = db.session()
         user = accounts.create_user(session, "bench@example.org", "Bench Coordinator",
                                     "bench-password-123")
         session.commit()
@@ -114,6 +115,8 @@ def prepare_database(env: dict[str, str], signatories: int = 0) -> tuple[str, st
 
 
 def _statement_with_signatories(session, user, count: int) -> str:
+    from sqlalchemy import Table
+
     from cosign import drafting, signing
     from cosign.core.names import name_key
     from cosign.models import Signature
@@ -131,7 +134,7 @@ def _statement_with_signatories(session, user, count: int) -> str:
                          country="IQ", status="approved", revision=1,
                          email=f"office@civil-rights-{i}.org",
                          website=f"https://civil-rights-{i}.org"))
-    session.execute(Signature.__table__.insert(), rows)
+    session.execute(cast(Table, Signature.__table__).insert(), rows)
     session.commit()
     return statement.slug
 
@@ -314,7 +317,7 @@ def run_phase(kind: str, port: int, slug: str, server_pid: int, clients: int, pr
     run_id = secrets.token_hex(3)
     server_pids = [server_pid] + _children(server_pid)
     with ctx.Pool(procs) as pool:
-        client_pids = [p.pid for p in pool._pool]  # noqa: SLF001 - for CPU accounting only
+        client_pids = [p.pid for p in pool._pool]  # type: ignore[attr-defined]  # noqa: SLF001 - private, not in typeshed; for CPU accounting only
         pending = pool.map_async(client_process, [
             (kind, port, slug, i, n, start, measure_from, stop, run_id)
             for i, n in enumerate(per_proc)])

@@ -41,7 +41,7 @@ def build_site(app: Flask) -> dict:
     """A coordinator's site with a row of every kind, and a token for every e-mail link."""
     from cosign.extensions import db
 
-    session = db.session
+    session = db.session()
     secret = app.config["SECRET_KEY"]
     links: dict[str, str] = {}
     keep = lambda purpose: lambda *args: links.setdefault(purpose, args[-1])  # noqa: E731
@@ -49,17 +49,18 @@ def build_site(app: Flask) -> dict:
     statement = demo.load(session, PASSWORD)
     demo.open_with_signatories(session, statement)
     owner_id = statement.created_by_id
+    assert owner_id is not None
     demo.add_press_list(session, owner_id)
     waiting = session.query(Signature).filter_by(statement_id=statement.id,
                                                  status="confirmed").all()
     moderation.approve(session, statement, [waiting[0].id], owner_id, secret_key=secret,
                        link_for=lambda purpose, value: value)
-    approved = session.get(Signature, waiting[0].id)
+    approved = session.get_one(Signature, waiting[0].id)
     unconfirmed = signing.sign(session, statement, signing.SignOn(
         organisation="Crawler Union", country="IQ", email="crawl@union.example",
         contact_name="Crawl Contact"), secret_key=secret, link_for=keep("confirm"))
 
-    owner = session.get(User, owner_id)
+    owner = session.get_one(User, owner_id)
     published = make_statement(session, owner, title="A published letter", slug="published-letter")
     signing.open_for_signature(session, published, owner_id, signing.OpenOptions())
     moderation.add(session, published, signing.SignOn(
@@ -77,6 +78,7 @@ def build_site(app: Flask) -> dict:
     session.commit()
     distribution.distribute(session, published.id, "final", app.config)
     issued = pdfs.latest(session, published.id)
+    assert issued is not None
     app.config["COSIGN_SHARE_CARDS"] = True
     cards.refresh(session, published.id, app.config)  # its share card (the worker's job)
     statement.signature_goal = 50  # the public counter with its goal and progress bar
@@ -98,11 +100,13 @@ def build_site(app: Flask) -> dict:
     subscription.subscribe(session, press.ContactData(email="reporter@news.example", name="Rita"),
                            secret_key=secret, link_for=keep("press-confirm"))
     contact = press.by_email(session, "lena.fischer@example.org")
+    assert contact is not None
 
     def signature_token(purpose, signature):
         return make_token(secret, purpose, {"s": signature.id, "e": signature.email})
 
     published_signature = session.query(Signature).filter_by(statement_id=published.id).first()
+    assert published_signature is not None
     site = {
         "email": owner.email,
         "slugs": {
@@ -128,7 +132,7 @@ def build_site(app: Flask) -> dict:
 def variants(rule, site) -> list[dict]:
     """Path values for ``rule``: each statement for <slug> (with its own ids), every file for
     static, every format for exports. An unknown variable fails: a new route needs values."""
-    found = [{}]
+    found: list[dict] = [{}]
     for name in sorted(rule.arguments):
         if name == "slug":
             choices = [{"slug": slug, **ids} for slug, ids in site["slugs"].items()]
