@@ -69,7 +69,7 @@ def check(data: bytes, *, level: str = "A", ua: bool = True) -> list[str]:
 
 
 def _metadata(pdf, *, level: str, ua: bool) -> list[str]:
-    out = []
+    out: list[str] = []
     root = pdf.Root
     if "/Metadata" not in root:
         return ["6.6.2.1: no XMP metadata stream in the catalogue"]
@@ -231,8 +231,8 @@ def _streams(pdf) -> list[str]:
             continue
         if "/F" in obj.stream_dict and obj.stream_dict.get("/Type") != "/EmbeddedFile":
             out.append(f"6.1.7.1: stream {obj.objgen} refers to an external file")
-        filters = obj.stream_dict.get("/Filter")
-        filters = [filters] if isinstance(filters, pikepdf.Name) else list(filters or [])
+        found = obj.stream_dict.get("/Filter")
+        filters = [found] if isinstance(found, pikepdf.Name) else list(found or [])
         if pikepdf.Name("/LZWDecode") in filters:
             out.append(f"6.1.7.2: stream {obj.objgen} uses LZW")
     return out

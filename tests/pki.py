@@ -18,10 +18,14 @@ import datetime as dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from certomancer.registry import PKIArchitecture
 
 ARCH = "cosign-test"
 KEYS = ("root", "interm", "ocsp", "tsa", "tsa-next", "site")
@@ -125,8 +129,8 @@ class TestPki:
 
     url: str  # http://127.0.0.1:PORT
     directory: Path
-    arch: object  # certomancer PKIArchitecture
-    _server: object = None
+    arch: PKIArchitecture
+    _server: BaseWSGIServer | None = None
 
     @property
     def tsa_url(self) -> str:

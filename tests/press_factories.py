@@ -45,13 +45,22 @@ def confirm_token(session, recipient: str) -> str:
         OutboxMessage.kind == "press-confirm", OutboxMessage.recipient == recipient)
         .order_by(OutboxMessage.id.desc())).first()
     assert message is not None, f"no confirmation e-mail to {recipient}"
-    return re.search(r"http://cosign\.test/press(?:/|-)confirm/(\S+)", message.body_text).group(1)
+    link = re.search(r"http://cosign\.test/press(?:/|-)confirm/(\S+)", message.body_text)
+    assert link is not None, f"no confirmation link in the e-mail to {recipient}"
+    return link.group(1)
 
 
 def by_email(session, email: str) -> PressContact | None:
     """The contact with this address as the requests committed it."""
     session.rollback()
     return session.scalar(select(PressContact).where(PressContact.email == email))
+
+
+def contact_by_email(session, email: str) -> PressContact:
+    """The contact with this address, which must exist (as the requests committed it)."""
+    contact = by_email(session, email)
+    assert contact is not None, f"no press contact {email}"
+    return contact
 
 
 def contact_count(session, *where) -> int:

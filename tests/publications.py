@@ -53,7 +53,9 @@ def add_from_the_web(session, statement, owner, name, email, *, approve=True):
                        link_for=links, ip=IP)
     message = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == email)
                               .order_by(OutboxMessage.id.desc())).first()
-    token = re.search(rf"https://cosign\.test/{signing.CONFIRM}/(\S+)", message.body_text).group(1)
+    link = re.search(rf"https://cosign\.test/{signing.CONFIRM}/(\S+)", message.body_text)
+    assert link is not None, f"no confirmation link in the e-mail to {email}"
+    token = link.group(1)
     signing.confirm(session, token, secret_key=SECRET, link_for=links)
     if approve:
         moderation.approve(session, statement, [sig.id], owner.id, secret_key=SECRET,

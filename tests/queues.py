@@ -41,7 +41,7 @@ def scheduled(config, short: str) -> list:
 
 def redis_overrides(request) -> dict:
     """Settings for a test that asked for ``queue_prefix`` (and maybe ``smtp``)."""
-    overrides = {}
+    overrides: dict[str, object] = {}
     if "queue_prefix" in request.fixturenames:
         overrides.update(REDIS_URL=request.getfixturevalue("redis_url"),
                          COSIGN_QUEUE_PREFIX=request.getfixturevalue("queue_prefix"))

@@ -33,11 +33,11 @@ class RedisServer:
             client.close()
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
+        self.proc = proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert wait_until(lambda: self.answers() or self.proc.poll() is not None, 20)
+        assert wait_until(lambda: self.answers() or proc.poll() is not None, 20)
         assert self.proc.poll() is None, "redis-server did not start"
 
     def stop(self) -> None:

@@ -39,7 +39,9 @@ def token_in(session, kind, recipient=None):
     message = session.scalars(query).first()
     purpose = {"signature-confirm": signing.CONFIRM, "signature-approved": signing.WITHDRAW,
                "signature-reconfirm": signing.RECONFIRM}[kind]
-    return re.search(rf"https://cosign\.test/{purpose}/(\S+)", message.body_text).group(1)
+    link = re.search(rf"https://cosign\.test/{purpose}/(\S+)", message.body_text)
+    assert link is not None, f"no {purpose} link in the {kind} e-mail"
+    return link.group(1)
 
 
 def confirmed(session, statement, name, email, **kw):

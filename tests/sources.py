@@ -71,7 +71,7 @@ def module_level_imports(path: Path) -> set[str]:
 
 
 def function_level_imports(path: Path) -> list[ast.stmt]:
-    found = []
+    found: list[ast.stmt] = []
 
     def visit(node: ast.AST, inside: bool) -> None:
         for child in ast.iter_child_nodes(node):

@@ -66,7 +66,8 @@ def append_bytes(pdf: bytes) -> bytes:
 def signed_range(pdf: bytes) -> tuple[int, int, int, int]:
     match = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
     assert match, "no /ByteRange in the PDF"
-    return tuple(int(v) for v in match.groups())
+    start, length, rest, rest_length = (int(v) for v in match.groups())
+    return start, length, rest, rest_length
 
 
 def flip_signed_byte(pdf: bytes) -> bytes:

@@ -88,7 +88,9 @@ def load_config(monkeypatch, **env):
 def test_config_defaults_and_environment(monkeypatch):
     conf = load_config(monkeypatch)
     assert conf["bind"] == ["127.0.0.1:8000"]
-    assert conf["workers"] == os.cpu_count() * 2 + 1
+    cpus = os.cpu_count()
+    assert cpus is not None
+    assert conf["workers"] == cpus * 2 + 1
     assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (60, 30, 5)
     assert conf["logger_class"] == "cosign.accesslog.RedactingLogger"
     assert conf["accesslog"] == "-" and conf["wsgi_app"] == "wsgi:app"

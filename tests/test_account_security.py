@@ -181,7 +181,9 @@ def test_reset_by_mail_over_smtp(app, client, session, smtp):
     [mail] = sink.emails()
     assert mail["To"] == "nadia@example.org"
     text = mail.get_body(("plain",)).get_content()
-    link = re.search(r"http://cosign\.test(/login/reset/\S+)", text).group(1)
+    found = re.search(r"http://cosign\.test(/login/reset/\S+)", text)
+    assert found is not None, "no reset link in the e-mail"
+    link = found.group(1)
 
     # opening the link (or a mail scanner fetching it) changes nothing
     before = reload(session, user).password_hash
@@ -243,7 +245,9 @@ def setup_second_factor(client, session, user, frozen_clock) -> tuple[str, list[
     assert client.post("/account/two-step/start").status_code == 302
     first = client.get("/account/two-step/setup").get_data(as_text=True)
     second = client.get("/account/two-step/setup").get_data(as_text=True)
-    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', first).group(1)
+    found = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', first)
+    assert found is not None, "no secret on the set-up page"
+    secret = found.group(1)
     assert secret in second  # GET shows, it does not make a new secret
     assert "<svg" in first and "<title>QR code for your authenticator app</title>" in first
     assert not second_factor.is_enabled(reload(session, user))

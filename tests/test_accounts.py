@@ -13,9 +13,8 @@ def test_create_and_authenticate(session):
     assert user.email == "coordinator@example.org" and user.name == "Nadia Aziz"
     assert user.password_hash.startswith("scrypt:")
     assert "a long password" not in user.password_hash
-    assert (
-        accounts.authenticate(session, "COORDINATOR@example.org", "a long password").id == user.id
-    )
+    found = accounts.authenticate(session, "COORDINATOR@example.org", "a long password")
+    assert found is not None and found.id == user.id
     assert accounts.authenticate(session, "coordinator@example.org", "wrong password") is None
     assert accounts.authenticate(session, "nobody@example.org", "a long password") is None
     assert user.last_login_at is not None
@@ -65,7 +64,8 @@ def test_change_password_ends_other_sessions_and_is_audited(session):
     accounts.change_password(session, user, PASSWORD, NEW)
     assert user.session_epoch == epoch + 1 and user.password_changed_at is not None
     assert not accounts.session_valid(user, epoch)
-    assert accounts.authenticate(session, user.email, NEW).id == user.id
+    found = accounts.authenticate(session, user.email, NEW)
+    assert found is not None and found.id == user.id
     assert accounts.authenticate(session, user.email, PASSWORD) is None
     assert actions(session, user.id) == ["password-changed", "login-failed"]
     # no password in the audit log, in any form

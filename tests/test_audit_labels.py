@@ -71,7 +71,7 @@ def test_every_label_is_translated(language):
     with path.open("rb") as f:
         catalogue = read_po(f)
     missing = [label.text for _action, label in _labels()
-               if not (catalogue.get(label.text) and catalogue.get(label.text).string)]
+               if not ((message := catalogue.get(label.text)) and message.string)]
     assert missing == []
 
 

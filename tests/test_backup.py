@@ -79,8 +79,9 @@ def test_backup_while_writing_then_restore_finds_every_signature(app, session, r
         committed[signature.id] = signature.name
     statement_id = statement.id
     session.rollback()  # end this session's transaction: the writer below needs the write lock
-    lock, stop, errors, started = threading.Lock(), threading.Event(), [], threading.Event()
-    after_backup_began = []
+    lock, stop, started = threading.Lock(), threading.Event(), threading.Event()
+    errors: list[Exception] = []
+    after_backup_began: list[int] = []
 
     def writer():
         n = 1000

@@ -40,7 +40,8 @@ def test_only_published_statements_are_in_the_catalogue(session, frozen_clock):
     assert [e.statement.slug for e in page.entries] == [statement.slug]
     assert page.entries[0].signatory_count == 3
     assert page.total == 1 and page.pages == 1
-    assert catalogue.published(session, statement.slug).id == statement.id
+    listed = catalogue.published(session, statement.slug)
+    assert listed is not None and listed.id == statement.id
     for other in hidden.values():
         assert catalogue.published(session, other.slug) is None
     assert catalogue.published(session, "no-such-statement") is None
@@ -119,7 +120,7 @@ def test_detail_and_correction(session, frozen_clock):
                              base_revision=1, secret_key=SECRET, link_for=links)
     found = catalogue.detail(session, statement)
     assert found.revision.number == 2 and "five reporters" in found.revision.body
-    assert found.correction.corrected_at == frozen_clock.now
+    assert found.correction is not None and found.correction.corrected_at == frozen_clock.now
     [entry] = catalogue.newest(session)
     assert entry.corrected_at == frozen_clock.now and entry.updated_at == frozen_clock.now
 
@@ -158,7 +159,9 @@ def test_contact_columns_are_never_selected(session, frozen_clock):
     try:
         catalogue.published_page(session)
         catalogue.newest(session)
-        catalogue.detail(session, catalogue.published(session, statement.slug))
+        listed = catalogue.published(session, statement.slug)
+        assert listed is not None
+        catalogue.detail(session, listed)
         listing.build(session, statement.id).api_csv()
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -135,9 +136,9 @@ def test_certify_and_validate_intact(plain_pdf, certified, keys):
 
 def test_certification_dictionary(certified):
     from pypdf import PdfReader
-
     reader = PdfReader(BytesIO(certified))
-    sig_field = next(f for f in reader.trailer["/Root"]["/AcroForm"]["/Fields"]
+    root: Any = reader.trailer["/Root"]  # walked by name: pypdf types each step PdfObject
+    sig_field = next(f for f in root["/AcroForm"]["/Fields"]
                      if f.get_object()["/T"] == "cosign").get_object()
     sig = sig_field["/V"].get_object()
     assert sig["/SubFilter"] == "/ETSI.CAdES.detached"
@@ -145,7 +146,7 @@ def test_certification_dictionary(certified):
     transform = sig["/Reference"][0].get_object()
     assert transform["/TransformMethod"] == "/DocMDP"
     assert transform["/TransformParams"]["/P"] == 1  # no changes allowed
-    assert "/DocMDP" in reader.trailer["/Root"]["/Perms"]
+    assert "/DocMDP" in root["/Perms"]
 
 
 def test_certify_refuses_signed_pdf(certified, keys):

@@ -64,7 +64,8 @@ def test_sqlite_pragmas(sqlite_app):
         with db.engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
-            assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+            busy_timeout = conn.execute(text("PRAGMA busy_timeout")).scalar()
+            assert busy_timeout is not None and busy_timeout >= 5000
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
@@ -89,7 +90,7 @@ def test_sqlite_read_then_write_transactions_do_not_fail_under_concurrency(sqlit
                 time.sleep(0.05)
                 db.session.add(User(email=f"u{n}@example.org", name=f"U{n}", password_hash="x"))
                 db.session.commit()
-                assert taken >= 0
+                assert taken is not None and taken >= 0
             except Exception as exc:  # noqa: BLE001 - the test reports every failure
                 errors.append(exc)
 

@@ -13,7 +13,9 @@ from tests.factories import make_user
 
 
 def sqlite_path(db_url: str) -> str:
-    return sa.make_url(db_url).database
+    path = sa.make_url(db_url).database
+    assert path is not None, db_url
+    return path
 
 
 def can_take_the_write_lock(path: str) -> bool:

@@ -22,7 +22,9 @@ def test_the_credentials_live_in_the_instance_folder():
 
 def test_an_empty_site_gets_the_demo_and_a_working_private_login(session, tmp_path):
     path = tmp_path / "instance" / "demo-login.txt"
-    email, password, created = demo.load_if_empty(session, path)
+    loaded = demo.load_if_empty(session, path)
+    assert loaded is not None
+    email, password, created = loaded
     assert created and email == demo.COORDINATOR[0] and len(password) >= 12
     assert path.read_text() == f"{email} {password}\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -48,7 +50,9 @@ def test_an_empty_site_gets_the_demo_and_a_working_private_login(session, tmp_pa
 
 def test_it_is_loaded_once(session, tmp_path):
     path = tmp_path / "demo-login.txt"
-    email, password, _created = demo.load_if_empty(session, path)
+    loaded = demo.load_if_empty(session, path)
+    assert loaded is not None
+    email, password, _created = loaded
     before = counts(session)
     assert demo.load_if_empty(session, path) == (email, password, False)
     assert counts(session) == before

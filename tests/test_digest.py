@@ -2,6 +2,7 @@
 sweep through the outbox to a real SMTP server (aiosmtpd on loopback), on SQLite and PostgreSQL.
 The clock is moved by hand (``frozen_clock``)."""
 import re
+from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select
@@ -47,7 +48,7 @@ def body(message, kind="plain"):
 
 
 def by_recipient(sink):
-    found = {}
+    found: dict[str, list[EmailMessage]] = {}
     for message in digests(sink):
         found.setdefault(message["To"], []).append(message)
     return found
@@ -159,7 +160,8 @@ def test_two_sweeps_at_once_send_one_digest(session, team, frozen_clock):
     session.rollback()
     # the slower sweep reaches its write with what it had read: the mark has moved
     assert digest.send(session, statement.id, config) == 0
-    assert stale.mark is None and session.get(Statement, statement.id).digest_sent_at is not None
+    assert stale is not None and stale.mark is None
+    assert session.get(Statement, statement.id).digest_sent_at is not None
 
 
 def test_language_and_time_zone_follow_each_account(session, team, smtp, frozen_clock,

@@ -38,7 +38,9 @@ def token(session, kind, recipient):
     message = session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == kind, OutboxMessage.recipient == recipient)
         .order_by(OutboxMessage.id.desc())).first()
-    return re.search(rf"https://cosign\.test/{PURPOSES[kind]}/(\S+)", message.body_text).group(1)
+    link = re.search(rf"https://cosign\.test/{PURPOSES[kind]}/(\S+)", message.body_text)
+    assert link is not None, f"no link in the {kind} e-mail to {recipient}"
+    return link.group(1)
 
 
 def signature(session, statement, owner, name, status, *, email, ip=None, honeypot=False, **kw):

@@ -178,7 +178,8 @@ def test_a_claimed_message_is_not_sent_twice(session, app, smtp):
     session.info.pop("cosign.new_mail", None)
     session.commit()
     assert mail._claim(session, message.id)
-    assert mail.deliver(session, message.id, app.config).sent_at is None  # claimed elsewhere
+    delivered = mail.deliver(session, message.id, app.config)
+    assert delivered is not None and delivered.sent_at is None  # claimed elsewhere
     assert sink.messages == []
 
 

@@ -3,6 +3,7 @@ desk's filters (search, newest_id, matching), approve/reject and bulk decisions,
 duplicates, "possibly the same", added and imported signatures, the timeline, the PDF layout
 and lead signatories."""
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -320,9 +321,11 @@ def test_pdf_layout_takes_only_the_offered_choices(session, opened):
                               grouping="country", order="signed")
     assert (statement.pdf_page_size, statement.pdf_columns, statement.pdf_grouping,
             statement.pdf_order) == ("Letter", 3, "country", "signed")
-    for bad in [dict(page_size="A3"), dict(columns=4), dict(grouping="city"),
-                dict(order="random")]:
-        choice = {**dict(page_size="A4", columns=2, grouping="none", order="alphabetical"), **bad}
+    bad_choices: list[dict[str, Any]] = [dict(page_size="A3"), dict(columns=4),
+                                         dict(grouping="city"), dict(order="random")]
+    for bad in bad_choices:
+        choice: dict[str, Any] = {
+            **dict(page_size="A4", columns=2, grouping="none", order="alphabetical"), **bad}
         with pytest.raises(signing.SigningError, match="offered layouts"):
             moderation.set_pdf_layout(session, statement, owner.id, **choice)
     assert statement.pdf_page_size == "Letter"

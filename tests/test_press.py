@@ -5,7 +5,7 @@ from sqlalchemy import select
 from cosign import press
 from cosign.models import AuditEvent
 from tests.factories import make_user
-from tests.press_factories import by_email, contact_count, make_contact
+from tests.press_factories import by_email, contact_by_email, contact_count, make_contact
 from tests.sources import PACKAGE, imports
 
 
@@ -84,7 +84,7 @@ def test_duplicate_address_is_refused_whatever_its_case(session):
         press.add(session, data("ANA@example.org", name="Second"), user.id)
     assert info.value.field == "email" and "already on the press list" in str(info.value)
     assert contact_count(session) == 1
-    assert by_email(session, "ana@example.org").name == "First"
+    assert contact_by_email(session, "ana@example.org").name == "First"
 
 
 def test_unsubscribed_address_cannot_be_added_or_edited_back(session, frozen_clock):
@@ -100,9 +100,9 @@ def test_unsubscribed_address_cannot_be_added_or_edited_back(session, frozen_clo
             attempt()
         assert "unsubscribed on 2026-11-01; only they can subscribe again" in str(info.value)
         assert info.value.field == "email"
-    assert by_email(session, "gone@example.org").status == "unsubscribed"
-    assert by_email(session, "gone@example.org").name != "New"
-    assert by_email(session, "other@example.org").status == "active"
+    assert contact_by_email(session, "gone@example.org").status == "unsubscribed"
+    assert contact_by_email(session, "gone@example.org").name != "New"
+    assert contact_by_email(session, "other@example.org").status == "active"
 
 
 def test_update_changes_details_not_status(session):
@@ -110,7 +110,7 @@ def test_update_changes_details_not_status(session):
     pending = make_contact(session, user, status="pending", email="p@example.org")
     taken = make_contact(session, user, email="taken@example.org")
     press.update(session, pending.id, data("P2@example.org", name="Pat", tags="Kurds"), user.id)
-    contact = by_email(session, "p2@example.org")
+    contact = contact_by_email(session, "p2@example.org")
     assert (contact.name, contact.tags, contact.status) == ("Pat", "kurds", "pending")
     with pytest.raises(press.PressError):
         press.update(session, contact.id, data("taken@example.org"), user.id)

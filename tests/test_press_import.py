@@ -5,7 +5,7 @@ from sqlalchemy import select
 from cosign import press_import
 from cosign.models import AuditEvent
 from tests.factories import make_user
-from tests.press_factories import by_email, contact_count, make_contact
+from tests.press_factories import contact_by_email, contact_count, make_contact
 
 GOOD = (b"name,outlet,email,language,tags,phone\n"
         b"Ana,The Daily,ana@example.org,en,\"Iraq, human rights\",123\n"
@@ -117,7 +117,8 @@ def test_import_adds_and_updates(session):
                            status="pending", tags="kurds")
     plan = press_import.import_csv(session, GOOD, filename="list.csv", actor_id=user.id)
     assert (plan.count("new"), plan.count("updated")) == (1, 1)
-    ana, ben = by_email(session, "ana@example.org"), by_email(session, "ben@example.org")
+    ana = contact_by_email(session, "ana@example.org")
+    ben = contact_by_email(session, "ben@example.org")
     assert (ana.id, ana.outlet, ana.tags, ana.status) == (
         pending.id, "The Daily", "human rights,iraq", "pending")  # status is not the file's
     assert (ben.name, ben.outlet, ben.language, ben.tags, ben.status, ben.source) == (
@@ -125,7 +126,7 @@ def test_import_adds_and_updates(session):
     # empty cells and absent columns leave stored values alone
     press_import.import_csv(session, b"email,outlet,name\nana@example.org,,\n", filename="b.csv",
                      actor_id=user.id)
-    assert by_email(session, "ana@example.org").outlet == "The Daily"
+    assert contact_by_email(session, "ana@example.org").outlet == "The Daily"
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "press-imported")
                             .order_by(AuditEvent.id)).first()
     assert event.detail == {"file": "list.csv", "added": 1, "updated": 1}

@@ -15,6 +15,7 @@ import io
 import re
 import time
 import unicodedata
+from collections.abc import Iterable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -51,6 +52,15 @@ EARLIER_V2 = sorted(set(V2) - set(RECONFIRMED))
 EARLIER_V1 = sorted(set(V1) - set(RECONFIRMED))
 
 
+def sorted_names(names: Iterable[str | None]) -> list[str]:
+    """The names in order; each must be a printed one (a listing's entry has None if withheld)."""
+    printed = []
+    for name in names:
+        assert name is not None, "a withheld name among names that are printed"
+        printed.append(name)
+    return sorted(printed)
+
+
 def flat(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
@@ -74,7 +84,7 @@ def test_only_signatories_of_the_current_version_are_counted(session, policy):
     assert counts.not_reconfirmed == 9  # the setting changes what is shown, not the facts
 
     public = listing.build(session, statement.id)
-    assert public.total == 3 and sorted(e.name for e in public.entries) == CURRENT
+    assert public.total == 3 and sorted_names(e.name for e in public.entries) == CURRENT
     assert {e.revision for e in public.entries} == {3}
     snapshot = pdfs.read_snapshot(session, statement.id, {"COSIGN_STORAGE_DIR": "/nonexistent"})
     assert sorted(s.name for s in snapshot.signatories) == CURRENT
@@ -83,7 +93,8 @@ def test_only_signatories_of_the_current_version_are_counted(session, policy):
         assert snapshot.document.earlier == ()
         return
     digests = hashes(session, statement)
-    assert [(g.version, g.sha256, sorted(e.name for e in g.entries)) for g in public.earlier] \
+    assert [(g.version, g.sha256, sorted_names(e.name for e in g.entries))
+            for g in public.earlier] \
         == [(2, digests[2], EARLIER_V2), (1, digests[1], EARLIER_V1)]
     assert public.earlier_total == 9 and public.total == 3
     assert [(g.version, g.text_sha256, sorted(s.name for s in g.signatories))
@@ -178,6 +189,7 @@ def test_the_pdf_counts_this_version_and_heads_each_earlier_section(session, app
     assert section_2 < withheld < section_1  # signed version 2 only
     assert "Hidden Teachers" not in text and "Private Contact" not in text
     meta = PdfReader(io.BytesIO(pdfs.file_path(app.config, issued).read_bytes())).xmp_metadata
+    assert meta is not None and meta.dc_description is not None
     assert "text version 3, signed by 3 signatories" in meta.dc_description["x-default"]
 
 
@@ -409,7 +421,8 @@ def test_every_printed_name_signed_the_printed_text(app, session, owner, steps, 
     signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
     if policy == "omit":
         publishing.set_earlier_signers(session, statement, owner.id, "omit")
-    statement_id, made, versions = statement.id, [], 1
+    statement_id, versions = statement.id, 1
+    made: list[int] = []
     snapshots = []
     for action, n in steps + [("issue", 0)]:
         statement = session.get(Statement, statement_id)
@@ -448,7 +461,7 @@ def test_every_printed_name_signed_the_printed_text(app, session, owner, steps, 
                                                        Signature.status == "approved")).all()
     current = sorted(s.public_name for s in approved if s.revision == statement.signed_revision)
     assert sorted(s.name for s in last.signatories) == current
-    earlier = {}
+    earlier: dict[int, list[str]] = {}
     for s in approved:
         if s.revision != statement.signed_revision:
             earlier.setdefault(s.revision, []).append(s.public_name)

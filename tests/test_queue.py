@@ -64,7 +64,7 @@ def test_without_redis_jobs_run_inline_and_nothing_is_queued(session, app, monke
     monkeypatch.setattr(queue, "enqueue", lambda *a, **k: pytest.fail("queued without REDIS_URL"))
     monkeypatch.setattr(queue, "schedule_render",
                         lambda *a, **k: pytest.fail("queued without REDIS_URL"))
-    ran = []
+    ran: list[int] = []
     owner = make_user(session)
     statement = make_statement(session, owner)
     jobs.after_commit(session, ran.append, statement.id)
@@ -126,7 +126,7 @@ def test_mail_a_person_waits_for_goes_to_the_front_of_the_mail_queue(session, ap
     assert [job.args[0] for job in waiting(app.config, "mail")] == [invited, *press_ids]
 
 def test_after_commit_jobs_are_queued_not_run(session, app, queue_prefix):
-    ran = []
+    ran: list[int] = []
     owner = make_user(session)
     statement = make_statement(session, owner)
     jobs.after_commit(session, jobs.distribute, statement.id, "final")
@@ -239,8 +239,8 @@ def test_twenty_approvals_from_four_app_instances_give_one_render(
         try:
             with server.app_context():
                 barrier.wait(timeout=30)
-                statement = db.session.get(Statement, statement_id)
-                moderation.approve(db.session, statement, [signature_id], owner_id,
+                statement = db.session.get_one(Statement, statement_id)
+                moderation.approve(db.session(), statement, [signature_id], owner_id,
                                    secret_key="x", link_for=lambda p, v: v)
                 db.session.remove()
         except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below

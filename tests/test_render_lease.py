@@ -6,6 +6,7 @@ test needs a render to be "in progress" for as long as it likes.
 """
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import func, select
@@ -58,7 +60,7 @@ def render_in_thread(app, statement_id: int, render, results: list) -> threading
     def target():
         with app.app_context(), jobs.job_context(app):
             try:
-                issued = pdfs.render_wanted(db.session, statement_id, app.config, render=render)
+                issued = pdfs.render_wanted(db.session(), statement_id, app.config, render=render)
                 results.append(None if issued is None else
                                (issued.signatory_count, issued.listing_version))
             except Exception as exc:  # noqa: BLE001  (any failure in the thread: the test reports it)
@@ -77,7 +79,8 @@ def test_sign_ons_confirmations_and_approvals_commit_while_a_render_runs(app, se
     statement, owner = opened
     statement_id = statement.id
     session.rollback()
-    render, results = Blocking(), []
+    render = Blocking()
+    results: list[Any] = []
     thread = render_in_thread(app, statement_id, render, results)
     assert render.started.wait(60)
     # the render is in progress: writers must not wait for it (SQLite's busy timeout is
@@ -104,7 +107,7 @@ def test_sign_ons_confirmations_and_approvals_commit_while_a_render_runs(app, se
     assert statement.listing_version > version
     session.rollback()
     second = pdfs.render_wanted(session, statement_id, app.config)
-    assert second.signatory_count == 3
+    assert second is not None and second.signatory_count == 3
     session.expire_all()
     assert session.get(Statement, statement_id).pdf_wanted_at is None
 
@@ -113,7 +116,8 @@ def test_concurrent_renders_of_one_statement_coalesce(app, session, opened):
     statement, _owner = opened
     statement_id = statement.id
     session.rollback()
-    render, results = Blocking(), []
+    render = Blocking()
+    results: list[Any] = []
     threads = [render_in_thread(app, statement_id, render, results) for _ in range(4)]
     assert render.started.wait(60)
     # the three others find the lease taken and return at once
@@ -220,10 +224,11 @@ def test_kill_9_of_the_worker_leaves_no_render_process(app, db_url, tmp_path):
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "cosign",
                                "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, start_new_session=True)
+    stderr = cast(io.BufferedReader, worker.stderr)  # stderr=PIPE: typeshed says IO[bytes]
     try:
         # the pool's spawn children (plus multiprocessing's resource tracker)
         assert wait_until(lambda: len(_children(worker.pid)) >= 3, 120), \
-            worker.stderr.read1().decode() if worker.poll() is not None else "no pool"
+            stderr.read1().decode() if worker.poll() is not None else "no pool"
         pool = _children(worker.pid)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(30)

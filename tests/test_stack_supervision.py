@@ -22,6 +22,7 @@ def _load_stack_module():
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "stack.py")
+    assert spec is not None and spec.loader is not None, "scripts/stack.py is missing"
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look the module up by name
     spec.loader.exec_module(module)

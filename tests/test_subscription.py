@@ -9,6 +9,7 @@ from tests.press_factories import (
     SECRET,
     by_email,
     confirm_token,
+    contact_by_email,
     contact_count,
     links,
     mail_count,
@@ -23,7 +24,7 @@ def subscribe(session, email="ana@example.org", honeypot=False, **kw):
 
 def test_subscribe_then_confirm(session):
     subscribe(session, "Jo@Example.org", name="Jo", outlet="Wire", tags="Iraq")
-    contact = by_email(session, "jo@example.org")
+    contact = contact_by_email(session, "jo@example.org")
     assert (contact.status, contact.source, contact.tags) == ("pending", "subscribe", "iraq")
     assert press.recipients(session, "all") == []
     token = confirm_token(session, "jo@example.org")
@@ -38,7 +39,7 @@ def test_subscribe_answers_every_state_without_harm(session):
     make_contact(session, user, email="active@example.org", name="Kept")
     subscribe(session, "active@example.org", name="Changed")
     assert mail_count(session, "active@example.org") == 0
-    assert by_email(session, "active@example.org").name == "Kept"
+    assert contact_by_email(session, "active@example.org").name == "Kept"
 
     subscribe(session, "pending@example.org")
     subscribe(session, "pending@example.org", name="Second try")
@@ -58,10 +59,10 @@ def test_subscribe_answers_every_state_without_harm(session):
 def test_an_unsubscribed_journalist_can_subscribe_again_and_must_confirm(session):
     gone = make_contact(session, email="gone@example.org", status="unsubscribed")
     subscribe(session, "gone@example.org", name="Back")
-    contact = by_email(session, "gone@example.org")
+    contact = contact_by_email(session, "gone@example.org")
     assert contact.status == "pending" and contact.name == "Back"
     subscription.confirm(session, confirm_token(session, "gone@example.org"), secret_key=SECRET)
-    contact = by_email(session, "gone@example.org")
+    contact = contact_by_email(session, "gone@example.org")
     assert contact.id == gone.id and contact.status == "active"
     assert contact.unsubscribed_at is None
 
@@ -72,35 +73,35 @@ def test_confirmation_links_that_do_not_work(session):
     with pytest.raises(subscription.LinkExpired):
         subscription.confirm(session, token, secret_key=SECRET, max_age=-1)
     for bad in (token[:-3] + "abc", "garbage",
-                press.unsubscribe_token(SECRET, by_email(session, "jo@example.org"))):
+                press.unsubscribe_token(SECRET, contact_by_email(session, "jo@example.org"))):
         with pytest.raises(subscription.LinkInvalid):
             subscription.confirm(session, bad, secret_key=SECRET)
     with pytest.raises(subscription.LinkInvalid):
         subscription.confirm(session, token, secret_key="another-secret")
-    assert by_email(session, "jo@example.org").status == "pending"
+    assert contact_by_email(session, "jo@example.org").status == "pending"
 
 
 def test_a_confirmation_link_does_not_undo_a_later_unsubscription(session):
     subscribe(session, "jo@example.org")
     token = confirm_token(session, "jo@example.org")
-    contact = by_email(session, "jo@example.org")
+    contact = contact_by_email(session, "jo@example.org")
     subscription.unsubscribe(session, press.unsubscribe_token(SECRET, contact), secret_key=SECRET)
     with pytest.raises(press.PressError):
         subscription.confirm(session, token, secret_key=SECRET)
-    assert by_email(session, "jo@example.org").status == "unsubscribed"
+    assert contact_by_email(session, "jo@example.org").status == "unsubscribed"
 
 
 def test_unsubscribe_and_undo(session, frozen_clock):
     contact = make_contact(session, email="jo@example.org", tags="iraq")
     token = press.unsubscribe_token(SECRET, contact)
     assert subscription.unsubscribe(session, token, secret_key=SECRET) == (contact, True)
-    contact = by_email(session, "jo@example.org")
+    contact = contact_by_email(session, "jo@example.org")
     assert contact.status == "unsubscribed" and contact.unsubscribed_at == frozen_clock.now
     assert subscription.unsubscribe(session, token, secret_key=SECRET)[1] is False  # twice is fine
     assert press.recipients(session, "all") == [] and press.all_tags(session) == []
     frozen_clock.advance(minutes=1)
     assert subscription.resubscribe(session, token, secret_key=SECRET)[1] is True
-    contact = by_email(session, "jo@example.org")
+    contact = contact_by_email(session, "jo@example.org")
     assert contact.status == "active" and contact.unsubscribed_at is None
     assert subscription.resubscribe(session, token, secret_key=SECRET)[1] is False
     actions = session.scalars(select(AuditEvent.action).where(
@@ -119,7 +120,7 @@ def test_unsubscribe_tokens_are_bound_to_contact_and_address(session):
         subscription.unsubscribe(session, confirm_like, secret_key=SECRET)
     press.update(session, contact.id, press.ContactData("jo.new@example.org"), user.id)
     assert subscription.unsubscribe(session, token, secret_key=SECRET) == (None, False)
-    assert by_email(session, "jo.new@example.org").status == "active"
+    assert contact_by_email(session, "jo.new@example.org").status == "active"
     press.remove(session, contact.id, user.id)
     assert subscription.unsubscribe(session, token, secret_key=SECRET) == (None, False)
     assert subscription.resubscribe(session, token, secret_key=SECRET) == (None, False)
@@ -138,5 +139,5 @@ def test_reading_a_confirmation_link_changes_nothing(session):
         with pytest.raises(subscription.LinkInvalid):
             subscription.read_confirmation(session, bad, secret_key=SECRET)
     session.expire_all()
-    assert by_email(session, "jo@example.org").status == "pending"
+    assert contact_by_email(session, "jo@example.org").status == "pending"
     assert session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) == events

@@ -5,10 +5,12 @@ import datetime as dt
 import email
 import re
 import time
+from typing import cast
 
 import pdfplumber
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 from sqlalchemy import func, select
 
 from cosign import distribution, drafting, moderation, pdfs, publishing, signing, translating
@@ -332,7 +334,8 @@ def test_each_language_has_its_own_pdf_and_code_with_the_same_list(app, client, 
              for p in issued}
     for language, path in files.items():
         reader = PdfReader(path)
-        assert reader.trailer["/Root"]["/Lang"] == language
+        root = cast(DictionaryObject, reader.trailer["/Root"])  # pypdf types it PdfObject
+        assert root["/Lang"] == language
     with pdfplumber.open(files["fr"]) as document:
         first = document.pages[0].extract_text()
     assert "Traduction du texte faisant foi, rédigé en arabe, version 1" in first

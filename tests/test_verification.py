@@ -34,7 +34,8 @@ def test_an_uncertified_issued_pdf_is_vouched_for_by_the_records(app, session):
     issued, data = issue(app, session)
     assert not issued.certified
     check = verification.check_file(session, data, app.config)
-    assert check.ok and check.issued.id == issued.id and check.size == len(data)
+    assert check.ok and check.issued is not None and check.issued.id == issued.id
+    assert check.size == len(data)
     assert check.verdict is None and not check.cert_configured and not check.earlier_copy
     lines = check.lines()
     assert lines[0] == f"File: {len(data)} bytes, SHA-256 {check.sha256}"
@@ -58,13 +59,13 @@ def test_a_certified_pdf_passes_with_the_sites_certificate_only(app, session, ke
     issued, data = issue(app, session)
     assert issued.certified
     check = verification.check_file(session, data, app.config)
-    assert check.ok and check.cert_configured and check.verdict.ok
+    assert check.ok and check.cert_configured and check.verdict is not None and check.verdict.ok
     assert any(line.startswith("Certification: VALID: certified by cosign.test")
                for line in check.lines())
     replaced = {**app.config, "COSIGN_SIGNING_CERT": str(other_keys[1])}  # the key was replaced
     check = verification.check_file(session, data, replaced)
     assert check.issued is not None and check.certification_required
-    assert not check.verdict.ok and not check.ok
+    assert check.verdict is not None and not check.verdict.ok and not check.ok
     assert check.lines()[-1].startswith("Result: NOT GENUINE - the bytes match an issued PDF")
     missing = {**app.config, "COSIGN_SIGNING_CERT": str(cert) + ".missing"}
     check = verification.check_file(session, data, missing)

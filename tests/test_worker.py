@@ -88,7 +88,7 @@ def test_publication_press_distribution_and_its_mail_go_through_the_worker(
     assert delivered.rcpt_tos == ["desk@news.example"]
     parsed = email.message_from_bytes(delivered.content, policy=email.policy.default)
     attachments = [part.get_filename() for part in parsed.iter_attachments()]
-    assert len(attachments) == 1 and attachments[0].endswith(".pdf")
+    assert len(attachments) == 1 and attachments[0] is not None and attachments[0].endswith(".pdf")
     assert session.scalar(select(PressDelivery.email)) == "desk@news.example"
 
 

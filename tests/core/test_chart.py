@@ -2,6 +2,7 @@
 
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -211,7 +212,7 @@ def test_output_is_deterministic() -> None:
 @pytest.mark.parametrize(
     "kwargs", [{"width": 50}, {"height": 10}],
 )
-def test_rejects_tiny_charts(kwargs: dict[str, int]) -> None:
+def test_rejects_tiny_charts(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         timeline_svg(_days([1]), title="t", label_total="1", **kwargs)
 

@@ -60,7 +60,8 @@ def test_of_two_matches_for_one_reason_the_earlier_wins():
     for existing in (listed("HRW", "Hum Rights Watch"), listed("Hum Rights Watch", "HRW"),
                      listed("Human Rigts Watch", "Human Rights Wtch")):
         assert Index(existing).best(human) == linear_best_match(human, existing)
-        assert Index(existing).best(human).id == 1
+        best = Index(existing).best(human)
+        assert best is not None and best.id == 1
     hrw = Entry(0, "HRW", name_key("HRW"))
     existing = listed("Human Rights Watch", "Hum Rights Watch", "Human Rights Watch Iraq")
     assert Index(existing).best(hrw) == linear_best_match(hrw, existing) == (1, "abbreviation")

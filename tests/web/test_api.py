@@ -3,6 +3,7 @@ says."""
 
 import csv
 import io
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -290,8 +291,8 @@ def test_html_pages_keep_their_own_errors(client):
 def test_the_contract_catches_what_the_document_does_not_allow(contract):
     from jsonschema import ValidationError
 
-    good = {"statements": [], "pagination": {"page": 1, "per_page": 20, "total": 0, "pages": 0,
-                                             "next": None, "prev": None}}
+    good: dict[str, Any] = {"statements": [], "pagination": {
+        "page": 1, "per_page": 20, "total": 0, "pages": 0, "next": None, "prev": None}}
     schema = pointer("paths", "/statements", "get", "responses", "200", "content",
                      "application/json", "schema")
     contract.validate(good, schema)

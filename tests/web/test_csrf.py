@@ -65,7 +65,12 @@ def test_invitation_accept_without_token_is_refused(client, session):
     from cosign.models import Membership
 
     member = session.scalar(select(Membership))
-    links = []
+    links: list[str] = []
+
+    def keep(link: str) -> str:
+        links.append(link)
+        return link
+
     membership.invite(
         session,
         statement,
@@ -73,7 +78,7 @@ def test_invitation_accept_without_token_is_refused(client, session):
         "new@example.org",
         "editor",
         secret_key="test-secret-key-not-for-production",
-        link_for=lambda t: links.append(t) or t,
+        link_for=keep,
     )
     before = snapshot(session)
     response = client.post(f"/invitation/{links[0]}", data={

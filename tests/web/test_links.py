@@ -43,6 +43,12 @@ def latest(session, email=None):
     return session.scalars(query).first()
 
 
+def csrf_token_in(page: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
 def snapshot(session):
     """Everything a link could change."""
     session.expire_all()
@@ -219,7 +225,9 @@ def test_resend_form(app, client, session, statement, frozen_clock):
         OutboxMessage.kind == "signature-confirm")).all()
     assert confirms == ["hana@kwu.example.org"] * 2  # none to the unknown address
     message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
-    link = re.search(r"(/confirm/\S+)", message.body_text).group(1)
+    found = re.search(r"(/confirm/\S+)", message.body_text)
+    assert found is not None, "no confirmation link in the e-mail"
+    link = found.group(1)
     assert client.post(link).status_code == 200 and latest(session).status == "confirmed"
 
 
@@ -266,12 +274,12 @@ class TestWithCsrf:
 
     def test_the_button_needs_its_token(self, app, client, session, statement):
         page = client.get(f"/s/{statement.slug}/sign").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        csrf = csrf_token_in(page)
         client.post(f"/s/{statement.slug}/sign", data=form(csrf_token=csrf))
         link = f"/confirm/{token(app, signing.CONFIRM, latest(session))}"
         assert client.post(link).status_code == 400
         assert latest(session).status == "unconfirmed"
         page = client.get(link).get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        csrf = csrf_token_in(page)
         assert client.post(link, data={"csrf_token": csrf}).status_code == 200
         assert latest(session).status == "confirmed"

@@ -43,7 +43,9 @@ def confirm(session, email):
     message = session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == "signature-confirm", OutboxMessage.recipient == email)
         .order_by(OutboxMessage.id.desc())).first()
-    token = re.search(r"/confirm/(\S+)", message.body_text).group(1)
+    link = re.search(r"/confirm/(\S+)", message.body_text)
+    assert link is not None, f"no confirmation link in the e-mail to {email}"
+    token = link.group(1)
     return signing.confirm(session, token, secret_key=SECRET, link_for=links)[0]
 
 

@@ -207,7 +207,9 @@ def test_import_preview_then_confirm(desk, session, user):
     assert preview.status_code == 200
     assert "1 new, 1 updated, 0 unchanged" in html and "ana@example.org" in html
     assert contact_count(session) == 1  # a preview stores nothing
-    content = re.search(r'name="content" type="hidden" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="content" type="hidden" value="([^"]+)"', html)
+    assert found is not None, "no import content on the preview"
+    content = found.group(1)
     done = desk.post("/desk/press/import", data={"content": content, "filename": "list.csv",
                                                  "confirm": "1"})
     assert done.status_code == 303
@@ -468,7 +470,9 @@ def test_unsubscribe_link_of_a_removed_contact(client, session, user):
 # --- CSRF ---------------------------------------------------------------------------------
 
 def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
 
 
 class TestCsrf:

@@ -393,6 +393,7 @@ def test_the_summary_and_the_preview_are_for_members_only(client, session, run_w
     login(client, owner)
     page = client.get(summary).get_data(as_text=True)
     issued = pdfs.latest(session, statement.id)
+    assert issued is not None
     assert f"/desk/{slug}/publish/preview.png?pdf={issued.id}" in page
     image = client.get(f"/desk/{slug}/publish/preview.png?pdf={issued.id}")
     assert image.status_code == 200 and image.mimetype == "image/png"
@@ -402,6 +403,7 @@ def test_the_summary_and_the_preview_are_for_members_only(client, session, run_w
     other = open_statement(session, make_user(session), approved=2)
     run_worker()
     other_pdf = pdfs.latest(session, other.id)
+    assert other_pdf is not None
     assert client.get(f"/desk/{slug}/publish/preview.png?pdf={other_pdf.id}").status_code == 404
     assert state(session, statement)[0] == "open"
 
@@ -432,6 +434,7 @@ def test_a_missing_first_page_is_made_again_by_the_worker(client, app, session, 
     _owner, statement = desk
     run_worker()
     issued = pdfs.latest(session, statement.id)
+    assert issued is not None
     pdfs.preview_path(app.config, issued).unlink()  # e.g. a PDF issued before previews
     url = f"/desk/{statement.slug}/publish/summary?when=now&timezone=UTC&press_selection=none"
     page = client.get(url).get_data(as_text=True)
@@ -442,7 +445,9 @@ def test_a_missing_first_page_is_made_again_by_the_worker(client, app, session, 
     page = client.get(url).get_data(as_text=True)
     assert f"preview.png?pdf={issued.id}" in page and '<meta http-equiv="refresh"' not in page
     # "Change the options" leads back to the form with them
-    change = re.search(r'href="([^"]+)" class="button secondary"', page).group(1)
+    found = re.search(r'href="([^"]+)" class="button secondary"', page)
+    assert found is not None, "no link to change the options"
+    change = found.group(1)
     form = client.get(change.replace("&amp;", "&")).get_data(as_text=True)
     assert re.search(r'<input checked[^>]*value="now"', form)
     assert re.search(r'<input checked[^>]*value="none"', form)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as htmllib
 import io
 import re
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -104,12 +105,15 @@ class TestLinkPreviews:
         page = client.get(f"/s/{slug}", headers={"Host": "evil.example"}).get_data(as_text=True)
         assert "evil.example" not in page
         image = meta(page, "og:image")
+        assert image is not None
         assert re.fullmatch(rf"http://cosign\.test/s/{slug}/card\.png\?v=[0-9a-f]+", image)
         assert meta(page, "og:image:width") == "1200" and meta(page, "og:image:height") == "630"
         assert meta(page, "og:image:alt") == "Free the journalists"
         assert meta(page, "og:url") == f"http://cosign.test/s/{slug}"
         assert meta(page, "og:title") == "Free the journalists"
-        assert meta(page, "og:description").startswith("We, the undersigned organisations")
+        description = meta(page, "og:description")
+        assert description is not None
+        assert description.startswith("We, the undersigned organisations")
         assert meta(page, "twitter:card") == "summary_large_image"
         assert meta(page, "twitter:image") == image
         assert client.get(image.removeprefix("http://cosign.test")).status_code == 200
@@ -221,7 +225,8 @@ def test_the_service_refuses_a_goal_out_of_range(session):
     from cosign import drafting
 
     statement, owner = opened(session)
-    for goal in (0, -1, 1_000_001, True, "12"):
+    wrong: tuple[Any, ...] = (0, -1, 1_000_001, True, "12")  # wrong types too: refused alike
+    for goal in wrong:
         with pytest.raises(drafting.DraftingError):
             drafting.set_signature_goal(session, statement, owner.id, goal)
     session.rollback()
@@ -232,6 +237,7 @@ def test_the_service_refuses_a_goal_out_of_range(session):
 
 def snippet_of(page: str) -> str:
     found = re.search(r'<textarea id="share-snippet"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found is not None, "no share snippet on the page"
     return htmllib.unescape(found.group(1))
 
 

@@ -40,9 +40,11 @@ def confirm_link(session, recipient=None):
     )
     if recipient:
         query = query.where(OutboxMessage.recipient == recipient)
-    return re.search(
-        r"http://cosign\.test(/confirm/\S+)", session.scalars(query).first().body_text
-    ).group(1)
+    message = session.scalars(query).first()
+    assert message is not None, f"no confirmation e-mail to {recipient or 'anyone'}"
+    link = re.search(r"http://cosign\.test(/confirm/\S+)", message.body_text)
+    assert link is not None, "no confirmation link in the e-mail"
+    return link.group(1)
 
 
 def approve_all(session, stmt):
@@ -257,7 +259,9 @@ def test_withdrawal_by_link(client, session, statement):
     message = session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "signature-approved")
     ).one()
-    link = re.search(r"http://cosign\.test/signature-withdraw/(\S+)", message.body_text).group(1)
+    found = re.search(r"http://cosign\.test/signature-withdraw/(\S+)", message.body_text)
+    assert found is not None, "no withdrawal link in the approval e-mail"
+    link = found.group(1)
     page = client.get(f"/withdraw/{link}")
     assert page.status_code == 200 and b"Withdraw the signature" in page.data
     assert session.get(Signature, signature.id).status == "approved"  # GET changes nothing
