@@ -10,6 +10,7 @@ import logging
 
 import pytest
 from PIL import Image
+from PIL.PngImagePlugin import PngImageFile
 from pypdf import PdfReader
 
 from cosign import cards, drafting, moderation, signing
@@ -44,10 +45,21 @@ def pdf_text(data: bytes) -> str:
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def read_png(path) -> Image.Image:
+def read_png(path) -> PngImageFile:
     image = Image.open(path)
+    assert isinstance(image, PngImageFile), image.format
     image.load()
     return image
+
+
+def recording(made: list[Card], answer: bytes):
+    """A card renderer that only notes what it was asked to make."""
+
+    def render(card: Card) -> bytes:
+        made.append(card)
+        return answer
+
+    return render
 
 
 def test_the_worker_makes_a_1200_by_630_png_with_the_pdf(app, session, render_pdfs):
@@ -61,7 +73,7 @@ def test_the_worker_makes_a_1200_by_630_png_with_the_pdf(app, session, render_pd
     assert image.format == "PNG" and image.size == (WIDTH, HEIGHT) == (1200, 630)
     assert len(set(image.convert("L").tobytes())) > 10  # antialiased text, not a blank page
     session.rollback()
-    card = cards.card_for(session, session.get(Statement, statement_id), "Coalition Sign")
+    card = cards.card_for(session, session.get_one(Statement, statement_id), "Coalition Sign")
     assert card == Card("Free the journalists", "Iraqi Press Freedom Coalition", 2, "en",
                         "Coalition Sign")
     assert image.text[KEY_CHUNK] == card_key(card)
@@ -78,17 +90,17 @@ def test_a_new_card_when_the_count_changes_and_none_when_nothing_did(app, sessio
     render_pdfs()
     path = cards.path_of(app.config, statement_id)
     first, version = path.read_bytes(), cards.version_of(app.config, statement_id)
-    made = []
+    made: list[Card] = []
     assert not cards.refresh(session, statement_id, app.config,
-                             render=lambda card: made.append(card) or b"")
+                             render=recording(made, b""))
     assert made == []  # unchanged: not made again
     add(session, statement, owner, "Mosul Journalists")
     render_pdfs()
     second = path.read_bytes()
     assert second != first and cards.version_of(app.config, statement_id) != version
     session.rollback()
-    card = cards.card_for(session, session.get(Statement, statement_id), "Coalition Sign")
-    assert card.count == 2 and Image.open(io.BytesIO(second)).text[KEY_CHUNK] == card_key(card)
+    card = cards.card_for(session, session.get_one(Statement, statement_id), "Coalition Sign")
+    assert card.count == 2 and read_png(io.BytesIO(second)).text[KEY_CHUNK] == card_key(card)
 
 
 def test_the_count_is_the_public_one(app, session, render_pdfs):
@@ -99,16 +111,16 @@ def test_the_count_is_the_public_one(app, session, render_pdfs):
                                                     "u@union.example", "Sam"),
                  secret_key=app.config["SECRET_KEY"], link_for=lambda purpose, value: value)
     session.rollback()
-    card = cards.card_for(session, session.get(Statement, statement.id), "x")
+    card = cards.card_for(session, session.get_one(Statement, statement.id), "x")
     assert card.count == 1
 
 
 def test_no_card_for_a_draft(app, session):
     owner = make_user(session)
     draft = make_statement(session, owner)
-    made = []
+    made: list[Card] = []
     assert not cards.refresh(session, draft.id, app.config,
-                             render=lambda card: made.append(card) or b"png")
+                             render=recording(made, b"png"))
     assert made == [] and not cards.path_of(app.config, draft.id).exists()
     assert cards.version_of(app.config, draft.id) is None
 
@@ -123,7 +135,7 @@ def test_no_withheld_name_and_no_contact_data_on_the_card(app, session, render_p
     statement_id = statement.id
     render_pdfs()
     session.rollback()
-    card = cards.card_for(session, session.get(Statement, statement_id), "x")
+    card = cards.card_for(session, session.get_one(Statement, statement_id), "x")
     assert card.count == 1
     html, text = card_html(card), pdf_text(card_pdf(card))
     for secret in (WITHHELD, "Secret", CONTACT, "defenders", "Basra", "Press Officer",
@@ -140,7 +152,7 @@ def test_an_arabic_card_is_right_to_left_with_arabic_digits(app, session, render
     statement_id = statement.id
     render_pdfs()
     session.rollback()
-    card = cards.card_for(session, session.get(Statement, statement_id), "x")
+    card = cards.card_for(session, session.get_one(Statement, statement_id), "x")
     html = card_html(card)
     assert '<html lang="ar" dir="rtl">' in html and "٣" in html and ">3<" not in html
     text = pdf_text(card_pdf(card))

@@ -14,6 +14,14 @@ from cosign.models import IssuedPdf, Signature
 from tests.factories import make_statement, make_user
 
 
+def _found(issued: IssuedPdf | None) -> IssuedPdf:
+    assert issued is not None, "no issued PDF found"
+    return issued
+
+
+def _latest(session, statement_id: int) -> IssuedPdf:
+    return _found(pdfs.latest(session, statement_id))
+
 def sign_on(name, country="IQ", display="named", email="contact@example.org", **kw):
     return signing.SignOn(
         organisation=name,
@@ -91,7 +99,7 @@ def test_a_change_of_the_list_gives_a_new_pdf(session, app, opened):
     moderation.add(session, statement, sign_on("Late Union", "FR", org_type="union"), owner.id)
     second = pdfs.issue(session, statement, app.config)
     assert second.id != first.id and second.signatory_count == 5 and second.code != first.code
-    assert pdfs.latest(session, statement.id).id == second.id
+    assert _latest(session, statement.id).id == second.id
     assert "Late Union" in text_of(pdfs.file_path(app.config, second).read_bytes())
 
 
@@ -117,9 +125,9 @@ def test_lookup_by_file_and_code(session, app, opened):
     statement, _owner = opened
     issued = pdfs.issue(session, statement, app.config)
     data = pdfs.file_path(app.config, issued).read_bytes()
-    assert pdfs.by_file(session, data).id == issued.id
+    assert _found(pdfs.by_file(session, data)).id == issued.id
     assert pdfs.by_file(session, data + b"\n%tampered") is None
-    assert pdfs.by_code(session, issued.code.lower().replace("-", " ")).id == issued.id
+    assert _found(pdfs.by_code(session, issued.code.lower().replace("-", " "))).id == issued.id
     assert pdfs.by_code(session, "NOPE") is None
 
 
@@ -131,7 +139,7 @@ def test_audit_marks_the_pdf_wanted_and_tick_renders_it(session, app, opened, ru
     assert result.exit_code == 0 and "rendered 1 PDF(s)" in result.output
     session.refresh(statement)
     assert statement.pdf_wanted_at is None
-    assert pdfs.latest(session, statement.id).signatory_count == 4
+    assert _latest(session, statement.id).signatory_count == 4
 
 
 def test_render_command(session, app, opened, runner, tmp_path):
@@ -167,7 +175,7 @@ def test_keygen_then_issued_pdfs_are_certified(session, app, opened, runner, tmp
     data = pdfs.file_path(app.config, issued).read_bytes()
     verdict = certification.validate(data, cert_path=tmp_path / "keys" / "signing-cert.pem")
     assert verdict.ok and verdict.intact and verdict.covers_whole_file
-    assert pdfs.by_file(session, data).id == issued.id
+    assert _found(pdfs.by_file(session, data)).id == issued.id
     assert not certification.validate(
         data + b"\n", cert_path=tmp_path / "keys" / "signing-cert.pem"
     ).ok

@@ -26,7 +26,9 @@ def token_for(session, kind, recipient):
         OutboxMessage.kind == kind, OutboxMessage.recipient == recipient)
         .order_by(OutboxMessage.id.desc())).first()
     purpose = {"signature-confirm": signing.CONFIRM, "signature-approved": signing.WITHDRAW}[kind]
-    return re.search(rf"https://cosign\.test/{purpose}/(\S+)", body).group(1)
+    found = re.search(rf"https://cosign\.test/{purpose}/(\S+)", body)
+    assert found is not None, f"no {kind} link in the mail"
+    return found.group(1)
 
 
 class Signatories:

@@ -64,6 +64,7 @@ def roots(pki):
 def test_certification_carries_the_tsa_time_and_the_proofs(stamped, pki):
     stamps = timestamping.read(stamped)
     assert stamps.authority == "Test Time Stamping Authority"
+    assert stamps.signed_at is not None and stamps.renew_by is not None
     assert abs(stamps.signed_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=10)
     assert stamps.archive_timestamps == 1  # B-LTA: a document timestamp over it all
     # renew before the TSA certificate's end (30 days)
@@ -113,7 +114,7 @@ def test_refresh_carries_the_archive_past_the_tsa_certificate(stamped, pki, next
     assert refreshed.startswith(stamped)  # incremental: the certified bytes are kept
     stamps = timestamping.read(refreshed)
     assert stamps.archive_timestamps == 2
-    assert stamps.renew_by > AFTER_FIRST_TSA
+    assert stamps.renew_by is not None and stamps.renew_by > AFTER_FIRST_TSA
     result = timestamping.long_term(refreshed, trust=roots(pki), at=AFTER_FIRST_TSA)
     assert result.ok, result.summary
     # proven to exist at the moment of certification (within the second that followed),
@@ -202,6 +203,7 @@ def test_issued_pdf_is_timestamped_and_verify_says_by_whom(tsa_app, session, cli
     data = pdfs.file_path(tsa_app.config, issued).read_bytes()
     assert issued.certified and issued.timestamp_authority == "Test Time Stamping Authority"
     assert issued.timestamped_at is not None and issued.archive_timestamps == 1
+    assert issued.archive_until is not None
     assert issued.archive_until > issued.created_at + dt.timedelta(days=28)
 
     page = client.get(f"/verify/{issued.code}").get_data(as_text=True)
