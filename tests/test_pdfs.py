@@ -22,6 +22,7 @@ def _found(issued: IssuedPdf | None) -> IssuedPdf:
 def _latest(session, statement_id: int) -> IssuedPdf:
     return _found(pdfs.latest(session, statement_id))
 
+
 def sign_on(name, country="IQ", display="named", email="contact@example.org", **kw):
     return signing.SignOn(
         organisation=name,
