@@ -67,9 +67,21 @@ def test_the_untouched_file_passes_both(runner, client, tmp_path, issued_file):
     assert "a signature that stays valid is not enough" in page  # no "any change breaks it"
 
 
-@pytest.mark.parametrize("tamper", TAMPERS, ids=list(TAMPERS))
-def test_every_tampered_copy_fails_both(runner, client, tmp_path, issued_file, tamper):
+def test_every_tampered_copy_fails_both(runner, client, tmp_path, issued_file):
+    """Every case of tests/tampering.py on one issued file per database (verifying only
+    reads: a file issued for each case would prove nothing more); every case is checked
+    and the failing ones are reported together."""
     _issued, data = issued_file
+    failed = {}
+    for tamper in TAMPERS:
+        try:
+            _tampered_copy_fails_both(runner, client, tmp_path, data, tamper)
+        except AssertionError as error:
+            failed[tamper] = str(error)
+    assert failed == {}
+
+
+def _tampered_copy_fails_both(runner, client, tmp_path, data, tamper):
     tampered = TAMPERS[tamper](data)
     assert tampered != data
     if tamper not in {"flipped-signed-byte", "signature-padding"}:
