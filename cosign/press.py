@@ -313,7 +313,8 @@ def add(session: Session, data: ContactData, actor_id: int) -> PressContact:
     return contact
 
 
-def update(session: Session, contact_id: int, data: ContactData, actor_id: int) -> PressContact:
+def update(session: Session, contact_id: int, data: ContactData,
+           actor_id: int | None) -> PressContact:
     """Change a contact's details (not its status). An unsubscribed address stays untouched."""
     database.begin_write(session)
     contact = get(session, contact_id)

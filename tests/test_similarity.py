@@ -3,15 +3,18 @@ through the services on SQLite and PostgreSQL."""
 import importlib.util
 import pathlib
 import re
+from typing import cast
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 
 from cosign import drafting, moderation, signing, similarity
 from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.names import name_key
 from cosign.models import AuditEvent, OutboxMessage, Revision, Signature, Statement
 from tests.factories import make_statement, make_user
+
+SIGNATURES = cast(Table, Signature.__table__)  # the table itself, for bulk inserts
 
 SECRET = "test-secret"
 AMNESTY = "Amnesty International"
@@ -37,8 +40,10 @@ def confirm(session, email):
     message = session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == "signature-confirm", OutboxMessage.recipient == email)
         .order_by(OutboxMessage.id.desc())).first()
-    token = re.search(rf"https://cosign\.test/{signing.CONFIRM}/(\S+)",
-                      message.body_text).group(1)
+    assert message is not None, f"no confirmation mail to {email}"
+    found = re.search(rf"https://cosign\.test/{signing.CONFIRM}/(\S+)", message.body_text)
+    assert found is not None, "no confirmation link in the mail"
+    token = found.group(1)
     return signing.confirm(session, token, secret_key=SECRET, link_for=links)[0]
 
 
@@ -196,7 +201,7 @@ def test_lookup_finds_the_match_among_ten_thousand_signatories(session, opened, 
     --signatories 10000.)"""
     statement, _owner = opened
     rows = [dict(row, statement_id=statement.id) for row in ten_thousand]
-    session.execute(Signature.__table__.insert(), rows)
+    session.execute(SIGNATURES.insert(), rows)
     session.commit()
     probe = similarity.Probe("Brand New Collective", name_key("Brand New Collective"),
                              "https://org77.net", "me@org77.net")
@@ -214,7 +219,7 @@ def test_the_copy_each_process_keeps_follows_the_database(session, opened):
     statement, _owner = opened
 
     def add(name, status="approved"):
-        session.execute(Signature.__table__.insert(), [dict(
+        session.execute(SIGNATURES.insert(), [dict(
             statement_id=statement.id, name=name, public_name=name, name_key=name_key(name),
             country="IQ", status=status, revision=1)])
         session.commit()
@@ -334,6 +339,7 @@ def test_comments_and_sign_on_text_are_cleaned(session, opened):
 def _migration():
     path = pathlib.Path(__file__).parent.parent / "migrations/versions/0010_confusable_keys.py"
     spec = importlib.util.spec_from_file_location("migration_0010", path)
+    assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import cast
 
 import pytest
 from PIL import Image
@@ -15,7 +16,7 @@ from cosign import summary as publication_summary
 from cosign.models import AuditEvent, OutboxMessage, PressContact, Statement
 from cosign.summary import Reading, TagRow
 from tests.corrections import corrected, sign_on
-from tests.press_factories import CONTACTS
+from tests.press_factories import CONTACTS, contact_by_email
 
 EN, AR = Reading("en", False, 0), Reading("ar", True, 0)
 
@@ -92,7 +93,7 @@ def test_the_fingerprint_follows_what_the_summary_shows(session, statement):
     assert build(session, statement, press_selection="tags", press_tags=("iraq",)).fingerprint \
         != first
     # a contact's language changes: the same count, another text for them
-    contact = press.by_email(session, "d@news.example")
+    contact = contact_by_email(session, "d@news.example")
     press.update(session, contact.id, press.ContactData(email=contact.email, language="ar"), None)
     second = build(session, statement, **options).fingerprint
     assert second != first
@@ -175,8 +176,8 @@ def test_the_worker_makes_the_first_page_as_a_png_from_the_issued_pdf(session, s
     # the first page at 50 dots per inch (points are 1/72 inch)
     assert abs(image.width - width * 50 / 72) <= 1 and abs(image.height - height * 50 / 72) <= 1
     # not a blank page: the title and the text are drawn
-    colours = image.convert("L").getextrema()
-    assert colours[0] < 100 and colours[1] > 200
+    darkest, lightest = cast(tuple[int, int], image.convert("L").getextrema())  # one band
+    assert darkest < 100 and lightest > 200
     # the translation's PDF has none (the summary shows the authoritative one)
     translated = pdfs.latest(session, statement.id, language="ar")
     assert translated is not None and not pdfs.preview_path(app.config, translated).exists()

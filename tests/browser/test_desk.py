@@ -182,24 +182,36 @@ A11Y_CHECK = """
   };
   for (const el of document.querySelectorAll('input:not([type=hidden]), textarea, select')) {
     if (['submit', 'button', 'reset'].includes(el.type)) {
-      if (!(el.value || '').trim() && !accessibleName(el)) problems.push(`button without text: ${describe(el)}`);
+      if (!(el.value || '').trim() && !accessibleName(el)) {
+        problems.push(`button without text: ${describe(el)}`);
+      }
     } else if (!accessibleName(el)) {
       problems.push(`form control without a label: ${describe(el)}`);
     }
   }
   for (const el of document.querySelectorAll('button')) {
-    if (!text(el) && !accessibleName(el)) problems.push(`button without text: ${describe(el)}`);
+    if (!text(el) && !accessibleName(el)) {
+      problems.push(`button without text: ${describe(el)}`);
+    }
   }
   for (const label of document.querySelectorAll('label[for]')) {
-    if (!document.getElementById(label.htmlFor)) problems.push(`<label for="${label.htmlFor}"> names no element`);
+    if (!document.getElementById(label.htmlFor)) {
+      problems.push(`<label for="${label.htmlFor}"> names no element`);
+    }
   }
   const ids = {};
   for (const el of document.querySelectorAll('[id]')) ids[el.id] = (ids[el.id] || 0) + 1;
-  for (const [id, n] of Object.entries(ids)) if (n > 1) problems.push(`id "${id}" used ${n} times`);
+  for (const [id, n] of Object.entries(ids)) {
+    if (n > 1) problems.push(`id "${id}" used ${n} times`);
+  }
   const h1 = document.querySelectorAll('h1').length;
   if (h1 !== 1) problems.push(`${h1} <h1> elements (expected exactly one)`);
-  if (!(document.documentElement.getAttribute('lang') || '').trim()) problems.push('<html> has no lang');
-  for (const img of document.querySelectorAll('img:not([alt])')) problems.push(`<img> without alt: ${img.src}`);
+  if (!(document.documentElement.getAttribute('lang') || '').trim()) {
+    problems.push('<html> has no lang');
+  }
+  for (const img of document.querySelectorAll('img:not([alt])')) {
+    problems.push(`<img> without alt: ${img.src}`);
+  }
   return problems;
 }
 """
@@ -284,7 +296,8 @@ OVERFLOW_CHECK = """
   for (const el of document.querySelectorAll('body *')) {
     const box = el.getBoundingClientRect();
     if (box.width && (box.right > width + 1 || box.left < -1)) {
-      culprits.push(`<${el.tagName.toLowerCase()} class="${el.className}"> ${Math.round(box.left)}..${Math.round(box.right)}`);
+      const tag = `<${el.tagName.toLowerCase()} class="${el.className}">`;
+      culprits.push(`${tag} ${Math.round(box.left)}..${Math.round(box.right)}`);
     }
   }
   return `scrollWidth ${wide} > innerWidth ${width}: ` + culprits.slice(0, 8).join('; ');
@@ -344,7 +357,8 @@ def test_every_page_renders_at_desktop_and_phone_width(page, login, screenshot):
 # -- focus and target sizes -----------------------------------------------------------
 
 def _outline(locator) -> str:
-    return locator.evaluate("el => { const s = getComputedStyle(el); return s.outlineStyle + ' ' + s.outlineColor; }")
+    return locator.evaluate(
+        "el => { const s = getComputedStyle(el); return s.outlineStyle + ' ' + s.outlineColor; }")
 
 
 @pytest.mark.browser

@@ -12,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from pdfua import validate
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 
 from cosign.core import pdf
+from cosign.core.pdf.pagination import Block
 from cosign.core.signatory import Signatory
 from tests import pdfa_check
 
@@ -84,15 +86,26 @@ def test_every_kind_of_pdf_is_pdf_a_3a_and_pdf_ua_1(pool, tmp_path, kind):
     findings = [(f.rule_id, f.severity.name, f.message) for f in report.findings]
     assert not findings, findings
     assert pdfa_check.check(data) == []
-    root = PdfReader(io.BytesIO(data)).trailer["/Root"]
+    root = _trailer(PdfReader(io.BytesIO(data)))["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"])
     assert root["/Lang"] == document.language
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
 
 
+def _trailer(reader: PdfReader) -> Any:
+    """The trailer, read as the nested dictionaries it is (pypdf types each step as a plain
+    PDF object)."""
+    return reader.trailer
+
+
+def _page_number(page: PageObject) -> int:
+    assert page.indirect_reference is not None
+    return page.indirect_reference.idnum
+
+
 def _elements(reader: PdfReader):
     """Every structure element under the tree's /Document element."""
-    doc = reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0].get_object()
+    doc = _trailer(reader)["/Root"]["/StructTreeRoot"]["/K"][0].get_object()
     stack = [doc]
     while stack:
         element = stack.pop()
@@ -119,17 +132,17 @@ def test_a_chunked_render_has_one_structure_tree_over_every_page(chunked_english
     people = many(CHUNKED)
     data = chunked_english
     reader = PdfReader(io.BytesIO(data))
-    pages = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    pages = {_page_number(page): n for n, page in enumerate(reader.pages)}
     tagged = {pages[e.raw_get("/Pg").idnum] for e in _elements(reader) if "/Pg" in e}
     assert tagged == set(range(len(reader.pages)))
-    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    root = _trailer(reader)["/Root"]["/StructTreeRoot"]
     nums = root["/ParentTree"]["/Nums"]
     parents = {int(nums[i]): nums[i + 1].get_object() for i in range(0, len(nums), 2)}
-    keys = [page["/StructParents"] for page in reader.pages]
+    keys: list[Any] = [page["/StructParents"] for page in reader.pages]
     assert len(set(keys)) == len(keys) and root["/ParentTreeNextKey"] > max(keys)
-    for number, page in enumerate(reader.pages):  # each page's marked content is its own
+    for number, key in enumerate(keys):  # each page's marked content is its own
         owners = {pages[e.get_object().raw_get("/Pg").idnum]
-                  for e in parents[page["/StructParents"]] if "/Pg" in e.get_object()}
+                  for e in parents[key] if "/Pg" in e.get_object()}
         assert owners == {number}, (number, owners)
     text = " ".join(e.get("/ActualText", "") for e in _elements(reader))  # none is invented
     assert "Civic Organisation" not in text
@@ -187,7 +200,7 @@ def test_a_statement_that_fits_with_a_tighter_closing_section_is_one_page(pool):
 
     def normal_pages(lines: int) -> int:  # with the normal closing section
         job = markup._prepare(document(lines), people, OPTIONS)
-        blocks = [{"columns": None, "entries": job.items, "next": False}]
+        blocks: list[Block] = [{"columns": None, "entries": job.items, "next": False}]
         plain = markup._html(dataclasses.replace(job, items=[]), front=True, end=True,
                              blocks=blocks)
         return len(PdfReader(io.BytesIO(pdf.html_to_pdf(plain))).pages)
@@ -275,7 +288,8 @@ def test_a_chunked_render_never_leaves_the_closing_section_alone(pool):
         layout = plan(measured.heights[:count], margins[:count], measured.geometry)
         # only a moved row makes the last two pages both balanced ones
         if len(layout.pages) > 2 and layout.pages[-2].balanced is not None:
-            assert layout.pages[-1].balanced[1] - layout.pages[-1].balanced[0] <= 2
+            last = layout.pages[-1].balanced
+            assert last is not None and last[1] - last[0] <= 2
             found = count, layout
             break
     assert found, "no list length in range makes the closing section move"

@@ -69,7 +69,10 @@ def _token(session, kind, purpose, recipient):
     message = session.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == kind, OutboxMessage.recipient == recipient)
         .order_by(OutboxMessage.id.desc())).first()
-    return re.search(rf"https://cosign\.test/{purpose}/(\S+)", message.body_text).group(1)
+    assert message is not None, f"no {kind} mail to {recipient}"
+    found = re.search(rf"https://cosign\.test/{purpose}/(\S+)", message.body_text)
+    assert found is not None, f"no {purpose} link in the mail"
+    return found.group(1)
 
 
 def imported(session, statement, owner, names):
