@@ -204,7 +204,7 @@ def _share_compiled_url_builders() -> None:
             builders[key] = compile_builder(self, append_unknown)
         return builders[key]
 
-    Rule._compile_builder = shared_builder  # type: ignore[method-assign]
+    Rule._compile_builder = shared_builder  # type: ignore[method-assign]  # a test-only patch
 
 
 _share_compiled_url_builders()
