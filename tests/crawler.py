@@ -3,12 +3,14 @@ e-mail link, the path values of every route, and what a page may load (nothing f
 another host)."""
 from __future__ import annotations
 
+import copy
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from cosign import (
@@ -26,6 +28,7 @@ from cosign import (
     subscription,
     translating,
 )
+from cosign.extensions import db
 from cosign.models import Membership, Signature, User
 from cosign.security import make_token
 from tests.factories import make_statement
@@ -37,10 +40,58 @@ HOST = "cosign.test"
 
 # --- the site to crawl --------------------------------------------------------------------
 
-def build_site(app: Flask) -> dict:
-    """A coordinator's site with a row of every kind, and a token for every e-mail link."""
-    from cosign.extensions import db
+# the sites built in this test process: (the site, its rows by table, its stored files)
+_built: dict[tuple, tuple[dict, dict[str, list[dict]], dict[str, bytes]]] = {}
 
+
+def build_site(app: Flask) -> dict:
+    """A coordinator's site with a row of every kind, and a token for every e-mail link.
+
+    Made once per kind of database (and of app settings that could change it) in a test
+    process; each later test gets the same rows (same ids) and stored files (PDFs, cards)
+    put into its own empty database and storage directory, instead of rendering the same
+    PDFs again."""
+    key = (db.engine.dialect.name, bool(app.config.get("COSIGN_DEV")),
+           app.config["SECRET_KEY"], app.config["COSIGN_SITE_URL"])
+    storage = Path(app.config["COSIGN_STORAGE_DIR"])
+    if key in _built:
+        site, rows, files = _built[key]
+        restore_rows(db.session(), rows)
+        for name, data in files.items():
+            (storage / name).parent.mkdir(parents=True, exist_ok=True)
+            (storage / name).write_bytes(data)
+        app.config["COSIGN_SHARE_CARDS"] = True  # as the build leaves it
+        return copy.deepcopy(site)
+    site = make_site(app)
+    rows = {table.name: [dict(row) for row in db.session.execute(
+        table.select().order_by(*table.primary_key.columns)).mappings()]
+        for table in db.metadata.sorted_tables}
+    files = {str(path.relative_to(storage)): path.read_bytes()
+             for path in sorted(storage.rglob("*")) if path.is_file()}
+    _built[key] = (copy.deepcopy(site), rows, files)
+    return site
+
+
+def restore_rows(session, rows: dict[str, list[dict]]) -> None:
+    """``rows`` into the test's empty database, parents first, ids as they were; on
+    PostgreSQL the id sequences then go on after the highest id."""
+    tables = db.metadata.sorted_tables
+    assert all(session.execute(t.select().limit(1)).first() is None for t in tables), \
+        "build_site needs an empty database"
+    for table in tables:
+        if rows[table.name]:
+            session.execute(table.insert(), rows[table.name])
+    if session.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            if "id" in table.c and rows[table.name]:
+                session.execute(sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
+                                {"t": f'"{table.name}"',
+                                 "n": max(row["id"] for row in rows[table.name])})
+    session.commit()
+
+
+def make_site(app: Flask) -> dict:
+    """A coordinator's site with a row of every kind, and a token for every e-mail link."""
     session = db.session()
     secret = app.config["SECRET_KEY"]
     links: dict[str, str] = {}

@@ -84,8 +84,11 @@ class Pages:
 
 
 def nu_errors(directory: Path, where: dict[str, str]) -> list[str]:
-    """Run the Nu checker once on every file of ``directory``."""
-    run = subprocess.run([JAVA, "-Xss8m", "-jar", str(VNU), "--errors-only", "--format", "json",
+    """Run the Nu checker once on every file of ``directory``. (The JVM's quick compiler
+    only, and its simple garbage collector: for one run of a few seconds that is half the
+    time and CPU of the default, with the same report.)"""
+    run = subprocess.run([JAVA, "-Xss8m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                          "-jar", str(VNU), "--errors-only", "--format", "json",
                           "--skip-non-html", str(directory)],
                          capture_output=True, text=True, timeout=600)
     report = json.loads(run.stderr or run.stdout or '{"messages": []}')

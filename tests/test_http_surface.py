@@ -129,7 +129,9 @@ def test_numbers_no_column_holds_match_no_route(app, client, site):
 
 def test_query_numbers_never_give_a_server_error(app, client, site):
     """Each GET page once plainly, noting the query parameters its view reads; then each of
-    those with numbers no column holds (and with the biggest one a column holds)."""
+    those with numbers no column holds (and with the biggest one a column holds), once per
+    view and parameter (the first page of the view that reads it: the other statement's page
+    of a view reads it in the same code)."""
 
     class Request(app.request_class):
         parameter_storage_class = RecordingArgs
@@ -137,6 +139,7 @@ def test_query_numbers_never_give_a_server_error(app, client, site):
     app.request_class = Request
     rules = rules_with(app, lambda r: "GET" in r.methods and r.endpoint != "static")
     read_somewhere = set()
+    checked: set[tuple[str, str]] = set()
     for rule in rules:
         for values in sample(rule, site):
             path = path_with(rule, values)
@@ -145,6 +148,9 @@ def test_query_numbers_never_give_a_server_error(app, client, site):
             names = RecordingArgs.read
             read_somewhere |= names
             for name in sorted(names):
+                if (rule.endpoint, name) in checked:
+                    continue
+                checked.add((rule.endpoint, name))
                 for number in (str(2**63), "9" * 1000, "\u00b2", str(MAX_INT)):
                     url = f"{path}?{urlencode({name: number})}"
                     response = client.get(url)
@@ -311,7 +317,9 @@ def test_schemathesis_all_checks_pass(app, session):
     publishing.publish(session, statement, statement.created_by_id, publishing.PublishOptions())
     session.commit()
     slug = statement.slug
-    for fixed_slug, examples in ((slug, 30), (None, 30)):
+    # 12 examples of each operation after schemathesis' systematic coverage phase: with 30
+    # the run took twice as long and reached the same (operation, status) answers
+    for fixed_slug, examples in ((slug, 12), (None, 12)):
         failures, seen = schemathesis_failures(app, slug=fixed_slug, max_examples=examples)
         assert failures == [], "\n".join(failures)
         # the run reached the answers that matter, not only errors
