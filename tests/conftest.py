@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -78,7 +79,7 @@ def sqlite_template(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
     base = sa.make_url(database_url(PG_URL))
@@ -147,7 +148,7 @@ class _PostgresEmptier:
 
     def empty(self) -> None:
         with self.engine.begin() as conn:
-            rows = dict(conn.exec_driver_sql(self.probe).all())
+            rows: dict[str, int] = dict(conn.exec_driver_sql(self.probe).tuples().all())
             sequences = conn.exec_driver_sql(
                 "SELECT schemaname, sequencename, start_value FROM pg_sequences "
                 "WHERE schemaname = 'public' AND last_value IS NOT NULL"

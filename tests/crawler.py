@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.routing import Rule
 
 from cosign import (
     accounts,
@@ -206,7 +207,7 @@ def variants(rule, site) -> list[dict]:
     return [{k: v for k, v in f.items() if k in rule.arguments} for f in found]
 
 
-def crawl_urls(app, site) -> tuple[list[tuple[object, str]], list[str]]:
+def crawl_urls(app, site) -> tuple[list[tuple[Rule, str]], list[str]]:
     adapter = app.url_map.bind(HOST)
     urls, skipped = [], []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

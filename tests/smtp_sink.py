@@ -50,7 +50,3 @@ def mail_config(controller: Controller) -> dict:
     """The app settings that send mail to ``controller``'s sink."""
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port,
             "MAIL_DEFAULT_SENDER": "cosign <noreply@cosign.test>"}
-
-
-# the fixture moved to tests/conftest.py; re-exported for the modules that still import it
-from tests.conftest import smtp  # noqa: E402, F401

