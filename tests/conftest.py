@@ -148,7 +148,8 @@ class _PostgresEmptier:
 
     def empty(self) -> None:
         with self.engine.begin() as conn:
-            rows: dict[str, int] = dict(conn.exec_driver_sql(self.probe).tuples().all())
+            rows: dict[str, int] = {name: count for name, count
+                                    in conn.exec_driver_sql(self.probe)}
             sequences = conn.exec_driver_sql(
                 "SELECT schemaname, sequencename, start_value FROM pg_sequences "
                 "WHERE schemaname = 'public' AND last_value IS NOT NULL"

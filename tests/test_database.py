@@ -11,6 +11,9 @@ from cosign import database
 from cosign.models import User
 from tests.factories import make_user
 
+# SQLite's own settings and write lock: these run on SQLite only (not skipped on PostgreSQL)
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 def sqlite_path(db_url: str) -> str:
     path = sa.make_url(db_url).database
@@ -42,9 +45,8 @@ def test_write_intent_is_restored_after_the_block():
     assert database._write_intent.get() is before
 
 
+@SQLITE_ONLY
 def test_sqlite_connections_are_configured(session, db_url):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite settings")
     pragma = {name: session.execute(sa.text(f"PRAGMA {name}")).scalar()
               for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")}
     assert pragma == {"journal_mode": "wal", "foreign_keys": 1,
@@ -52,9 +54,8 @@ def test_sqlite_connections_are_configured(session, db_url):
     session.rollback()
 
 
+@SQLITE_ONLY
 def test_a_writing_transaction_holds_the_lock_a_reading_one_does_not(session, db_url):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock")
     path = sqlite_path(db_url)
     make_user(session)
     with database.write_intent(True):
