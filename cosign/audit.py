@@ -30,9 +30,6 @@ class Arg:
     kind: str = "plain"
 
 
-KINDS = frozenset({"plain", "text", "role", "language", "list", "moment"})
-
-
 @dataclass(frozen=True)
 class Label:
     """An action's sentence (an English msgid) and its placeholders."""

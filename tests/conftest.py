@@ -358,6 +358,15 @@ def smtp():
 
 
 @pytest.fixture
+def opened_statement(session, frozen_clock):
+    """(statement, owner): a statement open for signature, on the frozen clock."""
+    owner = make_user(session)
+    statement = make_statement(session, owner)
+    open_for_signature(session, statement, owner.id, OpenOptions())
+    return statement, owner
+
+
+@pytest.fixture
 def open_statement(session):
     """(id, slug) of a statement open for signature; the test's session is left idle.
 

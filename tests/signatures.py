@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, select
 
-from cosign import signing
+from cosign import moderation, signing
 from cosign.models import OutboxMessage
 
 SECRET = "test-secret"
@@ -50,3 +50,9 @@ def confirmed(session, statement, name, email, **kw):
     signature, _changed = signing.confirm(session, token_in(session, "signature-confirm", email),
                                           secret_key=SECRET, link_for=links)
     return signature
+
+
+def added(session, statement, owner, name, **kw):
+    """A signature the coordinator adds by hand (approved at once), with its own address."""
+    email = f"contact@{name.lower().replace(' ', '-')}.example"
+    return moderation.add(session, statement, sign_on(name, email, **kw), owner.id)

@@ -1,54 +1,39 @@
 """cosign.collation on a real database (SQLite and PostgreSQL): every signature written gets its
 collation key, a rename moves it, and a statement's new language re-sorts the withheld ones by
 country name in that language."""
-import pytest
 from sqlalchemy import select
 
-from cosign import collation, listing, moderation, signing
+from cosign import collation, listing, moderation
 from cosign.models import Signature, Statement
-from tests.factories import make_statement, make_user
-from tests.signatures import sign_on
-
-
-@pytest.fixture
-def opened(session):
-    owner = make_user(session)
-    statement = make_statement(session, owner)
-    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    return statement, owner
-
-
-def add(session, statement, owner, name, **kw):
-    email = f"contact@{name.lower().replace(' ', '-')}.example"
-    return moderation.add(session, statement, sign_on(name, email, **kw), owner.id)
+from tests.signatures import added
 
 
 def public_names(session, statement):
     return [p.name or p.country for p in listing.build(session, statement.id).entries]
 
 
-def test_a_new_signature_gets_its_key_when_flushed(session, opened):
-    statement, owner = opened
-    signature = add(session, statement, owner, "Basra Teachers Union")
+def test_a_new_signature_gets_its_key_when_flushed(session, opened_statement):
+    statement, owner = opened_statement
+    signature = added(session, statement, owner, "Basra Teachers Union")
     assert signature.sort_key == collation.key_of(signature, statement.language)
     assert signature.sort_key.startswith("0")  # named ones before withheld ones ("1")
-    withheld = add(session, statement, owner, "Hidden", display="withheld", country="EG")
+    withheld = added(session, statement, owner, "Hidden", display="withheld", country="EG")
     assert withheld.sort_key.startswith("1") and "Hidden" not in withheld.sort_key
 
 
-def test_a_rename_moves_the_signature(session, opened):
-    statement, owner = opened
-    zeta = add(session, statement, owner, "Zeta Org")
-    add(session, statement, owner, "Middle Org")
+def test_a_rename_moves_the_signature(session, opened_statement):
+    statement, owner = opened_statement
+    zeta = added(session, statement, owner, "Zeta Org")
+    added(session, statement, owner, "Middle Org")
     assert public_names(session, statement) == ["Middle Org", "Zeta Org"]
     moderation.rename(session, statement, zeta.id, "Alpha Org", owner.id)
     assert zeta.sort_key == collation.key_of(zeta, statement.language)
     assert public_names(session, statement) == ["Alpha Org", "Middle Org"]
 
 
-def test_an_unchanged_signature_keeps_its_key(session, opened):
-    statement, owner = opened
-    signature = add(session, statement, owner, "Basra Teachers Union")
+def test_an_unchanged_signature_keeps_its_key(session, opened_statement):
+    statement, owner = opened_statement
+    signature = added(session, statement, owner, "Basra Teachers Union")
     signature.sort_key = "0 kept"  # as if stored by an older version
     session.commit()
     signature.city = "Najaf"  # not a field the key depends on
@@ -57,10 +42,10 @@ def test_an_unchanged_signature_keeps_its_key(session, opened):
         "0 kept")
 
 
-def test_the_statement_language_orders_withheld_ones_by_country_name(session, opened):
-    statement, owner = opened
+def test_the_statement_language_orders_withheld_ones_by_country_name(session, opened_statement):
+    statement, owner = opened_statement
     for country in ("DE", "EG"):
-        add(session, statement, owner, f"Hidden {country}", display="withheld", country=country)
+        added(session, statement, owner, f"Hidden {country}", display="withheld", country=country)
     assert public_names(session, statement) == ["EG", "DE"]  # Egypt, Germany
     statement.language = "fr"
     collation.recompute(session, statement)

@@ -12,20 +12,7 @@ from cosign import audit, drafting, moderation, signing
 from cosign.core import importer
 from cosign.models import OutboxMessage, Signature
 from tests.factories import make_statement, make_user
-from tests.signatures import SECRET, confirmed, links, sign, sign_on
-
-
-@pytest.fixture
-def opened(session, frozen_clock):
-    owner = make_user(session)
-    statement = make_statement(session, owner)
-    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    return statement, owner
-
-
-def added(session, statement, owner, name, **kw):
-    email = f"contact@{name.lower().replace(' ', '-')}.example"
-    return moderation.add(session, statement, sign_on(name, email, **kw), owner.id)
+from tests.signatures import SECRET, added, confirmed, links, sign, sign_on
 
 
 def desk(session, statement, status, **filters) -> list[str]:
@@ -33,9 +20,9 @@ def desk(session, statement, status, **filters) -> list[str]:
     return [s.public_name for s in page.items]
 
 
-def test_status_counts_cover_every_status_and_leave_flagged_ones_apart(session, opened,
+def test_status_counts_cover_every_status_and_leave_flagged_ones_apart(session, opened_statement,
                                                                       frozen_clock):
-    statement, owner = opened
+    statement, owner = opened_statement
     sign(session, statement, sign_on("Unconfirmed Union", "u@union.example"))
     confirmed(session, statement, "Confirmed Collective", "c@collective.example")
     flagged = added(session, statement, owner, "Flagged Foundation")
@@ -47,9 +34,9 @@ def test_status_counts_cover_every_status_and_leave_flagged_ones_apart(session, 
     assert moderation.flagged_count(session, statement.id) == 1
 
 
-def test_search_filters_by_text_country_type_and_pages_newest_first(session, opened,
+def test_search_filters_by_text_country_type_and_pages_newest_first(session, opened_statement,
                                                                     frozen_clock):
-    statement, owner = opened
+    statement, owner = opened_statement
     for name, country, org_type, city in [
         ("Basra Teachers Union", "IQ", "union", "Basra"),
         ("Cairo Press Freedom Group", "EG", "ngo", "Cairo"),
@@ -78,8 +65,8 @@ def test_search_filters_by_text_country_type_and_pages_newest_first(session, ope
                              per_page=3).page == 1
 
 
-def test_a_bulk_decision_stops_at_the_newest_id_it_showed(session, opened, frozen_clock):
-    statement, owner = opened
+def test_a_bulk_decision_stops_at_the_newest_id_it_showed(session, opened_statement, frozen_clock):
+    statement, owner = opened_statement
     first = confirmed(session, statement, "Najaf Journalists", "a@najaf.example")
     frozen_clock.advance(minutes=1)
     second = confirmed(session, statement, "Mosul Journalists", "b@mosul.example")
@@ -100,8 +87,9 @@ def test_a_bulk_decision_stops_at_the_newest_id_it_showed(session, opened, froze
                                 moderation.Filter("confirmed", text="nobody")) == 0
 
 
-def test_approve_takes_confirmed_and_rejected_confirmed_ones_and_mails_them(session, opened):
-    statement, owner = opened
+def test_approve_takes_confirmed_and_rejected_confirmed_ones_and_mails_them(session,
+                                                                            opened_statement):
+    statement, owner = opened_statement
     waiting = sign(session, statement, sign_on("Unconfirmed Union", "u@union.example"))
     ready = confirmed(session, statement, "Confirmed Collective", "c@collective.example")
     other_statement = make_statement(session, owner, title="Elsewhere")
@@ -128,8 +116,9 @@ def test_approve_takes_confirmed_and_rejected_confirmed_ones_and_mails_them(sess
                               link_for=links) == 0
 
 
-def test_reject_records_who_and_skips_what_is_already_decided(session, opened, frozen_clock):
-    statement, owner = opened
+def test_reject_records_who_and_skips_what_is_already_decided(session, opened_statement,
+                                                              frozen_clock):
+    statement, owner = opened_statement
     one = added(session, statement, owner, "Approved Alliance")
     assert moderation.reject(session, statement, [one.id], owner.id) == 1
     assert moderation.reject(session, statement, [one.id], owner.id) == 0  # already rejected
@@ -141,8 +130,8 @@ def test_reject_records_who_and_skips_what_is_already_decided(session, opened, f
         {"name": "Approved Alliance", "signature": one.id}]
 
 
-def test_approval_waits_for_the_domain_when_the_coalition_requires_it(session, opened):
-    statement, owner = opened
+def test_approval_waits_for_the_domain_when_the_coalition_requires_it(session, opened_statement):
+    statement, owner = opened_statement
     verified = confirmed(session, statement, "Verified Org", "press@amnesty.org",
                          website="https://www.amnesty.org")
     unverified = confirmed(session, statement, "Unverified Org", "someone@gmail.com",
@@ -162,8 +151,8 @@ def test_approval_waits_for_the_domain_when_the_coalition_requires_it(session, o
     assert desk(session, statement, "approved", verified=True) == ["Verified Org"]
 
 
-def test_get_finds_only_this_statements_unflagged_signatures(session, opened):
-    statement, owner = opened
+def test_get_finds_only_this_statements_unflagged_signatures(session, opened_statement):
+    statement, owner = opened_statement
     mine = added(session, statement, owner, "Mine")
     assert moderation.get(session, statement, mine.id).id == mine.id
     other = make_statement(session, owner, title="Another")
@@ -175,8 +164,8 @@ def test_get_finds_only_this_statements_unflagged_signatures(session, opened):
         moderation.get(session, statement, mine.id)
 
 
-def test_rename_changes_the_shown_name_and_keeps_the_original_in_the_log(session, opened):
-    statement, owner = opened
+def test_rename_changes_the_shown_name_and_keeps_the_original_in_the_log(session, opened_statement):
+    statement, owner = opened_statement
     one = added(session, statement, owner, "iraqi democratic association")
     renamed = moderation.rename(session, statement, one.id, "  Iraqi   Democratic Association ",
                                 owner.id)
@@ -195,8 +184,8 @@ def test_rename_changes_the_shown_name_and_keeps_the_original_in_the_log(session
     assert session.get(Signature, one.id).public_name == "Iraqi Democratic Association"
 
 
-def test_mark_duplicate_rejects_the_copy_and_names_the_original(session, opened):
-    statement, owner = opened
+def test_mark_duplicate_rejects_the_copy_and_names_the_original(session, opened_statement):
+    statement, owner = opened_statement
     original = added(session, statement, owner, "Basra Teachers Union")
     copy = added(session, statement, owner, "Teachers Union of Basra")
     copy.similar_to_id, copy.similar_reason = original.id, "name"
@@ -214,8 +203,8 @@ def test_mark_duplicate_rejects_the_copy_and_names_the_original(session, opened)
         moderation.mark_duplicate(session, statement, copy.id, original.id, owner.id)
 
 
-def test_not_the_same_clears_the_warning_and_similar_names_resolves_it(session, opened):
-    statement, owner = opened
+def test_not_the_same_clears_the_warning_and_similar_names_resolves_it(session, opened_statement):
+    statement, owner = opened_statement
     first = added(session, statement, owner, "Basra Teachers Union")
     second = added(session, statement, owner, "Basra Teachers Guild")
     third = added(session, statement, owner, "Mosul Lawyers")
@@ -251,8 +240,8 @@ def test_add_needs_an_open_statement_and_a_new_name(session, frozen_clock):
         {"name": "Iraqi Democratic Association", "signature": one.id}]
 
 
-def test_import_stores_every_row_or_none(session, opened):
-    statement, owner = opened
+def test_import_stores_every_row_or_none(session, opened_statement):
+    statement, owner = opened_statement
     added(session, statement, owner, "Already Here")
     rows = [sign_on("Row One Org", "a@one.example"), sign_on("Row Two Org", "b@two.example"),
             sign_on("row one org", "c@three.example")]
@@ -276,8 +265,8 @@ def test_import_stores_every_row_or_none(session, opened):
 
 
 def test_a_csv_file_is_imported_with_its_line_numbers_and_individuals_as_individuals(
-        session, opened):
-    statement, owner = opened
+        session, opened_statement):
+    statement, owner = opened_statement
     statement.allow_individuals = True
     session.commit()
     result = importer.read_csv(
@@ -300,8 +289,8 @@ def test_a_csv_file_is_imported_with_its_line_numbers_and_individuals_as_individ
     assert moderation.status_counts(session, statement.id)["approved"] == 2
 
 
-def test_timeline_counts_sign_ons_per_day_with_empty_days(session, opened, frozen_clock):
-    statement, owner = opened
+def test_timeline_counts_sign_ons_per_day_with_empty_days(session, opened_statement, frozen_clock):
+    statement, owner = opened_statement
     assert moderation.timeline(session, statement.id) == []
     added(session, statement, owner, "Day One A")
     added(session, statement, owner, "Day One B")
@@ -315,8 +304,8 @@ def test_timeline_counts_sign_ons_per_day_with_empty_days(session, opened, froze
         (day - dt.timedelta(days=2), 2), (day - dt.timedelta(days=1), 0), (day, 1)]
 
 
-def test_pdf_layout_takes_only_the_offered_choices(session, opened):
-    statement, owner = opened
+def test_pdf_layout_takes_only_the_offered_choices(session, opened_statement):
+    statement, owner = opened_statement
     moderation.set_pdf_layout(session, statement, owner.id, page_size="Letter", columns=3,
                               grouping="country", order="signed")
     assert (statement.pdf_page_size, statement.pdf_columns, statement.pdf_grouping,
@@ -332,8 +321,8 @@ def test_pdf_layout_takes_only_the_offered_choices(session, opened):
     assert len(audit.details(session, statement.id, ["pdf-settings"])) == 1
 
 
-def test_lead_rank_from_1_to_999_or_none(session, opened):
-    statement, owner = opened
+def test_lead_rank_from_1_to_999_or_none(session, opened_statement):
+    statement, owner = opened_statement
     one = added(session, statement, owner, "Lead Org")
     assert moderation.set_lead_rank(session, statement, one.id, 1, owner.id).lead_rank == 1
     moderation.set_lead_rank(session, statement, one.id, 1, owner.id)  # unchanged: no entry

@@ -1,35 +1,21 @@
 """cosign.signatories on a real database (SQLite and PostgreSQL): the public list shows approved,
 unflagged signatories only, public fields only, in collation order (binary on the stored keys,
 so PostgreSQL's locale does not change it); counts per statement."""
-import pytest
 from sqlalchemy import select
 
-from cosign import listing, moderation, signatories, signing
+from cosign import listing, signatories
 from cosign.models import Signature
-from tests.factories import make_statement, make_user
-from tests.signatures import confirmed, sign_on
+from tests.factories import make_statement
+from tests.signatures import added, confirmed
 
 
-@pytest.fixture
-def opened(session, frozen_clock):
-    owner = make_user(session)
-    statement = make_statement(session, owner)
-    signing.open_for_signature(session, statement, owner.id, signing.OpenOptions())
-    return statement, owner
-
-
-def add(session, statement, owner, name, **kw):
-    email = f"contact@{name.lower().replace(' ', '-')}.example"
-    return moderation.add(session, statement, sign_on(name, email, **kw), owner.id)
-
-
-def test_public_order_is_collation_order_and_the_public_list_keeps_to_it(session, opened):
-    statement, owner = opened
+def test_public_order_is_collation_order_and_the_public_list_keeps_to_it(session, opened_statement):
+    statement, owner = opened_statement
     for name in ("Zagros Rights", "banana Union", "Apple Org", "Äpfel Collective"):
-        add(session, statement, owner, name, city="Basra")
-    add(session, statement, owner, "Hidden Teachers", display="withheld", city="Secretville",
+        added(session, statement, owner, name, city="Basra")
+    added(session, statement, owner, "Hidden Teachers", display="withheld", city="Secretville",
         country="EG", org_type="union")
-    flagged = add(session, statement, owner, "Flagged Org")
+    flagged = added(session, statement, owner, "Flagged Org")
     flagged.flagged = True
     session.commit()
     confirmed(session, statement, "Waiting Org", "w@waiting.example")
@@ -50,11 +36,11 @@ def test_public_order_is_collation_order_and_the_public_list_keeps_to_it(session
     assert signatories.approved_count(session, statement.id) == 5
 
 
-def test_approved_counts_count_signers_of_the_current_text_in_one_query(session, opened):
-    statement, owner = opened
+def test_approved_counts_count_signers_of_the_current_text_in_one_query(session, opened_statement):
+    statement, owner = opened_statement
     other = make_statement(session, owner, title="Nobody signed")
     for name in ("One", "Two", "Three"):
-        add(session, statement, owner, f"Organisation {name}")
+        added(session, statement, owner, f"Organisation {name}")
     earlier = session.query(Signature).filter_by(public_name="Organisation Three").one()
     earlier.revision = statement.signed_revision - 1  # signed an earlier version
     session.commit()

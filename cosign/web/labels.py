@@ -41,7 +41,7 @@ def _listed(value: Any) -> str:
 
 
 # how each kind of audit detail (cosign.audit.Arg.kind) is shown
-_SHOWN: dict[str, Callable[[Any], Any]] = {
+SHOWN_AS: dict[str, Callable[[Any], Any]] = {
     "plain": lambda value: value,
     "text": lambda value: "" if value is None else value,
     "role": lambda value: role_label(value or ""),
@@ -58,7 +58,7 @@ def audit_label(event: AuditEvent) -> str:
     label = audit.label(event.action, detail)
     if label is None:
         return event.action
-    values = {name: _SHOWN[arg.kind](detail.get(arg.key)) for name, arg in label.args.items()}
+    values = {name: SHOWN_AS[arg.kind](detail.get(arg.key)) for name, arg in label.args.items()}
     return gettext(label.text, **values)
 
 
