@@ -442,7 +442,10 @@ def _redis_losing_worker(base, redis_lost: type[Exception]):
 
         def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
             try:
-                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+                # RQ marks the worker idle in Redis before its own retrying loop: a Redis that
+                # goes at that moment would end RQ's work loop ("unhandled exception, quitting")
+                with self._losing_redis():
+                    return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
             except redis_lost as exc:
                 self.redis_lost = str(exc)
                 raise

@@ -346,3 +346,23 @@ def test_with_redis_down_sign_ons_work_and_limits_hold_per_process(client, sessi
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
     messages = [r.getMessage() for r in caplog.records if r.name == "cosign.ratelimit"]
     assert len(messages) == 1 and "unreachable" in messages[0]
+
+
+def test_redis_gone_as_the_worker_marks_itself_idle_leaves_the_loop_quietly(tmp_path):
+    """RQ marks the worker idle in Redis before its own retrying loop: when Redis is gone at
+    that moment, the worker leaves RQ's loop as for any lost Redis (``redis_lost``), and
+    RQ does not end it with "found an unhandled exception, quitting"."""
+    from rq.exceptions import StopRequested
+
+    from tests.redis_server import running
+
+    server = running(tmp_path, "the test needs a private Redis it can stop")
+    try:
+        config = {"REDIS_URL": server.url, "COSIGN_QUEUE_PREFIX": f"idle-{uuid.uuid4().hex[:8]}"}
+        worker = queue.make_worker(config)
+        server.kill()
+        with pytest.raises(StopRequested):
+            worker.dequeue_job_and_maintain_ttl(1)
+        assert worker.redis_lost and "Error" in worker.redis_lost
+    finally:
+        server.stop()
