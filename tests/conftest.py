@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -78,6 +79,24 @@ def migrate(url: str) -> None:
 # youngest generation; what the tests prove does not depend on when garbage is collected.
 GC_THRESHOLDS = (50_000, 50, 50)
 gc.set_threshold(*GC_THRESHOLDS)
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test under tests/browser/ is marked ``browser`` (``-m browser`` runs them all).
+
+    Modules with slow or browser tests run first, each module's tests together (so a
+    module's fixtures are made once): the long tests are shared out between the test
+    processes at the start, and the short ones fill the end, instead of one process
+    finishing a long test alone while the other has nothing left."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+    heavy = {item.path for item in items
+             if item.get_closest_marker("slow") or item.get_closest_marker("browser")}
+    items.sort(key=lambda item: item.path not in heavy)
 
 
 def pytest_collection_finish(session) -> None:
