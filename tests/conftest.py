@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -220,11 +221,29 @@ def _empty_postgres(url: str) -> None:
     _pg_emptiers[url].empty()
 
 
+# SQLite files of tests live in memory where the machine has a tmpfs: with the app's
+# `synchronous = FULL` every commit waits for the disk, and a test database need not
+# survive a crash of the machine (the PostgreSQL test databases skip the same wait with
+# `synchronous_commit = off`). What SQLite does and locks is the same.
+MEMORY_DISK = Path("/dev/shm")
+
+
+@pytest.fixture
+def sqlite_dir(tmp_path) -> Iterator[Path]:
+    """A directory of its own for the test's SQLite files, in memory if possible."""
+    if not (MEMORY_DISK.is_dir() and os.access(MEMORY_DISK, os.W_OK)):
+        yield tmp_path
+        return
+    directory = Path(tempfile.mkdtemp(prefix="cosign-test-", dir=MEMORY_DISK))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
+def db_url(request) -> str:
     """A freshly migrated, empty database of each kind."""
     if request.param == "sqlite":
-        path = tmp_path / "cosign.sqlite3"
+        path = request.getfixturevalue("sqlite_dir") / "cosign.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
