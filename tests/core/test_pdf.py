@@ -544,7 +544,7 @@ def test_a_planning_error_falls_back_to_one_render(chunking, monkeypatch):
         return result
 
     monkeypatch.setattr(pdf_pool, "plan", wrong_plan)
-    people = many(150)  # three chunks: the last one's page count is not the plan's
+    people = many(80)  # two chunks: the last one's page count is not the plan's
     data = pool.render_statement(DOC, people, OPTIONS)
     texts = page_texts(data)
     for number, text in enumerate(texts, start=1):
