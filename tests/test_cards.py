@@ -62,12 +62,9 @@ def recording(made: list[Card], answer: bytes):
     return render
 
 
-def test_the_worker_makes_a_1200_by_630_png_with_the_pdf(app, session, render_pdfs):
-    statement, owner = opened(session)
-    add(session, statement, owner, "Basra Lawyers")
-    add(session, statement, owner, "Mosul Journalists")
-    statement_id = statement.id
-    assert render_pdfs() == 1
+def the_worker_makes_a_1200_by_630_png_with_the_pdf(app, session, statement_id):
+    """The card the worker made with the PDF of a statement signed by "Basra Lawyers" and
+    "Mosul Journalists" (the last render of `test_a_new_card_when_the_count_changes_...`)."""
     path = cards.path_of(app.config, statement_id)
     image = read_png(path)
     assert image.format == "PNG" and image.size == (WIDTH, HEIGHT) == (1200, 630)
@@ -84,6 +81,8 @@ def test_the_worker_makes_a_1200_by_630_png_with_the_pdf(app, session, render_pd
 
 
 def test_a_new_card_when_the_count_changes_and_none_when_nothing_did(app, session, render_pdfs):
+    """The last card is read for everything a card is (a 1200 × 630 PNG of the public data,
+    made by the worker with the PDF): one render for both."""
     statement, owner = opened(session)
     add(session, statement, owner, "Basra Lawyers")
     statement_id = statement.id
@@ -95,12 +94,13 @@ def test_a_new_card_when_the_count_changes_and_none_when_nothing_did(app, sessio
                              render=recording(made, b""))
     assert made == []  # unchanged: not made again
     add(session, statement, owner, "Mosul Journalists")
-    render_pdfs()
+    assert render_pdfs() == 1
     second = path.read_bytes()
     assert second != first and cards.version_of(app.config, statement_id) != version
     session.rollback()
     card = cards.card_for(session, session.get_one(Statement, statement_id), "Coalition Sign")
     assert card.count == 2 and read_png(io.BytesIO(second)).text[KEY_CHUNK] == card_key(card)
+    the_worker_makes_a_1200_by_630_png_with_the_pdf(app, session, statement_id)
 
 
 def test_the_count_is_the_public_one(app, session, render_pdfs):

@@ -5,6 +5,7 @@ No database, no app: cosign.certification is a plain service module.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shlex
 import stat
@@ -54,18 +55,37 @@ def certified(plain_pdf, keys) -> bytes:
     return certify(plain_pdf, key_path=key, cert_path=cert, location="Test")
 
 
+def pyhanko(args: list[str]) -> subprocess.CompletedProcess:
+    """pyHanko's command line, ``pyhanko ARGS``, run in this process: the click command the
+    ``pyhanko`` script calls (``cli_root``), its exit status, standard output and error as
+    the script's would be, without starting Python and loading pyHanko again for each file.
+    The README's command runs as a real process once (the test of the certified file).
+    The loggers it sets up (a handler on the root logger, each run) are put back."""
+    if not PYHANKO.exists():
+        pytest.skip("pyhanko-cli is not installed in this environment")
+    from click.testing import CliRunner
+    from pyhanko.cli import cli_root
+
+    loggers = [logging.getLogger(), logging.getLogger("pyhanko_certvalidator.fetchers")]
+    saved = [(logger, logger.level, list(logger.handlers)) for logger in loggers]
+    try:
+        result = CliRunner().invoke(cli_root, args, prog_name="pyhanko")
+    finally:
+        for logger, level, handlers in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a crash of the command, not a verdict: the test shows it
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 def cli_validate(
     pdf: bytes, cert: Path, tmp_path: Path, *extra: str
 ) -> subprocess.CompletedProcess:
-    if not PYHANKO.exists():
-        pytest.skip("pyhanko-cli is not installed in this environment")
     path = tmp_path / "statement.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(
-        [str(PYHANKO), "sign", "validate", "--no-revocation-check",
-         "--trust", str(cert), "--trust-replace", *extra, str(path)],
-        capture_output=True, text=True, timeout=120,
-    )
+    return pyhanko(["sign", "validate", "--no-revocation-check", "--trust", str(cert),
+                    "--trust-replace", *extra, str(path)])
 
 
 # ------------------------------------------------------------------ generate_key
@@ -312,10 +332,11 @@ PYHANKO_TOLERATES = {"info-subject", "xmp-metadata", "appended-bytes", "signatur
 README_RULE_MISSES = {"signature-padding"}
 
 
-def readme_pyhanko(pdf: bytes, cert: Path, tmp_path: Path, *extra: str):
+def readme_pyhanko(pdf: bytes, cert: Path, tmp_path: Path, *extra: str, process: bool = False):
     """Run the pyhanko command exactly as the README prints it (only the program's path,
     the certificate and the file are this test's), and apply the README's rule:
-    exactly one line, ending in ``:INTACT:TRUSTED,UNTOUCHED``."""
+    exactly one line, ending in ``:INTACT:TRUSTED,UNTOUCHED``. ``process``: as a real
+    process (the ``pyhanko`` script), else in this process (:func:`pyhanko`)."""
     if not PYHANKO.exists():
         pytest.skip("pyhanko-cli is not installed in this environment")
     commands = [line for line in README.read_text().splitlines()
@@ -326,9 +347,9 @@ def readme_pyhanko(pdf: bytes, cert: Path, tmp_path: Path, *extra: str):
     assert args[-1] == "statement.pdf"
     path = tmp_path / "statement.pdf"
     path.write_bytes(pdf)
-    args = [str(PYHANKO), *[str(cert) if a == "signing-cert.pem" else a for a in args[1:-1]],
-            *extra, str(path)]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    args = [*[str(cert) if a == "signing-cert.pem" else a for a in args[1:-1]], *extra, str(path)]
+    result = (subprocess.run([str(PYHANKO), *args], capture_output=True, text=True, timeout=120)
+              if process else pyhanko(args))
     lines = result.stdout.strip().splitlines()
     accepted = len(lines) == 1 and lines[0].endswith(":INTACT:TRUSTED,UNTOUCHED")
     return result, accepted
@@ -336,7 +357,7 @@ def readme_pyhanko(pdf: bytes, cert: Path, tmp_path: Path, *extra: str):
 
 def test_readme_pyhanko_rule_accepts_the_certified_file(certified, keys, tmp_path):
     _, cert = keys
-    result, accepted = readme_pyhanko(certified, cert, tmp_path)
+    result, accepted = readme_pyhanko(certified, cert, tmp_path, process=True)
     assert result.returncode == 0 and accepted, result.stdout + result.stderr
 
 

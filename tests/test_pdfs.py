@@ -66,6 +66,9 @@ def text_of(data: bytes) -> str:
 
 
 def test_issue_renders_records_and_caches(session, app, opened):
+    """One render of the statement, read for everything an issued PDF is: its record and
+    text, the cache, the JSON attachment, the look-ups by file and code; then a change of
+    the list gives a new one."""
     statement, owner = opened
     issued = pdfs.issue(session, statement, app.config)
     data = pdfs.file_path(app.config, issued).read_bytes()
@@ -92,11 +95,12 @@ def test_issue_renders_records_and_caches(session, app, opened):
                        render=lambda *a, **k: pytest.fail("rendered an unchanged statement"))
     assert again.id == issued.id
     assert session.scalar(select(func.count()).select_from(IssuedPdf)) == 1
+    json_attachment_matches_the_public_list(data)
+    lookup_by_file_and_code(session, issued, data)
+    a_change_of_the_list_gives_a_new_pdf(session, app, statement, owner, issued)
 
 
-def test_a_change_of_the_list_gives_a_new_pdf(session, app, opened):
-    statement, owner = opened
-    first = pdfs.issue(session, statement, app.config)
+def a_change_of_the_list_gives_a_new_pdf(session, app, statement, owner, first):
     moderation.add(session, statement, sign_on("Late Union", "FR", org_type="union"), owner.id)
     second = pdfs.issue(session, statement, app.config)
     assert second.id != first.id and second.signatory_count == 5 and second.code != first.code
@@ -104,10 +108,8 @@ def test_a_change_of_the_list_gives_a_new_pdf(session, app, opened):
     assert "Late Union" in text_of(pdfs.file_path(app.config, second).read_bytes())
 
 
-def test_json_attachment_matches_the_public_list(session, app, opened):
-    statement, _owner = opened
-    issued = pdfs.issue(session, statement, app.config)
-    reader = PdfReader(io.BytesIO(pdfs.file_path(app.config, issued).read_bytes()))
+def json_attachment_matches_the_public_list(data: bytes):
+    reader = PdfReader(io.BytesIO(data))
     attachments = reader.attachments
     assert list(attachments) == ["signatories.json"]
     listed = json.loads(attachments["signatories.json"][0])
@@ -122,10 +124,7 @@ def test_json_attachment_matches_the_public_list(session, app, opened):
     )
 
 
-def test_lookup_by_file_and_code(session, app, opened):
-    statement, _owner = opened
-    issued = pdfs.issue(session, statement, app.config)
-    data = pdfs.file_path(app.config, issued).read_bytes()
+def lookup_by_file_and_code(session, issued: IssuedPdf, data: bytes):
     assert _found(pdfs.by_file(session, data)).id == issued.id
     assert pdfs.by_file(session, data + b"\n%tampered") is None
     assert _found(pdfs.by_code(session, issued.code.lower().replace("-", " "))).id == issued.id

@@ -166,8 +166,12 @@ def test_publish_stores_the_choice_and_rejects_a_bad_one(session):
 # --- the PDF ------------------------------------------------------------------------------
 
 def test_the_pdf_counts_this_version_and_heads_each_earlier_section(session, app):
+    """... and prints what its snapshot says (the property's snapshots below are what PDFs
+    print): one render, read for both."""
     _owner, statement = corrected(session, withheld=True)
+    snapshot = pdfs.read_snapshot(session, statement.id, app.config)
     issued, text = pdf_text(app, session, statement)
+    issued_pdfs_print_what_their_snapshot_says(snapshot, issued, text)
     assert issued.signatory_count == 3 and issued.revision == 3
     digests = hashes(session, statement)
     one_line = " ".join(text.split())
@@ -472,18 +476,16 @@ def test_every_printed_name_signed_the_printed_text(app, session, owner, steps, 
             for g in last.document.earlier] == expected
 
 
-@pytest.mark.parametrize("policy", ["section"])
-def test_issued_pdfs_print_what_their_snapshot_says(app, session, policy):
+def issued_pdfs_print_what_their_snapshot_says(snapshot, issued, text):
     """The property's snapshots are what the PDF prints: one real render of a statement
-    with two earlier sections, read back section by section."""
-    _owner, statement = corrected(session, policy)
-    snapshot = pdfs.read_snapshot(session, statement.id, app.config)
-    issued, text = pdf_text(app, session, statement)
+    with two earlier sections (`test_the_pdf_counts_...`), read back section by section;
+    a withheld name is printed as such, not by name."""
     assert issued.cache_key == snapshot.key and issued.signatory_count == len(snapshot.signatories)
     one_line = " ".join(text.split())
     main, *sections = re.split(r"Signed version \d+ \(SHA-256 [0-9a-f]{12}…\)", one_line)
     assert len(sections) == len(snapshot.document.earlier) == 2
     assert [s.name for s in snapshot.signatories] == [n for n in CURRENT if n in main]
     for group, section in zip(snapshot.document.earlier, sections, strict=True):
-        assert all(s.name in section for s in group.signatories)
+        assert all(s.name in section for s in group.signatories if not s.withheld)
+        assert section.count("(name withheld)") == sum(s.withheld for s in group.signatories)
         assert f"version {group.version}" in section[:400]

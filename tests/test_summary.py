@@ -138,6 +138,9 @@ def test_a_stale_summary_is_refused_and_nothing_changes(session, statement, froz
 
 def test_sending_waits_for_the_current_pdf_then_sends_that_one(session, statement, app,
                                                                run_worker):
+    """Publishing with press mail waits for the current PDF, then sends that one. The
+    worker's round that renders it makes its first page as a PNG too: checked there, on that
+    render (no second statement rendered for it)."""
     owner_id = statement.created_by_id
     options = publishing.PublishOptions(press_selection="all")
     shown = build(session, statement, press_selection="all")
@@ -147,6 +150,7 @@ def test_sending_waits_for_the_current_pdf_then_sends_that_one(session, statemen
                                     options, shown.fingerprint)
     session.rollback()
     run_worker()  # renders the PDF (and its first page), as the worker does
+    the_worker_makes_the_first_page_as_a_png_from_the_issued_pdf(session, statement, app)
     ready = build(session, statement, press_selection="all")
     assert ready.pdf_current and not ready.waits_for_pdf
     assert ready.fingerprint != shown.fingerprint  # what is shown now: this PDF
@@ -161,9 +165,8 @@ def test_sending_waits_for_the_current_pdf_then_sends_that_one(session, statemen
     assert sorted(sent) == sorted(email for email, _l, _t in CONTACTS)
 
 
-def test_the_worker_makes_the_first_page_as_a_png_from_the_issued_pdf(session, statement, app,
-                                                                     run_worker):
-    run_worker()
+def the_worker_makes_the_first_page_as_a_png_from_the_issued_pdf(session, statement, app):
+    """After the worker's first round on `statement` (which renders its PDFs)."""
     session.expire_all()
     issued = pdfs.latest(session, statement.id)
     assert issued is not None and pdfs.is_current(session.get(Statement, statement.id), issued)

@@ -197,9 +197,10 @@ def cli_verify(runner, tmp_path, data: bytes):
     return runner.invoke(args=["cosign", "verify", str(path)])
 
 
-def test_issued_pdf_is_timestamped_and_verify_says_by_whom(tsa_app, session, client, runner,
-                                                           tmp_path):
-    issued = issue(session, tsa_app)
+def issued_pdf_is_timestamped_and_verify_says_by_whom(tsa_app, session, client, runner,
+                                                      tmp_path, issued):
+    """Checked on the PDF `test_refresh_timestamps_extends_...` issues (one render, one TSA
+    round, for the life of a timestamped PDF)."""
     data = pdfs.file_path(tsa_app.config, issued).read_bytes()
     assert issued.certified and issued.timestamp_authority == "Test Time Stamping Authority"
     assert issued.timestamped_at is not None and issued.archive_timestamps == 1
@@ -219,13 +220,20 @@ def test_issued_pdf_is_timestamped_and_verify_says_by_whom(tsa_app, session, cli
 
 def test_refresh_timestamps_extends_due_archives_and_old_copies_still_verify(
         tsa_app, session, client, runner, tmp_path, pki):
+    """The life of a timestamped PDF: issued with the TSA's time (and verified so), not due,
+    a refresh that fails and changes nothing, a refresh that extends it; the old copy
+    still verifies."""
     issued = issue(session, tsa_app)
+    issued_pdf_is_timestamped_and_verify_says_by_whom(tsa_app, session, client, runner,
+                                                      tmp_path, issued)
     issued_id, old = issued.id, pdfs.file_path(tsa_app.config, issued).read_bytes()
     session.rollback()
 
     # not due yet when the margin is shorter than the TSA certificate's 30 days
     result = runner.invoke(args=["cosign", "refresh-timestamps", "--within-days", "5"])
     assert result.exit_code == 0 and "0 of 0 archive(s) extended" in result.output
+
+    refresh_failure_is_reported_and_changes_nothing(tsa_app, session, runner, issued_id)
 
     tsa_app.config["COSIGN_TSA_URL"] = pki.next_tsa_url  # the authority renewed its certificate
     result = runner.invoke(args=["cosign", "refresh-timestamps", "--within-days", "60"])
@@ -286,9 +294,9 @@ def test_tsa_down_pdf_is_certified_and_gets_its_archive_later(tsa_app, session, 
     assert "No signature timestamp present" in late.summary
 
 
-def test_refresh_failure_is_reported_and_changes_nothing(tsa_app, session, runner):
-    issued = issue(session, tsa_app)
-    issued_id, sha = issued.id, issued.sha256
+def refresh_failure_is_reported_and_changes_nothing(tsa_app, session, runner, issued_id):
+    """With the PDF `test_refresh_timestamps_extends_...` issued, due, and no TSA reachable."""
+    sha = session.get(IssuedPdf, issued_id).sha256
     session.rollback()
     tsa_app.config["COSIGN_TSA_URL"] = "http://127.0.0.1:9/tsa"
     tsa_app.config["COSIGN_TSA_TIMEOUT"] = 5

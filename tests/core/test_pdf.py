@@ -26,6 +26,7 @@ from cosign.core.frontmatter import FrontMatter, FrontMatterError, parse_front_m
 from cosign.core.ordering import order_signatories
 from cosign.core.pdf import markup
 from cosign.core.pdf import pool as pdf_pool
+from cosign.core.pdf.__main__ import main as cli_main
 from cosign.core.pdf.pagination import Geometry, Page, balanced_height, plan, split_chunks
 from cosign.core.signatory import Signatory
 
@@ -92,10 +93,24 @@ def all_text(data: bytes) -> str:
 
 
 @pytest.fixture(scope="module")
-def pool():
-    pool = pdf.RenderPool(workers=2, timeout=120)
-    yield pool
-    pool.shutdown()
+def pool() -> pdf.RenderPool:
+    """The process's default pool (2 workers, 120 s, what the app renders with): shared
+    with the other modules instead of starting workers of its own; stopped at exit."""
+    return pdf.default_pool()
+
+
+# Lists of this many names or more are rendered in chunks of about one page each in the
+# tests that compare chunks with one render (the app's defaults: 200 names, 16 pages): every
+# page boundary is a join, reached with a few pages of names instead of hundreds.
+CHUNK_FROM = 40
+
+
+@pytest.fixture
+def chunking(pool, monkeypatch) -> pdf.RenderPool:
+    """The pool, chunking from CHUNK_FROM names at one page per chunk (for this test)."""
+    monkeypatch.setattr(pool, "chunk_threshold", CHUNK_FROM)
+    monkeypatch.setattr(pool, "pages_per_chunk", 1)
+    return pool
 
 
 @pytest.fixture(scope="module")
@@ -342,20 +357,29 @@ def test_command_line_renders_a_pdf(tmp_path):
     assert round(float(reader.pages[0].mediabox.height)) == 792
 
 
-def test_command_line_refuses_bad_front_matter_and_bad_rows(tmp_path):
+def cli_in_process(capsys, *args) -> subprocess.CompletedProcess:
+    """The command line's ``main`` (what ``python -m cosign.core.pdf`` runs) called in this
+    process: its exit status and what it printed. The test above runs the real command
+    line; refusals need no Python started again for each."""
+    code = cli_main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
+def test_command_line_refuses_bad_front_matter_and_bad_rows(tmp_path, capsys):
     (tmp_path / "bad.md").write_text("---\ntitle: T\nsigned: yes\n---\nText\n")
     (tmp_path / "good.md").write_text("---\ntitle: T\ndate: 2026-11-16\n---\nText\n")
     (tmp_path / "good.csv").write_text("name,country\nA,IQ\n")
     (tmp_path / "bad.csv").write_text("name,country\nA,Atlantis\n,IQ\nB,DE\n")
     out = tmp_path / "out.pdf"
-    result = run_cli(tmp_path / "bad.md", tmp_path / "good.csv", "-o", out)
+    result = cli_in_process(capsys, tmp_path / "bad.md", tmp_path / "good.csv", "-o", out)
     assert result.returncode == 2 and "unknown key 'signed'" in result.stderr
-    result = run_cli(tmp_path / "good.md", tmp_path / "bad.csv", "-o", out)
+    result = cli_in_process(capsys, tmp_path / "good.md", tmp_path / "bad.csv", "-o", out)
     assert result.returncode == 2
     assert "row 2: unknown country 'Atlantis'" in result.stderr
     assert "row 3: empty name" in result.stderr
     (tmp_path / "nodate.md").write_text("---\ntitle: T\ndate: tomorrow\n---\nText\n")
-    result = run_cli(tmp_path / "nodate.md", tmp_path / "good.csv", "-o", out)
+    result = cli_in_process(capsys, tmp_path / "nodate.md", tmp_path / "good.csv", "-o", out)
     assert result.returncode == 2 and "ISO 8601" in result.stderr
     assert not out.exists()
 
@@ -465,19 +489,22 @@ def many(count: int) -> list[Signatory]:
     return people
 
 
-# Each layout on a list just long enough for chunks (300 names: 5 to 7 pages, two chunks,
-# group headings and right-to-left names across the join), and the default layout once on
-# a large list (1,200 names, 23 pages), where a measuring error would have added up.
+# Chunks of one page (see `chunking`): each grouped layout on a list of 150 names (3 pages,
+# 3 chunks, group headings and right-to-left names across the joins), and the default layout
+# on a longer list (600 names, 12 pages and chunks: every shape of name many() makes, whose
+# parts repeat every 600; 1,200 names repeated them with other numbers at twice the cost),
+# where a measuring error has many columns to show in.
 @pytest.mark.slow
 @pytest.mark.parametrize("document, options, count", [
-    (DOC, OPTIONS, 1200),
-    (DOC, dataclasses.replace(OPTIONS, columns=3, grouping="country"), 300),
-    (AR_DOC, dataclasses.replace(OPTIONS, columns=3, grouping="type", page_size="Letter"), 300),
+    (DOC, OPTIONS, 600),
+    (DOC, dataclasses.replace(OPTIONS, columns=3, grouping="country"), 150),
+    (AR_DOC, dataclasses.replace(OPTIONS, columns=3, grouping="type", page_size="Letter"), 150),
 ], ids=["2-columns-large", "3-columns-by-country", "arabic-letter-3-columns-by-type"])
-def test_chunked_render_matches_one_render(pool, document, options, count):
+def test_chunked_render_matches_one_render(chunking, document, options, count):
+    pool = chunking
     people = many(count)
     chunked = pool.render_statement(document, people, options)
-    assert pool.timings.get("chunks", 0) >= 2, "the list was not rendered in chunks"
+    assert pool.timings.get("chunks", 0) >= 3, "the list was not rendered in chunks"
     assert "join" in pool.timings, "the chunks did not match the plan"
     single = pool.render_naive(document, people, options)
     chunked_texts, single_texts = page_texts(chunked), page_texts(single)
@@ -507,7 +534,8 @@ def test_chunked_render_matches_one_render(pool, document, options, count):
 
 
 @pytest.mark.slow
-def test_a_planning_error_falls_back_to_one_render(pool, monkeypatch):
+def test_a_planning_error_falls_back_to_one_render(chunking, monkeypatch):
+    pool = chunking
     real_plan = plan  # what the pool calls (it imports it from pagination)
 
     def wrong_plan(*args, **kwargs):
@@ -516,7 +544,7 @@ def test_a_planning_error_falls_back_to_one_render(pool, monkeypatch):
         return result
 
     monkeypatch.setattr(pdf_pool, "plan", wrong_plan)
-    people = many(300)  # two chunks: the last one's page count is not the plan's
+    people = many(80)  # two chunks: the last one's page count is not the plan's
     data = pool.render_statement(DOC, people, OPTIONS)
     texts = page_texts(data)
     for number, text in enumerate(texts, start=1):

@@ -210,12 +210,14 @@ def _task_front(job: _Job, entries: Sequence[Item],
 
 def _task_render(job: _Job, front: bool, end: bool, blocks: list[Block], counter_start: int,
                  total: int | None, column_width: float | None, column_gap: float | None,
-                 attach: bool) -> tuple[bytes, int, float]:
-    """One chunk, or the whole document: ``(pdf, pages, CPU seconds)``."""
+                 attach: bool, chunk_threshold: int = CHUNK_THRESHOLD
+                 ) -> tuple[bytes, int, float]:
+    """One chunk, or the whole document: ``(pdf, pages, CPU seconds)``; a list shorter
+    than ``chunk_threshold`` is a short document (see below)."""
     started = time.process_time()
     _begin_task()
     whole = front and end and counter_start == 0 and blocks and blocks[0]["columns"] is None \
-        and len(blocks[0]["entries"]) < CHUNK_THRESHOLD
+        and len(blocks[0]["entries"]) < chunk_threshold
     # a short document whose closing section would stand alone on the last page is laid
     # out again: the section tighter, else taking the end of the list with it
     for closing in (("", "compact", "keep") if whole else ("",)):
@@ -267,13 +269,18 @@ class RenderPool:
     address space; each render limited to ``timeout`` seconds. Thread-safe.
     A failure that may leave a worker in a bad state (time limit, memory,
     crash) replaces the whole pool: renders running at that moment fail too.
+    Lists of ``chunk_threshold`` signatories or more are rendered in chunks of about
+    ``pages_per_chunk`` pages (tests lower both to reach chunks with short lists).
     """
 
     def __init__(self, workers: int = DEFAULT_WORKERS, timeout: float = DEFAULT_TIMEOUT,
-                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, *,
+                 chunk_threshold: int = CHUNK_THRESHOLD, pages_per_chunk: int = PAGES_PER_CHUNK):
         self.workers = max(1, int(workers))
         self.timeout = float(timeout)
         self.memory_limit = memory_limit
+        self.chunk_threshold = chunk_threshold
+        self.pages_per_chunk = pages_per_chunk
         self._executor: ProcessPoolExecutor | None = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -375,7 +382,8 @@ class RenderPool:
     def _naive(self, job: _Job, deadline: float) -> bytes:
         blocks: list[Block] = [{"columns": None, "entries": job.items, "next": False}]
         pdf, _, _ = self.run(_task_render, dataclasses.replace(job, items=[]), True, True,
-                             blocks, 0, None, None, None, True, deadline=deadline)
+                             blocks, 0, None, None, None, True, self.chunk_threshold,
+                             deadline=deadline)
         return pdf
 
     def render_statement(self, document: PdfDocument, signatories: Sequence[Signatory],
@@ -385,7 +393,7 @@ class RenderPool:
         started = time.monotonic()
         deadline = started + (timeout or self.timeout)
         self.timings = {}
-        if len(signatories) < CHUNK_THRESHOLD:
+        if len(signatories) < self.chunk_threshold:
             job = _prepare(document, signatories, options)
             self.timings["prepare"] = time.monotonic() - started
             return self._naive(job, deadline)
@@ -462,7 +470,7 @@ class RenderPool:
                        deadline: float) -> list[bytes] | None:
         """3. Render chunks of the planned pages in parallel: their PDFs in order, or
         None if a chunk's page count is not the planned one."""
-        chunks = split_chunks(layout, self.workers, PAGES_PER_CHUNK)
+        chunks = split_chunks(layout, self.workers, self.pages_per_chunk)
         expected = _chunk_pages(layout, chunks)
         job, front, total = measured.job, measured.front, layout.total_pages
         futures = []
@@ -472,7 +480,7 @@ class RenderPool:
             futures.append(executor.submit(
                 _task_render, job, front_here, last,
                 chunk_blocks(layout, measured.items, start, end), first_page if number else 0,
-                total, front["width"], front["gap"], front_here))
+                total, front["width"], front["gap"], front_here, self.chunk_threshold))
             first_page += pages
         mark = time.monotonic()
         rendered = self._wait(futures, deadline, executor)
