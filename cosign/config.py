@@ -139,6 +139,13 @@ class Config:
             # each statement's share card (link previews), made by the worker with its PDF
             "COSIGN_SHARE_CARDS": _bool(env.get("COSIGN_SHARE_CARDS"), default=True),
             "COSIGN_PDF_DEBOUNCE": float(env.get("COSIGN_PDF_DEBOUNCE", 2.0)),
+            # `flask cosign worker`: seconds between its polls for renders (and, Redis down,
+            # for mail), between its sweeps, and its first and longest wait before asking a
+            # lost Redis again
+            "COSIGN_WORKER_POLL": float(env.get("COSIGN_WORKER_POLL", 1.0)),
+            "COSIGN_WORKER_SWEEP": float(env.get("COSIGN_WORKER_SWEEP", 10.0)),
+            "COSIGN_WORKER_RECONNECT": float(env.get("COSIGN_WORKER_RECONNECT", 1.0)),
+            "COSIGN_WORKER_RECONNECT_MAX": float(env.get("COSIGN_WORKER_RECONNECT_MAX", 30.0)),
             "COSIGN_SIGNING_KEY": (env.get("COSIGN_SIGNING_KEY")
                                    or str(instance / "signing-key.pem")),
             "COSIGN_SIGNING_CERT": (env.get("COSIGN_SIGNING_CERT")

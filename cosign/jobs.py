@@ -274,7 +274,8 @@ def work(app: Flask, queues: Iterable[str] | None = None, *, burst: bool = False
     raises :class:`cosign.queue.QueueUnavailable`): until Redis answers again
     it does what needs no Redis (:func:`work_without_redis`: mail that is due,
     PDFs owed, the sweep), asking Redis again after 1, 2, 4 ... 30 seconds
-    (:class:`Backoff`), then goes back to the queues. One line in the log when
+    (:class:`Backoff`; ``COSIGN_WORKER_RECONNECT``, ``COSIGN_WORKER_RECONNECT_MAX``),
+    then goes back to the queues. One line in the log when
     Redis goes, one when it is back. SIGTERM or Ctrl+C: the current job
     finishes, then the worker exits.
     """
@@ -286,7 +287,9 @@ def work(app: Flask, queues: Iterable[str] | None = None, *, burst: bool = False
     if burst:
         return run_queues()
     url = queue.redact(app.config["REDIS_URL"])
-    backoff = backoff or Backoff()
+    backoff = backoff or Backoff(
+        float(app.config.get("COSIGN_WORKER_RECONNECT") or RECONNECT_FIRST),
+        float(app.config.get("COSIGN_WORKER_RECONNECT_MAX") or RECONNECT_MAX))
     stopping: list[bool] = []
     handlers = {sig: signal.signal(sig, lambda *_: stopping.append(True))
                 for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -427,6 +427,10 @@ def _redis_losing_worker(base, redis_lost: type[Exception]):
         does the work that needs no Redis until it answers again.
         """
 
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.leaving = threading.Event()  # set when the loop is left without Redis
+
         @contextlib.contextmanager
         def _losing_redis(self) -> Iterator[None]:
             """A RedisError inside leaves RQ's loop, saying why in ``redis_lost``."""
@@ -461,7 +465,7 @@ def _redis_losing_worker(base, redis_lost: type[Exception]):
         def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread) -> None:
             if isinstance(exc, RedisError):  # RQ logs an error every 2 s: the loop says it once
                 self.log.debug("Worker %s: the command channel lost Redis: %s", self.name, exc)
-                time.sleep(2.0)
+                self.leaving.wait(2.0)  # RQ's pause before it asks again; not once the loop is left
                 return
             super()._pubsub_exception_handler(exc, pubsub, pubsub_thread)
 
@@ -490,6 +494,7 @@ def _stop_beside_loop(worker) -> None:
             os.kill(process.pid, signal.SIGKILL)
         process.join(timeout=10)
     if worker.pubsub_thread is not None:
+        worker.leaving.set()  # (it may be pausing after an error: not for the 2 s)
         worker.pubsub_thread.stop()  # it would retry every 2 s, logging each time
         worker.pubsub_thread.join(timeout=5)
         with contextlib.suppress(Exception):

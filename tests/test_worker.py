@@ -173,9 +173,13 @@ def test_worker_command_without_redis_is_the_embedded_worker(app, runner):
 # --- a real worker process -------------------------------------------------------------------
 
 def slow_job(directory: str, name: str, seconds: float) -> None:
-    """A job for the SIGTERM test: says when it starts and when it has finished."""
+    """A job for the SIGTERM test: says when it starts, runs until the test lets it finish
+    (a ``<name>.go`` file; at most ``seconds``), and says when it has finished."""
     (Path(directory) / f"{name}.started").touch()
-    time.sleep(seconds)
+    go = Path(directory) / f"{name}.go"
+    deadline = time.monotonic() + seconds
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     (Path(directory) / f"{name}.done").touch()
 
 
@@ -196,7 +200,8 @@ def test_sigterm_lets_the_running_job_finish_then_stops(sqlite_template, tmp_pat
     marks = tmp_path / "marks"
     marks.mkdir()
     for name in ("first", "second"):
-        assert queue.enqueue(config, "default", "tests.test_worker.slow_job", str(marks), name, 2.0)
+        assert queue.enqueue(config, "default", "tests.test_worker.slow_job", str(marks), name,
+                             60.0)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url,
            "COSIGN_QUEUE_PREFIX": queue_prefix, "SECRET_KEY": "test-secret",
            "COSIGN_STORAGE_DIR": str(tmp_path / "storage"), "COSIGN_SITE_URL": "https://cosign.test"}
@@ -204,17 +209,23 @@ def test_sigterm_lets_the_running_job_finish_then_stops(sqlite_template, tmp_pat
     log = open(tmp_path / "worker.log", "w+")
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "cosign", "worker"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    output = (tmp_path / "worker.log").read_text
     try:
-        assert wait_for((marks / "first.started").exists, 30), (tmp_path / "worker.log").read_text()
+        assert wait_for((marks / "first.started").exists, 30), output()
         worker.send_signal(signal.SIGTERM)
+        # the worker has taken the signal while the job runs; only then the job may end
+        assert wait_for(lambda: "warm shut down" in output(), 30), output()
+        assert not (marks / "first.done").exists()
+        (marks / "first.go").touch()
+        (marks / "second.go").touch()  # (were it started, it would not hang the test)
         assert worker.wait(timeout=30) == 0
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
         log.close()
-    output = (tmp_path / "worker.log").read_text()
-    assert (marks / "first.done").exists(), output  # the running job finished
-    assert not (marks / "second.started").exists(), output  # and no other began
+    text = output()
+    assert (marks / "first.done").exists(), text  # the running job finished
+    assert not (marks / "second.started").exists(), text  # and no other began
     assert len(waiting(config, "default")) == 1  # it waits for the next worker
-    assert "warm shut down" in output
+    assert "warm shut down" in text

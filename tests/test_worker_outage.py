@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cosign import jobs, mail, queue
-from cosign.config import ROOT
+from cosign.config import ROOT, Config
 from tests.redis_server import running
 from tests.smtp_sink import free_port
 from tests.waiting import wait_until
@@ -56,7 +56,12 @@ def test_worker_outlives_a_redis_outage_sends_mail_meanwhile_and_uses_the_queue_
            "COSIGN_SIGNING_KEY": str(tmp_path / "none.pem"),
            "COSIGN_SIGNING_CERT": str(tmp_path / "none.crt"), "COSIGN_PDF_AUTO": "0",
            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(controller.port), "COSIGN_DEV": "",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1",
+           # Redis down: the outbox is read every 0.1 s, Redis asked again after 0.1, 0.2,
+           # 0.4, 0.5, 0.5 ... s (the production intervals, 1 s and 1 ... 30 s, are the
+           # same code with other numbers: test_backoff_doubles_up_to_its_cap_and_starts_over)
+           "COSIGN_WORKER_POLL": "0.1", "COSIGN_WORKER_RECONNECT": "0.1",
+           "COSIGN_WORKER_RECONNECT_MAX": "0.5"}
     log_path = tmp_path / "worker.log"
     log = open(log_path, "w+")  # noqa: SIM115 - the worker writes to it
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "cosign", "worker"],
@@ -96,6 +101,7 @@ def test_worker_outlives_a_redis_outage_sends_mail_meanwhile_and_uses_the_queue_
     text = output()
     # one line when Redis went, one when it came back: not one per attempt
     assert text.count("until Redis answers again") == 1, text
+    assert "asking it every 0.1 to 0.5 s" in text, text  # the intervals set in the environment
     assert text.count("answers again: back to the queues") == 1, text
     assert "could not connect to Redis instance" not in text, text  # RQ's own retry loop
     assert "quitting" not in text and "failed; trying again" not in text, text
@@ -106,6 +112,17 @@ def test_backoff_doubles_up_to_its_cap_and_starts_over():
     assert [backoff.next() for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
     backoff.reset()
     assert backoff.next() == 1
+
+
+def test_the_worker_intervals_come_from_the_environment_with_production_defaults(tmp_path):
+    names = ("COSIGN_WORKER_POLL", "COSIGN_WORKER_SWEEP", "COSIGN_WORKER_RECONNECT",
+             "COSIGN_WORKER_RECONNECT_MAX")
+    config = Config.from_env(tmp_path, environ={"SECRET_KEY": "k", "COSIGN_DEV": "1"})
+    assert [config[n] for n in names] == [1.0, 10.0, 1.0, 30.0]
+    assert (jobs.RECONNECT_FIRST, jobs.RECONNECT_MAX) == (1.0, 30.0)
+    values = dict(zip(names, ("0.1", "2", "0.25", "4"), strict=True))
+    config = Config.from_env(tmp_path, environ={"SECRET_KEY": "k", "COSIGN_DEV": "1", **values})
+    assert [config[n] for n in names] == [0.1, 2.0, 0.25, 4.0]
 
 
 def test_while_redis_is_down_the_worker_sends_due_mail_and_asks_redis_with_backoff(

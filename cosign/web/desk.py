@@ -35,7 +35,6 @@ from cosign.core.document import paragraph_key, paragraphs
 from cosign.core.language import text_direction
 from cosign.core.markdown import render_markdown
 from cosign.core.pdf import PdfDocument, printed_lines
-from cosign.core.word import statement_docx
 from cosign.drafting import DraftingError, StatementNotFound, Text
 from cosign.errors import N_, UserError
 from cosign.extensions import db
@@ -402,6 +401,9 @@ def export_docx(slug: str):
     document = PdfDocument(title=revision.title, body=revision.body, place=revision.place,
                            date=revision.date, language=language)
     dateline, heading, entries = printed_lines(document, signatories)
+    # deferred: python-docx takes ~0.07 s to import; only this download needs it
+    from cosign.core.word import statement_docx
+
     data = statement_docx(title=revision.title, body=revision.body, language=language,
                           dateline=dateline, list_heading=heading, entries=entries)
     db.session.rollback()

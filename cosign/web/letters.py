@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from cosign import letters
-from cosign.core import letter, wordtext
+from cosign.core import letter
 from cosign.core.countries import country_choices
 from cosign.drafting import DraftingError, Text
 from cosign.errors import UserError
@@ -97,6 +97,9 @@ def _word_text(form: ReadForm, upload) -> str | None:
     elif len(data) > MAX_FILE:
         form.file.errors = [_("The file is larger than 10 MB.")]
     else:
+        # deferred: mammoth takes ~0.05 s to import; only reading a Word letter needs it
+        from cosign.core import wordtext
+
         try:
             return wordtext.text_of(data)
         except wordtext.NotAWordFile as exc:
