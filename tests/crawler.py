@@ -64,13 +64,18 @@ def build_site(app: Flask) -> dict:
         app.config["COSIGN_SHARE_CARDS"] = True  # as the build leaves it
         return copy.deepcopy(site)
     site = make_site(app)
-    rows = {table.name: [dict(row) for row in db.session.execute(
-        table.select().order_by(*table.primary_key.columns)).mappings()]
-        for table in db.metadata.sorted_tables}
+    rows = snapshot_rows(db.session())
     files = {str(path.relative_to(storage)): path.read_bytes()
              for path in sorted(storage.rglob("*")) if path.is_file()}
     _built[key] = (copy.deepcopy(site), rows, files)
     return site
+
+
+def snapshot_rows(session) -> dict[str, list[dict]]:
+    """Every row of every table, by table, for :func:`restore_rows`."""
+    return {table.name: [dict(row) for row in session.execute(
+        table.select().order_by(*table.primary_key.columns)).mappings()]
+        for table in db.metadata.sorted_tables}
 
 
 def restore_rows(session, rows: dict[str, list[dict]]) -> None:
