@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.routing import Rule
+from werkzeug.security import generate_password_hash
 
 from cosign import (
     accounts,
@@ -64,13 +65,18 @@ def build_site(app: Flask) -> dict:
         app.config["COSIGN_SHARE_CARDS"] = True  # as the build leaves it
         return copy.deepcopy(site)
     site = make_site(app)
-    rows = {table.name: [dict(row) for row in db.session.execute(
-        table.select().order_by(*table.primary_key.columns)).mappings()]
-        for table in db.metadata.sorted_tables}
+    rows = snapshot_rows(db.session())
     files = {str(path.relative_to(storage)): path.read_bytes()
              for path in sorted(storage.rglob("*")) if path.is_file()}
     _built[key] = (copy.deepcopy(site), rows, files)
     return site
+
+
+def snapshot_rows(session) -> dict[str, list[dict]]:
+    """Every row of every table, by table, for :func:`restore_rows`."""
+    return {table.name: [dict(row) for row in session.execute(
+        table.select().order_by(*table.primary_key.columns)).mappings()]
+        for table in db.metadata.sorted_tables}
 
 
 def restore_rows(session, rows: dict[str, list[dict]]) -> None:
@@ -102,6 +108,10 @@ def make_site(app: Flask) -> dict:
     demo.open_with_signatories(session, statement)
     owner_id = statement.created_by_id
     assert owner_id is not None
+    # the coordinator's password as the test users' (tests/factories.py): scrypt at a cost
+    # of 2^10, not 2^15, so that each login of a crawl costs 2.5 ms, not 0.1 s of CPU
+    session.get_one(User, owner_id).password_hash = generate_password_hash(
+        PASSWORD, method="scrypt:1024:8:1")
     demo.add_press_list(session, owner_id)
     waiting = session.query(Signature).filter_by(statement_id=statement.id,
                                                  status="confirmed").all()

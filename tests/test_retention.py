@@ -1,15 +1,18 @@
 """Data retention: contact data is erased a set time after signing closes; public output stays."""
+import copy
 import csv
 import datetime as dt
 import io
 import itertools
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from cosign import exports, moderation, pdfs, publishing, retention, signing
-from cosign.models import AuditEvent, Base, OutboxMessage, Signature
+from cosign.models import AuditEvent, Base, OutboxMessage, Signature, Statement, User
+from tests.crawler import restore_rows, snapshot_rows
 from tests.factories import login, make_statement, make_user
 
 SECRET = "test-secret"
@@ -55,6 +58,10 @@ class Signatories:
         # the coordinators show the name differently from how it was submitted
         moderation.rename(session, statement, approved.id, f"Rights Watch (Nasiriya) {tag}",
                           owner.id)
+
+    def seen(self) -> SimpleNamespace:
+        """What the tests read of them: their tag, contact values and e-mail addresses."""
+        return SimpleNamespace(tag=self.tag, markers=list(self.markers), emails=list(self.emails))
 
     def form(self, name, **kw):
         self._n += 1
@@ -137,8 +144,7 @@ def mail_to(session, addresses):
                           .where(OutboxMessage.recipient.in_(addresses)))
 
 
-@pytest.fixture
-def world(session, frozen_clock):
+def build_world(session, frozen_clock) -> dict:
     """Two statements whose signing closed 13 months ago (one published, one closed), one
     closed 11 months ago, and a published open letter that still collects signatures."""
     owner = make_user(session)
@@ -158,14 +164,40 @@ def world(session, frozen_clock):
     publishing.publish(session, letter, owner.id, publishing.PublishOptions(keep_open=True))
 
     frozen_clock.advance(days=335)  # 396 days (13 months) after the first two closed
-    for statement in (published, closed, recent, letter):
-        session.refresh(statement)
+    session.commit()
+    return {"owner": owner.id, "published": (published.id, published_people.seen()),
+            "closed": (closed.id, closed_people.seen()),
+            "recent": (recent.id, recent_people.seen()),
+            "letter": (letter.id, letter_people.seen())}
+
+
+# the world built in this test process, by kind of database: (its rows, the clock's time
+# then, what build_world returned)
+_worlds: dict[str, tuple[dict[str, list[dict]], dt.datetime, dict]] = {}
+
+
+@pytest.fixture
+def world(session, frozen_clock):
+    """build_world's world: built once per kind of database in a test process; each later
+    test gets the same rows (same ids) put into its own empty database, at the same time."""
+    kind = session.get_bind().dialect.name
+    if kind not in _worlds:
+        built = build_world(session, frozen_clock)
+        _worlds[kind] = (snapshot_rows(session), frozen_clock.now, built)
+        session.rollback()
+    else:
+        rows, frozen_clock.now, built = _worlds[kind]
+        restore_rows(session, rows)
+    world = {"owner": session.get_one(User, built["owner"])}
+    for which in ("published", "closed", "recent", "letter"):
+        statement_id, people = built[which]
+        world[which] = (session.get_one(Statement, statement_id), copy.deepcopy(people))
+    published, closed, recent, letter = (world[w][0] for w in
+                                         ("published", "closed", "recent", "letter"))
     assert published.status == "published" and not published.keep_open
     assert closed.status == "closed" and letter.keep_open and letter.closed_at is None
     assert (frozen_clock.now - recent.closed_at).days == 335
-    return {"owner": owner, "published": (published, published_people),
-            "closed": (closed, closed_people), "recent": (recent, recent_people),
-            "letter": (letter, letter_people)}
+    return world
 
 
 def test_contact_data_is_erased_after_the_retention_and_public_output_is_unchanged(
