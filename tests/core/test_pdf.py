@@ -491,9 +491,10 @@ def many(count: int) -> list[Signatory]:
 
 # Chunks of one page (see `chunking`): each grouped layout on a list of 150 names (3 pages,
 # 3 chunks, group headings and right-to-left names across the joins), and the default layout
-# on a longer list (600 names, 12 pages and chunks: every shape of name many() makes, whose
-# parts repeat every 600; 1,200 names repeated them with other numbers at twice the cost),
-# where a measuring error has many columns to show in.
+# on a longer list, where a measuring error has many columns to show in: 600 names, 12 pages
+# and chunks, every Latin name many() makes (their parts repeat every 600) and 67 Arabic ones
+# (1,200 names, 23 pages in two chunks, repeated the Latin ones with other numbers and had
+# 133 Arabic ones, at twice the cost).
 @pytest.mark.slow
 @pytest.mark.parametrize("document, options, count", [
     (DOC, OPTIONS, 600),
