@@ -364,6 +364,14 @@ def check_store(session, statement_id: int, answers: list[Answer],
     return rows, mails
 
 
+def command_here(app, runner, *args: str):
+    """``flask cosign <args>`` in this process, in an app context of its own: its database
+    session ends with it, as it does when the command's process exits (the test's own
+    session would keep its last transaction, on SQLite the write lock, open)."""
+    with app.app_context():
+        return runner.invoke(args=["cosign", *args])
+
+
 def assert_clean_error(answer: Answer) -> None:
     """A failed request: no HTTP answer at all, or a 5xx page that gives nothing away."""
     if answer.status is None:
@@ -371,18 +379,6 @@ def assert_clean_error(answer: Answer) -> None:
     assert answer.status in (500, 502, 503), (answer.status, answer.location, answer.body[:500])
     for sign in TRACEBACK_SIGNS:
         assert sign not in answer.body, f"error page shows {sign!r}: {answer.body[:800]}"
-
-
-def flask_command(env: dict[str, str], *args: str,
-                  timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "cosign", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def has_worker_command() -> bool:
-    from cosign.cli import cosign_cli
-
-    return "worker" in cosign_cli.commands
 
 
 # --- (a) kill -9 of a gunicorn worker in the middle of sign-ons -----------------------------
@@ -414,15 +410,23 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
     statement_id, slug = statement
     server = gunicorn(base_env(db_url, tmp_path), workers=2)
     tag = "kill"
+    # at most this many: the visitors sign on until the kills below are over (then the
+    # ones in flight finish), not for a fixed count
     datas = [sign_data(n, tag) for n in range(160)]
     threads = 16
     visitors = [Visitor(server.port, slug) for _ in range(threads)]
     done = []  # answers so far, appended from the client threads
     killed: list[int] = []
+    pending, taking = iter(datas), threading.Lock()
+    kills_over = threading.Event()
 
     def client(i: int) -> list[Answer]:
         mine = []
-        for data in datas[i::threads]:
+        while not kills_over.is_set():
+            with taking:
+                data = next(pending, None)
+            if data is None:
+                break
             answer = visitors[i].sign(data)
             mine.append(answer)
             done.append(answer)
@@ -462,9 +466,13 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
             deadline = time.monotonic() + 10
             while cuts() == seen_cuts and time.monotonic() < deadline and len(done) < len(datas):
                 time.sleep(0.005)
+        kills_over.set()
         answers = [a for future in futures for a in future.result(timeout=180)]
 
-    assert len(killed) >= 2 and len(answers) == len(datas)
+    sent = [a.data for a in answers]  # each once, in the order taken
+    assert sorted(d["organisation"] for d in sent) == \
+        sorted(d["organisation"] for d in datas[:len(sent)])
+    assert len(killed) >= 2 and len(answers) == len(done)
     assert slow_answer.status is None, "the slow sign-on was answered although its worker died"
     answers.append(slow_answer)
     cut = [a for a in answers if a.status is None]
@@ -472,8 +480,8 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
     for answer in answers:
         if not answer.signed:
             assert_clean_error(answer)
-    check_store(session, statement_id, answers, datas + [slow_data])
-    assert sum(a.signed for a in answers) >= len(datas) - len(killed) * threads  # most got through
+    check_store(session, statement_id, answers, sent + [slow_data])
+    assert sum(a.signed for a in answers) >= len(sent) - len(killed) * threads  # most got through
 
     # the master replaced the killed workers and serves on
     deadline = time.monotonic() + 20
@@ -490,7 +498,7 @@ def test_kill_9_of_a_worker_mid_sign_ons_loses_no_answered_sign_on(
 # --- (b) SMTP down for a while, then back ----------------------------------------------------
 
 def test_smtp_down_then_back_every_mail_delivered_exactly_once(
-        db_url, session, statement, gunicorn, tmp_path):
+        db_url, app, session, runner, statement, gunicorn, tmp_path):
     statement_id, slug = statement
     smtp_port = free_port()  # nothing listens here yet: SMTP is down
     env = base_env(db_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port),
@@ -515,12 +523,17 @@ def test_smtp_down_then_back_every_mail_delivered_exactly_once(
         # their retry is due (as if the backoff had passed)
         session.execute(update(OutboxMessage).values(next_attempt_at=OutboxMessage.created_at))
         session.commit()
-        # two `tick`s at once (two cron hosts), then one more: none sends twice
-        tick = [sys.executable, "-m", "flask", "--app", "wsgi", "cosign", "tick"]
-        ticks = [subprocess.Popen(tick, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
-        outputs = [p.communicate(timeout=60)[0] for p in ticks]
-        outputs.append(flask_command(env, "tick").stdout)
+        # two `tick`s at once, as from two cron hosts: `flask cosign tick`, and the same
+        # command in this process as soon as the first has sent a mail (it is in the middle
+        # of its batch); then one more: none sends twice
+        tick = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "cosign", "tick"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        assert wait_for_value(lambda: sink.messages or tick.poll() is not None, 60)
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port)
+        here = command_here(app, runner, "tick")
+        outputs = [tick.communicate(timeout=60)[0], here.output]
+        outputs.append(command_here(app, runner, "tick").output)
         sent = [int(m.group(1)) for out in outputs for m in [re.search(r"sent (\d+) e-mail", out)]
                 if m]
         recipients = sorted(r for envelope in sink.messages for r in envelope.rcpt_tos)
@@ -544,7 +557,7 @@ def redis_server(tmp_path):
 
 
 def test_redis_stopped_loses_no_sign_on_and_mail_goes_out_when_it_is_back(
-        db_url, session, statement, gunicorn, tmp_path, redis_server, smtp):
+        db_url, app, session, runner, statement, gunicorn, tmp_path, redis_server, smtp):
     statement_id, slug = statement
     controller, sink = smtp
     env = base_env(db_url, tmp_path, REDIS_URL=redis_server.url, MAIL_SERVER="127.0.0.1",
@@ -574,11 +587,14 @@ def test_redis_stopped_loses_no_sign_on_and_mail_goes_out_when_it_is_back(
 
     answers = before + during + after
     rows, _mails = check_store(session, statement_id, answers, datas)
-    if has_worker_command():  # the RQ worker: queued jobs and its sweep (the outbox)
-        result = flask_command(env, "worker", "--burst")
-        assert result.returncode == 0, result.stdout + result.stderr
-    result = flask_command(env, "tick")  # whatever is still due
-    assert result.returncode == 0, result.stdout + result.stderr
+    # the RQ worker (queued jobs, and its sweep: the outbox), then `tick` for whatever is still
+    # due: the commands in this process, with the site's settings (`flask cosign worker` as a
+    # process of its own, through an outage of its own: tests/test_worker_outage.py)
+    app.config.update(REDIS_URL=redis_server.url, COSIGN_QUEUE_PREFIX="faults",
+                      MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    for command in (("worker", "--burst"), ("tick",)):
+        result = command_here(app, runner, *command)
+        assert result.exit_code == 0, result.output
     deadline = time.monotonic() + 10
     while len(sink.messages) < len(rows) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -46,15 +46,15 @@ def st(tmp_path):
 
 
 def test_a_worker_that_keeps_dying_is_restarted_with_growing_waits(st, capsys):
-    """The child exits at once, every time: the supervisor starts it again after 0.2, 0.4,
-    0.8 s ... (capped), not in a tight loop; `status` says it is restarting."""
+    """The child exits at once, every time: the supervisor starts it again after 0.1, 0.2,
+    0.4 s ... (capped), not in a tight loop; `status` says it is restarting."""
     cmd = stack.supervisor_command(st, "worker", [sys.executable, "-c", "raise SystemExit(3)"],
-                                   first=0.2, cap=0.8)
+                                   first=0.1, cap=0.4)
     started = time.monotonic()
     supervisor = stack._spawn(st, "worker", cmd, dict(os.environ))
     assert wait_until(lambda: stack.supervised(st, "worker").get("restarts", 0) >= 4, 60)
     elapsed = time.monotonic() - started
-    assert elapsed >= 0.2 + 0.4 + 0.8 + 0.8 - 0.05  # the waits before restarts 1..4
+    assert elapsed >= 0.1 + 0.2 + 0.4 + 0.4 - 0.05  # the waits before restarts 1..4
     state = stack.supervised(st, "worker")
     assert state["last_exit"] == 3 and state["supervisor"] == supervisor.pid
     assert wait_until(lambda: stack.supervised(st, "worker").get("state") == "waiting", 30)
@@ -62,7 +62,7 @@ def test_a_worker_that_keeps_dying_is_restarted_with_growing_waits(st, capsys):
     out = capsys.readouterr().out
     assert "worker    not running: restarting in" in out and "last exit 3" in out, out
     log = (st.state_dir / "worker.log").read_text()
-    assert "exited with 3; starting it again in 0.4 s" in log, log
+    assert "exited with 3; starting it again in 0.2 s" in log, log
 
 
 def test_a_killed_worker_is_started_again_and_stop_ends_both(st, capsys):
