@@ -163,7 +163,7 @@ def test_comment_on_a_paragraph_and_resolve_it(page, login):
     expect(comment.get_by_role("button", name="Resolve")).to_have_count(0)
 
 
-# -- accessibility smoke test --------------------------------------------------------
+# -- accessibility smoke test (on every page of the walk below) ------------------------
 
 # Returns a list of problems: controls without an accessible name, buttons without
 # text, duplicate ids (they break <label for>), headings and <html lang>.
@@ -216,36 +216,6 @@ A11Y_CHECK = """
 }
 """
 
-A11Y_PAGES = [
-    "/login",
-    "/desk/",
-    f"/desk/{DEMO_SLUG}/edit",
-    f"/desk/{DEMO_SLUG}/members",
-    # not required by the brief, checked as well:
-    "/desk/new",
-    STATEMENT,
-    f"/desk/{DEMO_SLUG}/history",
-    f"/desk/{DEMO_SLUG}/diff?a=2&b=3",
-    f"/desk/{DEMO_SLUG}/settings",
-    f"/desk/{DEMO_SLUG}/revisions/1",  # had a second <h1> until 2026-11-22
-]
-
-
-@pytest.mark.browser
-def test_form_controls_have_accessible_names(page, login):
-    """Every page of A11Y_PAGES, in one browser session per database (the pages only read:
-    a server, the demo data and a login each would add nothing); every page is checked
-    and the problems of all of them are reported together."""
-    assert A11Y_PAGES[0] == "/login"  # checked logged out; every other page logged in
-    problems = {}
-    for path in A11Y_PAGES:
-        if path == A11Y_PAGES[1]:
-            login(page)
-        page.goto(path)
-        expect(page.locator("html")).to_have_attribute("lang", re.compile(r"\S"))
-        problems[path] = page.evaluate(A11Y_CHECK)
-    assert {path: found for path, found in problems.items() if found} == {}
-
 
 # -- right-to-left ----------------------------------------------------------------
 
@@ -284,7 +254,8 @@ def test_arabic_statement_is_shown_right_to_left(page, login, screenshot):
     screenshot(page, "rtl-edit")
 
 
-# -- every page at two widths; PNGs in /tmp/cosign-shots with COSIGN_SCREENSHOTS=1 --------
+# -- every page at two widths, with accessible names; PNGs in /tmp/cosign-shots with
+# COSIGN_SCREENSHOTS=1 ------------------------------------------------------------------
 
 # Whether the page is wider than the window, and which elements stick out.
 OVERFLOW_CHECK = """
@@ -310,48 +281,59 @@ PAGES = [
     ("edit", f"/desk/{DEMO_SLUG}/edit"),
     ("diff", f"/desk/{DEMO_SLUG}/diff?a=2&b=3"),
     ("history", f"/desk/{DEMO_SLUG}/history"),
-    ("revision", f"/desk/{DEMO_SLUG}/revisions/1"),
+    ("revision", f"/desk/{DEMO_SLUG}/revisions/1"),  # had a second <h1> until 2026-11-22
     ("members", f"/desk/{DEMO_SLUG}/members"),
     ("settings", f"/desk/{DEMO_SLUG}/settings"),
     ("audit", f"/desk/{DEMO_SLUG}/audit"),
     ("new", "/desk/new"),
     ("home", "/"),
 ]
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 
-def _visit(page, screenshot, name: str, path: str, phone: bool) -> None:
-    page.goto(path)
-    if path.endswith("/edit"):
-        expect(page.locator("#preview")).to_contain_text("undersigned organisations")
-    screenshot(page, f"{name}-390" if phone else name)
-    if phone:
-        assert page.evaluate(OVERFLOW_CHECK) is None, f"{path} scrolls sideways at 390 px"
+def _both_widths(page, screenshot, name: str, problems: dict[str, list[str]]) -> None:
+    """The page as loaded at desktop width: its accessible names (A11Y_CHECK) and a
+    screenshot; then at phone width (the same document, laid out again: no script here
+    depends on the width), whether it scrolls sideways, and a screenshot."""
+    found = [f"accessibility: {problem}" for problem in page.evaluate(A11Y_CHECK)]
+    screenshot(page, name)
+    page.set_viewport_size(PHONE)
+    overflow = page.evaluate(OVERFLOW_CHECK)
+    if overflow:
+        found.append(f"scrolls sideways at 390 px: {overflow}")
+    screenshot(page, f"{name}-390")
+    page.set_viewport_size(DESKTOP)
+    if found:
+        problems[page.url] = found
 
 
 @pytest.mark.browser
-def test_every_page_renders_at_desktop_and_phone_width(page, login, screenshot):
+def test_every_page_at_desktop_and_phone_width_with_accessible_names(page, login, screenshot):
+    """Every page, logged out (the login page) and logged in (PAGES), each loaded once: at
+    1280 px, <html lang> and the accessible names of its controls; at 390 px, no sideways
+    scrolling. The problems of every page are reported together."""
+    problems: dict[str, list[str]] = {}
     page.goto("/login")
-    screenshot(page, "login")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(r"\S"))
+    _both_widths(page, screenshot, "login", problems)
     login(page)
     for name, path in PAGES:
-        _visit(page, screenshot, name, path, phone=False)
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", re.compile(r"\S"))
+        if path.endswith("/edit"):
+            expect(page.locator("#preview")).to_contain_text("undersigned organisations")
+        _both_widths(page, screenshot, name, problems)
+    # a paragraph's comment form, opened
     page.goto(STATEMENT)
     page.locator("li.paragraph summary").first.click()
-    expect(page.get_by_role("button", name="Add comment").first).to_be_visible()
+    add_comment = page.get_by_role("button", name="Add comment").first
+    expect(add_comment).to_be_visible()
     screenshot(page, "statement-comment-open")
-
-    page.set_viewport_size({"width": 390, "height": 844})
-    for name, path in PAGES:
-        _visit(page, screenshot, name, path, phone=True)
-    page.goto(STATEMENT)
-    page.locator("li.paragraph summary").first.click()
-    expect(page.get_by_role("button", name="Add comment").first).to_be_visible()
+    page.set_viewport_size(PHONE)
+    expect(add_comment).to_be_visible()
     assert page.evaluate(OVERFLOW_CHECK) is None
     screenshot(page, "statement-comment-open-390")
-    page.context.clear_cookies()
-    page.goto("/login")
-    assert page.evaluate(OVERFLOW_CHECK) is None, "/login scrolls sideways at 390 px"
-    screenshot(page, "login-390")
+    assert problems == {}
 
 
 # -- focus and target sizes -----------------------------------------------------------
