@@ -32,8 +32,9 @@ import datetime as dt
 import logging
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
@@ -206,9 +207,7 @@ def work_embedded(app: Flask, *, burst: bool = False, poll: float | None = None,
     True if anything was done.
     """
     config = app.config
-    poll = float(poll if poll is not None else config.get("COSIGN_WORKER_POLL") or 1.0)
-    sweep_every = float(sweep_every if sweep_every is not None
-                        else config.get("COSIGN_WORKER_SWEEP") or 10.0)
+    poll, sweep_every = _intervals(config, poll, sweep_every)
     stopping = []
     handlers = {}
     if not burst:
@@ -239,6 +238,14 @@ def work_embedded(app: Flask, *, burst: bool = False, poll: float | None = None,
             signal.signal(sig, handler)
         if not burst:
             core_pdf.shutdown()
+
+
+def _intervals(config: Mapping[str, Any], poll: float | None,
+               sweep_every: float | None) -> tuple[float, float]:
+    """The worker's poll and sweep intervals: as given, else ``COSIGN_WORKER_POLL`` and
+    ``COSIGN_WORKER_SWEEP`` (the configuration always holds them, see cosign.config)."""
+    return (float(config["COSIGN_WORKER_POLL"] if poll is None else poll),
+            float(config["COSIGN_WORKER_SWEEP"] if sweep_every is None else sweep_every))
 
 
 RECONNECT_FIRST = 1.0  # seconds before the first attempt to reach Redis again
@@ -287,9 +294,8 @@ def work(app: Flask, queues: Iterable[str] | None = None, *, burst: bool = False
     if burst:
         return run_queues()
     url = queue.redact(app.config["REDIS_URL"])
-    backoff = backoff or Backoff(
-        float(app.config.get("COSIGN_WORKER_RECONNECT") or RECONNECT_FIRST),
-        float(app.config.get("COSIGN_WORKER_RECONNECT_MAX") or RECONNECT_MAX))
+    backoff = backoff or Backoff(app.config["COSIGN_WORKER_RECONNECT"],
+                                 app.config["COSIGN_WORKER_RECONNECT_MAX"])
     stopping: list[bool] = []
     handlers = {sig: signal.signal(sig, lambda *_: stopping.append(True))
                 for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -322,9 +328,7 @@ def work_without_redis(app: Flask, backoff: Backoff, stop: Callable[[], bool], *
     after each of ``backoff``'s waits. Returns when Redis answers (or ``stop()``); True
     if anything was done. The attempts are logged at DEBUG level only."""
     config = app.config
-    poll = float(poll if poll is not None else config.get("COSIGN_WORKER_POLL") or 1.0)
-    sweep_every = float(sweep_every if sweep_every is not None
-                        else config.get("COSIGN_WORKER_SWEEP") or 10.0)
+    poll, sweep_every = _intervals(config, poll, sweep_every)
 
     worked = failing = False
     next_sweep = 0.0
