@@ -435,13 +435,17 @@ def smtp():
     controller.stop()
 
 
-@pytest.fixture
-def opened_statement(session, frozen_clock):
-    """(statement, owner): a statement open for signature, on the frozen clock."""
+def _opened(session):
     owner = make_user(session)
     statement = make_statement(session, owner)
     open_for_signature(session, statement, owner.id, OpenOptions())
     return statement, owner
+
+
+@pytest.fixture
+def opened_statement(session, frozen_clock):
+    """(statement, owner): a statement open for signature, on the frozen clock."""
+    return _opened(session)
 
 
 @pytest.fixture
@@ -451,9 +455,7 @@ def open_statement(session):
     On SQLite a transaction left open in this thread would hold the write lock
     (transactions outside requests begin IMMEDIATE) and stall every request.
     """
-    owner = make_user(session)
-    statement = make_statement(session, owner)
-    open_for_signature(session, statement, owner.id, OpenOptions())
+    statement, _owner = _opened(session)
     ids = statement.id, statement.slug
     session.rollback()
     return ids

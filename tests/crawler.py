@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.routing import Rule
-from werkzeug.security import generate_password_hash
 
 from cosign import (
     accounts,
@@ -33,7 +32,7 @@ from cosign import (
 from cosign.extensions import db
 from cosign.models import Membership, Signature, User
 from cosign.security import make_token
-from tests.factories import make_statement
+from tests.factories import cheap_hash, make_statement
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a demo password for the crawl"
@@ -108,10 +107,8 @@ def make_site(app: Flask) -> dict:
     demo.open_with_signatories(session, statement)
     owner_id = statement.created_by_id
     assert owner_id is not None
-    # the coordinator's password as the test users' (tests/factories.py): scrypt at a cost
-    # of 2^10, not 2^15, so that each login of a crawl costs 2.5 ms, not 0.1 s of CPU
-    session.get_one(User, owner_id).password_hash = generate_password_hash(
-        PASSWORD, method="scrypt:1024:8:1")
+    # the coordinator's password hashed as the test users' are (a crawl logs in many times)
+    session.get_one(User, owner_id).password_hash = cheap_hash(PASSWORD)
     demo.add_press_list(session, owner_id)
     waiting = session.query(Signature).filter_by(statement_id=statement.id,
                                                  status="confirmed").all()

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from cosign import demo as demo_data
+from tests.factories import cheap_hash
 
 CHROMIUM = "/usr/bin/chromium"
 # assertions wait up to 15 s for their condition (Playwright: 5 s): CI shares 2 cores
@@ -81,20 +81,15 @@ def app_overrides() -> dict:
             "COSIGN_PDF_RETRY_AFTER": 2}  # the "PDF is being prepared" page asks again soon
 
 
-# The demo accounts' password hashes: scrypt as in production (check_password_hash reads the
-# cost from the hash), at the cost of the test users of tests/factories.py, 2^10 instead of
-# 2^15: loading the demo hashed two passwords and each login checked one, 0.15 s of CPU each.
-DEMO_HASH_METHOD = "scrypt:1024:8:1"
-
-
 @pytest.fixture
 def demo(session, monkeypatch):
     """The demo statement (3 revisions, comments), loaded before the server starts."""
     from cosign import accounts, demo
 
+    # the demo accounts' passwords hashed as the test users' are: loading the demo hashed two
+    # at full cost and each login checked one, 0.15 s of CPU each
     with monkeypatch.context() as patch:
-        patch.setattr(accounts, "hash_password",
-                      lambda password: generate_password_hash(password, method=DEMO_HASH_METHOD))
+        patch.setattr(accounts, "hash_password", cheap_hash)
         statement = demo.load(session, DEMO_PASSWORD)
     session.commit()
     return statement
